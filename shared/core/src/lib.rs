@@ -1,0 +1,17 @@
+//! The Relance notice engine: the ladder, the calendar, planning, consolidation
+//! and rendering, with the ports its adapters implement. Pure: it never reads the
+//! clock, the environment or the network; time, ids and data come in as arguments.
+
+pub mod address;
+pub mod calendar;
+pub mod config;
+pub mod email;
+pub mod ids;
+pub mod ladder;
+pub mod model;
+pub mod notice;
+pub mod plan;
+pub mod ports;
+pub mod report;
+pub mod schedule;
+pub mod service;

@@ -1,0 +1,176 @@
+//! The capabilities the engine needs from the outside world, one small trait each.
+//! Adapters implement them: SQLite and the filesystem locally, DynamoDB, SES, S3
+//! and SQS on AWS. Methods return `Send` futures so they run on any executor.
+
+use std::collections::HashSet;
+use std::future::Future;
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::address::EmailAddress;
+use crate::ids::{LoanId, NoticeId, PatronId};
+use crate::ladder::Channel;
+use crate::model::{EmailStatus, Loan, Patron};
+use crate::notice::{CancelReason, MarkerKey, Notice};
+use crate::plan::RunPlan;
+use crate::report::RunSummary;
+
+/// A store or ledger failure.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The backend could not be reached or timed out: retrying later may work.
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+    /// A conditional write lost a race (e.g. two runs planning one day): nothing
+    /// was written; the caller re-reads and decides.
+    #[error("conflicting write: {0}")]
+    Conflict(String),
+    /// Something stored cannot be read back as a valid value.
+    #[error("stored data is unreadable: {0}")]
+    Corrupt(String),
+    /// Anything else.
+    #[error("store error: {0}")]
+    Unexpected(String),
+}
+
+/// Patrons and loans, read by the planner and at send time.
+pub trait LoanStore: Sync {
+    /// Open loans whose local due date is `due` — through an index that only open
+    /// loans carry, never a pass over all loans.
+    fn open_loans_due_on(
+        &self,
+        due: NaiveDate,
+    ) -> impl Future<Output = Result<Vec<Loan>, StoreError>> + Send;
+
+    /// The patrons with these ids that exist.
+    fn patrons(
+        &self,
+        ids: &[PatronId],
+    ) -> impl Future<Output = Result<Vec<Patron>, StoreError>> + Send;
+
+    /// These loans in their current state, open or returned (re-check at send time).
+    fn loans(&self, ids: &[LoanId]) -> impl Future<Output = Result<Vec<Loan>, StoreError>> + Send;
+
+    /// Every open loan of a patron (one query).
+    fn open_loans_of(
+        &self,
+        patron: &PatronId,
+    ) -> impl Future<Output = Result<Vec<Loan>, StoreError>> + Send;
+
+    /// Marks a patron's address after a bounce, complaint or permanent rejection.
+    fn set_email_status(
+        &self,
+        patron: &PatronId,
+        status: EmailStatus,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// The durable record of every notice, of every (loan, due date, stage) handled,
+/// and of the watermark.
+pub trait Ledger: Sync {
+    /// The last run day fully planned.
+    fn watermark(&self) -> impl Future<Output = Result<Option<NaiveDate>, StoreError>> + Send;
+
+    /// Which of these keys are already handled.
+    fn handled(
+        &self,
+        keys: &[MarkerKey],
+    ) -> impl Future<Output = Result<HashSet<MarkerKey>, StoreError>> + Send;
+
+    /// Records a plan's notices and markers and moves the watermark to its run day,
+    /// all or nothing, provided the watermark is still `expected`
+    /// (`StoreError::Conflict` otherwise). Markers already present are kept as
+    /// they are; a reference that collides is re-derived with another salt.
+    fn record_plan(
+        &self,
+        plan: &RunPlan,
+        expected: Option<NaiveDate>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Sets the watermark (used by `resume`).
+    fn set_watermark(&self, day: NaiveDate) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Notices still pending on a channel for run days up to `up_to`, oldest first.
+    fn pending_notices(
+        &self,
+        channel: Channel,
+        up_to: NaiveDate,
+    ) -> impl Future<Output = Result<Vec<Notice>, StoreError>> + Send;
+
+    /// Records that the transport accepted the notice.
+    fn record_sent(
+        &self,
+        id: &NoticeId,
+        message_id: &str,
+        at: DateTime<Utc>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Counts a failed attempt; the notice stays pending.
+    fn record_failure(
+        &self,
+        id: &NoticeId,
+        error: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Cancels a pending notice, for a reason.
+    fn cancel(
+        &self,
+        id: &NoticeId,
+        reason: CancelReason,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Cancels an email notice as fallen back to print and adds its loans to the
+    /// patron's letters of the same run day (created or merged).
+    fn fall_back_to_print(
+        &self,
+        email: &NoticeId,
+        letters: &[Notice],
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Keeps a run's summary for `status` and reports.
+    fn record_run(&self, summary: &RunSummary)
+    -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// A message ready to go: headers and body as built, sent as they are.
+#[derive(Debug, Clone)]
+pub struct OutgoingMail {
+    /// The notice it carries.
+    pub notice_id: NoticeId,
+    /// The run day it belongs to (the outbox folder).
+    pub run_day: NaiveDate,
+    /// A safe file stem naming it in an outbox (`first_reminder-P0001`).
+    pub name: String,
+    /// The envelope sender.
+    pub from: EmailAddress,
+    /// The envelope recipient.
+    pub to: EmailAddress,
+    /// The whole RFC 5322 message.
+    pub raw: Vec<u8>,
+}
+
+/// Why a send failed.
+#[derive(Debug, thiserror::Error)]
+pub enum TransportError {
+    /// The service asks us to slow down: retry later.
+    #[error("throttled: {0}")]
+    Throttled(String),
+    /// A failure that may pass: retry later.
+    #[error("temporary failure: {0}")]
+    Transient(String),
+    /// The service refuses this recipient for good: fall back to print.
+    #[error("recipient rejected: {0}")]
+    Rejected(String),
+    /// Anything else (a misconfiguration): stop and report.
+    #[error("transport error: {0}")]
+    Unexpected(String),
+}
+
+/// Sends email.
+pub trait MailTransport: Sync {
+    /// Sends the message and returns the transport's message id.
+    fn send(
+        &self,
+        mail: &OutgoingMail,
+    ) -> impl Future<Output = Result<String, TransportError>> + Send;
+}
