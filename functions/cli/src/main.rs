@@ -1,1 +1,59 @@
-fn main(){}
+//! `relance`: the notice engine on an embedded store.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod commands;
+mod context;
+
+/// Loan notices for a library network: courtesy emails, reminders and letters.
+#[derive(Parser)]
+#[command(name = "relance", version, about)]
+struct Cli {
+    /// The institution's configuration file.
+    #[arg(long, global = true, default_value = "relance.toml", env = "RELANCE_CONFIG")]
+    config: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Import patrons and loans from CSV exports (upsert).
+    Import(commands::import::ImportArgs),
+    /// Plan the notices of a run day and deliver them.
+    Run(commands::run::RunArgs),
+    /// Restart after a stop without sending anything retroactively.
+    Resume(commands::run::ResumeArgs),
+    /// Show the watermark, pending notices and the last runs.
+    Status,
+    /// Write a realistic sample institution (config, patrons, loans).
+    Sample(commands::sample::SampleArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("RELANCE_LOG")
+                .unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let outcome = match cli.command {
+        Command::Import(args) => commands::import::run(&cli.config, args),
+        Command::Run(args) => commands::run::run(&cli.config, args),
+        Command::Resume(args) => commands::run::resume(&cli.config, args),
+        Command::Status => commands::status::run(&cli.config),
+        Command::Sample(args) => commands::sample::run(args),
+    };
+    match outcome {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
