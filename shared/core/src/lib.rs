@@ -7,6 +7,7 @@ pub mod calendar;
 pub mod config;
 pub mod email;
 pub mod ids;
+pub mod import;
 pub mod ladder;
 pub mod model;
 pub mod notice;

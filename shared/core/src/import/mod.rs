@@ -1,0 +1,1 @@
+//! Reading patron and loan exports: row by row validation into domain values.

@@ -1,0 +1,1 @@
+//! Importing CSV exports into the embedded store.
