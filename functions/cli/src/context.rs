@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 use chrono::{NaiveDate, Utc};
 use relance_core::config::Config;
+use relance_core::email::Templates;
 use relance_local::Store;
 
 /// The loaded configuration and where its relative paths point.
@@ -43,8 +44,43 @@ impl Context {
         Store::open(&path).with_context(|| format!("cannot open the store {}", path.display()))
     }
 
+    /// The shipped templates, with those of `[mail] templates` (relative to the
+    /// config file) overriding them.
+    pub fn templates(&self) -> anyhow::Result<Templates> {
+        let Some(folder) = &self.config.mail.templates else {
+            return Ok(Templates::shipped());
+        };
+        let folder = self.config_dir.join(folder);
+        let mut files = Vec::new();
+        collect_templates(&folder, &folder, &mut files)
+            .with_context(|| format!("cannot read the templates folder {}", folder.display()))?;
+        Templates::with_overrides(files)
+            .with_context(|| format!("invalid template in {}", folder.display()))
+    }
+
     /// Today in the institution's timezone.
     pub fn today(&self) -> NaiveDate {
         relance_core::calendar::local_date(Utc::now(), self.config.institution.timezone)
     }
+}
+
+/// Reads every file under `dir` as (path relative to `root` with `/`, text).
+fn collect_templates(root: &Path, dir: &Path, out: &mut Vec<(String, String)>) -> anyhow::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            collect_templates(root, &path, out)?;
+        } else {
+            let relative = path.strip_prefix(root)?;
+            let name = relative
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy())
+                .collect::<Vec<_>>()
+                .join("/");
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            out.push((name, text));
+        }
+    }
+    Ok(())
 }

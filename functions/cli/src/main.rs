@@ -28,7 +28,7 @@ enum Command {
     /// Restart after a stop without sending anything retroactively.
     Resume(commands::run::ResumeArgs),
     /// Show the watermark, pending notices and the last runs.
-    Status,
+    Status(commands::status::StatusArgs),
     /// Write a realistic sample institution (config, patrons, loans).
     Sample(commands::sample::SampleArgs),
 }
@@ -46,7 +46,7 @@ fn main() -> ExitCode {
         Command::Import(args) => commands::import::run(&cli.config, args),
         Command::Run(args) => commands::run::run(&cli.config, args),
         Command::Resume(args) => commands::run::resume(&cli.config, args),
-        Command::Status => commands::status::run(&cli.config),
+        Command::Status(args) => commands::status::run(&cli.config, args),
         Command::Sample(args) => commands::sample::run(args),
     };
     match outcome {

@@ -3,7 +3,15 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use chrono::NaiveDate;
+use anyhow::Context as _;
+use chrono::{NaiveDate, Utc};
+use relance_core::ports::Ledger;
+use relance_core::report::RunSummary;
+use relance_core::schedule::resume_watermark;
+use relance_core::service::Engine;
+use relance_local::Outbox;
+
+use crate::context::Context;
 
 /// Plan and deliver a run day.
 #[derive(clap::Args)]
@@ -27,10 +35,89 @@ pub struct ResumeArgs {
     pub date: Option<NaiveDate>,
 }
 
-pub fn run(_config: &Path, _args: RunArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("run is being written")
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .build()
+        .context("cannot start the async runtime")
 }
 
-pub fn resume(_config: &Path, _args: ResumeArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("resume is being written")
+/// Exit status: 0 when everything planned was delivered or kept for print,
+/// 2 when some sends failed and stay pending for the next run.
+pub fn run(config: &Path, args: RunArgs) -> anyhow::Result<ExitCode> {
+    let ctx = Context::load(config)?;
+    let store = ctx.store()?;
+    let templates = ctx.templates()?;
+    let outbox = Outbox::new(ctx.state_dir.join("outbox"));
+    let engine = Engine {
+        config: &ctx.config,
+        templates: &templates,
+        store: &store,
+        ledger: &store,
+        transport: &outbox,
+    };
+    let day = args.date.unwrap_or_else(|| ctx.today());
+    let summary = runtime()?
+        .block_on(engine.run(day, args.dry_run, Utc::now()))
+        .with_context(|| format!("the run for {day} stopped"))?;
+    tracing::info!(run_day = %day, emails_sent = summary.emails_sent, "run finished");
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+    } else {
+        print_summary(&summary, &outbox.mail_dir(day));
+    }
+    Ok(if summary.failed + summary.deferred > 0 {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn print_summary(s: &RunSummary, mail_dir: &Path) {
+    let days: Vec<_> = s.planned_days.iter().map(ToString::to_string).collect();
+    let mode = if s.dry_run { " (dry run: nothing recorded or sent)" } else { "" };
+    println!("Run day {}{mode}", s.run_day);
+    if days.is_empty() {
+        println!("  already planned: nothing new; pending notices retried");
+    } else {
+        println!("  planned days: {}", days.join(", "));
+    }
+    let notices: Vec<_> = s.notices.iter().map(|(k, v)| format!("{k} {v}")).collect();
+    let notices = if notices.is_empty() { "none".to_owned() } else { notices.join(", ") };
+    println!("  new notices: {notices}");
+    let skipped: Vec<_> = s.skipped.iter().map(|(k, v)| format!("{k} {v}")).collect();
+    if !skipped.is_empty() {
+        println!("  skipped: {}", skipped.join(", "));
+    }
+    println!(
+        "  emails sent {}, cancelled {}, failed {}, deferred {}, retried from earlier days {}",
+        s.emails_sent, s.cancelled, s.failed, s.deferred, s.requeued
+    );
+    println!(
+        "  letters: {} rendered, {} pending (letter rendering is not built yet: \
+         letter notices are kept in the ledger, see `relance status`)",
+        s.letters_rendered, s.letters_pending
+    );
+    if s.print_fallbacks + s.fell_back_to_print > 0 {
+        println!(
+            "  print fallbacks: {} loans planned to print, {} emails turned into letters",
+            s.print_fallbacks, s.fell_back_to_print
+        );
+    }
+    if !s.dry_run && s.emails_sent > 0 {
+        println!("Outbox: {}", mail_dir.display());
+    }
+}
+
+/// Sets the watermark so that the next run plans only that day, whatever the gap.
+pub fn resume(config: &Path, args: ResumeArgs) -> anyhow::Result<ExitCode> {
+    let ctx = Context::load(config)?;
+    let store = ctx.store()?;
+    let day = args.date.unwrap_or_else(|| ctx.today());
+    let watermark = resume_watermark(day).context("date out of range")?;
+    runtime()?.block_on(store.set_watermark(watermark))?;
+    println!(
+        "Resumed: the next run plans {day} only; nothing before it will be sent \
+         (watermark set to {watermark})."
+    );
+    Ok(ExitCode::SUCCESS)
 }

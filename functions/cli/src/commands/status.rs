@@ -1,1 +1,64 @@
-pub fn run(_c: &std::path::Path) -> anyhow::Result<std::process::ExitCode> { anyhow::bail!("status is being written") }
+//! `relance status`.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use crate::context::Context;
+
+/// Show the watermark, pending notices and the last runs.
+#[derive(clap::Args)]
+pub struct StatusArgs {
+    /// How many of the last runs to show.
+    #[arg(long, default_value_t = 5)]
+    pub runs: usize,
+    /// Print as one JSON object.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(config: &Path, args: StatusArgs) -> anyhow::Result<ExitCode> {
+    let ctx = Context::load(config)?;
+    let status = ctx.store()?.status(args.runs)?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&status)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    match status.watermark {
+        Some(day) => println!("Watermark: {day} (last run day fully planned)"),
+        None => println!("Watermark: none (no run yet: the first run plans its own day only)"),
+    }
+    println!("Store: {} patrons, {} open loans", status.patrons, status.open_loans);
+    if status.pending.is_empty() {
+        println!("Pending notices: none");
+    } else {
+        println!("Pending notices:");
+        println!("  {:<20} {:<8} {:>7}  since", "stage", "channel", "count");
+        for p in &status.pending {
+            println!("  {:<20} {:<8} {:>7}  {}", p.stage, p.channel, p.count, p.oldest_run_day);
+        }
+        if status.pending.iter().any(|p| p.channel == "letter") {
+            println!("  (letters wait for the letters channel, which is not built yet)");
+        }
+    }
+    if !status.last_runs.is_empty() {
+        let stages: Vec<_> = ctx.config.ladder.stages().iter().map(|s| s.name.to_string()).collect();
+        println!("Last runs (new notices per stage):");
+        let mut header = format!("  {:<10} {:>4}", "run day", "days");
+        for stage in &stages {
+            header.push_str(&format!(" {:>w$}", stage, w = stage.len().max(6)));
+        }
+        println!("{header} {:>6} {:>9} {:>9} {:>6}", "sent", "cancelled", "to print", "failed");
+        for r in status.last_runs.iter().rev() {
+            let mut line = format!("  {:<10} {:>4}", r.run_day.to_string(), r.planned_days.len());
+            for stage in &stages {
+                let n = r.notices.get(stage).copied().unwrap_or_default();
+                line.push_str(&format!(" {:>w$}", n, w = stage.len().max(6)));
+            }
+            println!(
+                "{line} {:>6} {:>9} {:>9} {:>6}",
+                r.emails_sent, r.cancelled, r.letters_pending, r.failed
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -67,3 +67,6 @@ pub struct ComposedEmail {
 pub fn compose(_templates: &Templates, _notice: &EmailNotice<'_>) -> Result<ComposedEmail, RenderError> {
     unimplemented!("being written")
 }
+
+#[cfg(test)]
+mod scratch;

@@ -1,0 +1,35 @@
+# Relance — the two commands of a fresh machine are `make demo` and `make test`.
+SHELL := /bin/bash
+CARGO ?= cargo
+DEMO_DIR ?= var/demo
+DEMO_DAYS ?= 36
+RELANCE := target/debug/relance
+
+.PHONY: demo test bench lint fmt build clean-demo
+
+build:
+	$(CARGO) build -p relance-cli
+
+## demo: sample institution, import, 36 run days in which every stage fires, summary
+demo: build
+	DEMO_DIR=$(DEMO_DIR) DEMO_DAYS=$(DEMO_DAYS) RELANCE=$(RELANCE) scripts/demo.sh
+
+## test: every test of the workspace
+test:
+	$(CARGO) test --workspace --all-targets
+	$(CARGO) test --workspace --doc
+
+## bench: the performance figures of the README, on a generated network
+bench:
+	$(CARGO) build --release -p relance-cli
+	RELANCE=target/release/relance scripts/bench.sh
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+fmt:
+	$(CARGO) fmt --all
+
+clean-demo:
+	rm -rf $(DEMO_DIR)

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# make bench: 1,000,000 open loans, 200,000 patrons, 40 libraries on this machine.
+# Measures import throughput and peak memory, planning time of one run day, and
+# email rendering+writing throughput. Prints one line per figure.
+set -euo pipefail
+relance=${RELANCE:-target/release/relance}
+dir=${BENCH_DIR:-var/bench}
+loans=${BENCH_LOANS:-1000000}
+patrons=${BENCH_PATRONS:-200000}
+libraries=${BENCH_LIBRARIES:-40}
+day=2026-11-30
+
+rm -rf "$dir"
+mkdir -p "$dir"
+"$relance" sample --out "$dir" --seed 7 --loans "$loans" --patrons "$patrons" \
+  --libraries "$libraries" --today "$day" >/dev/null
+cfg="$dir/relance.toml"
+
+seconds() { awk -v s="$1" -v e="$2" 'BEGIN { printf "%.3f", (e - s) / 1e9 }'; }
+
+# 1. Import, with peak resident memory from GNU time.
+start=$(date +%s%N)
+/usr/bin/time -f '%M' -o "$dir/import.rss" \
+  "$relance" --config "$cfg" import --patrons "$dir/patrons.csv" --loans "$dir/loans.csv" >"$dir/import.log" || [ $? -eq 2 ]
+end=$(date +%s%N)
+import_s=$(seconds "$start" "$end")
+rss_mb=$(awk '{ printf "%.0f", $1 / 1024 }' "$dir/import.rss")
+echo "import: $loans loans + $patrons patrons in ${import_s}s = $(awk -v n="$loans" -v s="$import_s" 'BEGIN { printf "%.0f", n / s }') loans/s, peak memory ${rss_mb} MB"
+
+# 2. Planning one run day (dry run: plans, records nothing).
+start=$(date +%s%N)
+"$relance" --config "$cfg" run --date "$day" --dry-run --json >"$dir/plan.json"
+end=$(date +%s%N)
+plan_s=$(seconds "$start" "$end")
+echo "planning one run day: ${plan_s}s (whole command, including start-up)"
+
+# 3. The real run: plans, records the ledger, renders and writes every email.
+start=$(date +%s%N)
+"$relance" --config "$cfg" run --date "$day" --json >"$dir/run.json"
+end=$(date +%s%N)
+run_s=$(seconds "$start" "$end")
+sent=$(sed -n 's/.*"emails_sent": \([0-9]*\).*/\1/p' "$dir/run.json")
+deliver_s=$(awk -v r="$run_s" -v p="$plan_s" 'BEGIN { printf "%.3f", r - p }')
+echo "run: ${run_s}s; $sent emails rendered and written in about ${deliver_s}s = $(awk -v n="$sent" -v s="$deliver_s" 'BEGIN { printf "%.0f", n / s }') emails/s"
+echo "notices: $(tr -d '\n ' <"$dir/run.json" | grep -o '"notices":{[^}]*}')"

@@ -1,0 +1,419 @@
+//! The ledger port on SQLite: notices, markers, watermark and run summaries.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use relance_core::ids::{NoticeId, Reference};
+use relance_core::ladder::Channel;
+use relance_core::notice::{CancelReason, MarkerKey, MarkerOutcome, Notice, NoticeLoan};
+use relance_core::plan::RunPlan;
+use relance_core::ports::{Ledger, StoreError};
+use relance_core::report::RunSummary;
+use relance_core::ids::{LoanId, StageName};
+use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
+
+use crate::rows::{self, NOTICE_COLUMNS};
+use crate::store::{Store, day_text, instant_text, parse_day, sql};
+
+/// Salts tried before a reference collision is reported as an error.
+const REFERENCE_SALTS: u32 = 16;
+
+fn watermark(conn: &Connection) -> Result<Option<NaiveDate>, StoreError> {
+    conn.query_row("SELECT day FROM watermark WHERE id = 1", [], |r| r.get::<_, String>(0))
+        .optional()
+        .map_err(sql)?
+        .map(|d| parse_day(&d))
+        .transpose()
+}
+
+fn set_watermark(conn: &Connection, day: NaiveDate) -> Result<(), StoreError> {
+    conn.execute(
+        "INSERT INTO watermark (id, day) VALUES (1, ?1) ON CONFLICT (id) DO UPDATE SET day = ?1",
+        [day_text(day)],
+    )
+    .map_err(sql)?;
+    Ok(())
+}
+
+/// Inserts the notice if its id is new (finding a free reference), then its loans
+/// (a letter that exists already gains the new loans).
+fn insert_notice(conn: &Connection, notice: &Notice) -> Result<(), StoreError> {
+    let exists: bool = conn
+        .query_row("SELECT 1 FROM notices WHERE notice_id = ?1", [notice.id.as_str()], |_| Ok(true))
+        .optional()
+        .map_err(sql)?
+        .unwrap_or(false);
+    if !exists {
+        let mut inserted = false;
+        for salt in 0..REFERENCE_SALTS {
+            let reference = if salt == 0 {
+                notice.reference.clone()
+            } else {
+                Reference::derive(&notice.id, salt)
+            };
+            let outcome = conn.execute(
+                "INSERT INTO notices (notice_id, reference, run_day, patron_id, channel, stage, \
+                 library_code, status) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending')",
+                params![
+                    notice.id.as_str(),
+                    reference.as_str(),
+                    day_text(notice.run_day),
+                    notice.patron_id.as_str(),
+                    notice.channel.as_str(),
+                    notice.stage.as_str(),
+                    notice.library.as_ref().map(|l| l.as_str()),
+                ],
+            );
+            match outcome {
+                Ok(_) => {
+                    inserted = true;
+                    break;
+                }
+                // Only the reference can collide here: the id was checked above.
+                Err(rusqlite::Error::SqliteFailure(f, _)) if f.code == ErrorCode::ConstraintViolation => {}
+                Err(e) => return Err(sql(e)),
+            }
+        }
+        if !inserted {
+            return Err(StoreError::Conflict(format!(
+                "no free reference for notice {} after {REFERENCE_SALTS} tries",
+                notice.id
+            )));
+        }
+    }
+    let mut stmt = conn
+        .prepare_cached(
+            "INSERT OR IGNORE INTO notice_loans (notice_id, loan_id, due_date, stage) \
+             VALUES (?1, ?2, ?3, ?4)",
+        )
+        .map_err(sql)?;
+    for loan in &notice.loans {
+        stmt.execute(params![
+            notice.id.as_str(),
+            loan.loan_id.as_str(),
+            day_text(loan.due_date),
+            loan.stage.as_str()
+        ])
+        .map_err(sql)?;
+    }
+    Ok(())
+}
+
+fn notice_loans(conn: &Connection, id: &NoticeId) -> Result<Vec<NoticeLoan>, StoreError> {
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT loan_id, due_date, stage FROM notice_loans WHERE notice_id = ?1 ORDER BY loan_id",
+        )
+        .map_err(sql)?;
+    let mut rows = stmt.query([id.as_str()]).map_err(sql)?;
+    let mut loans = Vec::new();
+    while let Some(row) = rows.next().map_err(sql)? {
+        let loan_id: String = row.get(0).map_err(sql)?;
+        let stage: String = row.get(2).map_err(sql)?;
+        loans.push(NoticeLoan {
+            loan_id: LoanId::parse(&loan_id).map_err(|e| StoreError::Corrupt(format!("loan id {loan_id:?}: {e}")))?,
+            due_date: parse_day(&row.get::<_, String>(1).map_err(sql)?)?,
+            stage: StageName::parse(&stage).map_err(|e| StoreError::Corrupt(format!("stage {stage:?}: {e}")))?,
+        });
+    }
+    Ok(loans)
+}
+
+/// Reads notices matching `clause` with their loans.
+pub(crate) fn notices_where(
+    conn: &Connection,
+    clause: &str,
+    params: impl rusqlite::Params,
+) -> Result<Vec<Notice>, StoreError> {
+    let mut stmt = conn
+        .prepare(&format!("SELECT {NOTICE_COLUMNS} FROM notices WHERE {clause}"))
+        .map_err(sql)?;
+    let mut rows = stmt.query(params).map_err(sql)?;
+    let mut notices = Vec::new();
+    while let Some(row) = rows.next().map_err(sql)? {
+        notices.push(rows::notice(row)?);
+    }
+    for notice in &mut notices {
+        notice.loans = notice_loans(conn, &notice.id)?;
+    }
+    Ok(notices)
+}
+
+impl Ledger for Store {
+    async fn watermark(&self) -> Result<Option<NaiveDate>, StoreError> {
+        watermark(&self.conn())
+    }
+
+    async fn handled(&self, keys: &[MarkerKey]) -> Result<HashSet<MarkerKey>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT 1 FROM markers WHERE loan_id = ?1 AND due_date = ?2 AND stage = ?3",
+            )
+            .map_err(sql)?;
+        let mut handled = HashSet::new();
+        for key in keys {
+            let found = stmt
+                .exists(params![key.loan_id.as_str(), day_text(key.due_date), key.stage.as_str()])
+                .map_err(sql)?;
+            if found {
+                handled.insert(key.clone());
+            }
+        }
+        Ok(handled)
+    }
+
+    async fn record_plan(&self, plan: &RunPlan, expected: Option<NaiveDate>) -> Result<(), StoreError> {
+        let run_day = plan
+            .run_day
+            .ok_or_else(|| StoreError::Unexpected("a plan without a run day".into()))?;
+        let mut conn = self.conn();
+        let tx = conn.transaction().map_err(sql)?;
+        let current = watermark(&tx)?;
+        if current != expected {
+            return Err(StoreError::Conflict(format!(
+                "the watermark moved from {expected:?} to {current:?} while planning {run_day}"
+            )));
+        }
+        for notice in &plan.notices {
+            insert_notice(&tx, notice)?;
+        }
+        {
+            let mut stmt = tx
+                .prepare_cached(
+                    "INSERT OR IGNORE INTO markers (loan_id, due_date, stage, run_day, notice_id, skipped) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                )
+                .map_err(sql)?;
+            for marker in &plan.markers {
+                let (notice, skipped) = match &marker.outcome {
+                    MarkerOutcome::Notice(id) => (Some(id.as_str()), None),
+                    MarkerOutcome::Skipped(reason) => (None, Some(reason.as_str())),
+                };
+                stmt.execute(params![
+                    marker.key.loan_id.as_str(),
+                    day_text(marker.key.due_date),
+                    marker.key.stage.as_str(),
+                    day_text(marker.run_day),
+                    notice,
+                    skipped,
+                ])
+                .map_err(sql)?;
+            }
+        }
+        if current.is_none_or(|w| w < run_day) {
+            set_watermark(&tx, run_day)?;
+        }
+        tx.commit().map_err(sql)
+    }
+
+    async fn set_watermark(&self, day: NaiveDate) -> Result<(), StoreError> {
+        set_watermark(&self.conn(), day)
+    }
+
+    async fn pending_notices(&self, channel: Channel, up_to: NaiveDate) -> Result<Vec<Notice>, StoreError> {
+        notices_where(
+            &self.conn(),
+            "status = 'pending' AND channel = ?1 AND run_day <= ?2 ORDER BY run_day, notice_id",
+            params![channel.as_str(), day_text(up_to)],
+        )
+    }
+
+    async fn record_sent(&self, id: &NoticeId, message_id: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
+        self.conn()
+            .execute(
+                "UPDATE notices SET status = 'sent', message_id = ?2, sent_at = ?3, last_error = NULL \
+                 WHERE notice_id = ?1",
+                params![id.as_str(), message_id, instant_text(at)],
+            )
+            .map_err(sql)?;
+        Ok(())
+    }
+
+    async fn record_failure(&self, id: &NoticeId, error: &str) -> Result<(), StoreError> {
+        self.conn()
+            .execute(
+                "UPDATE notices SET attempts = attempts + 1, last_error = ?2 WHERE notice_id = ?1",
+                params![id.as_str(), error],
+            )
+            .map_err(sql)?;
+        Ok(())
+    }
+
+    async fn cancel(&self, id: &NoticeId, reason: CancelReason) -> Result<(), StoreError> {
+        self.conn()
+            .execute(
+                "UPDATE notices SET status = 'cancelled', cancel_reason = ?2 \
+                 WHERE notice_id = ?1 AND status = 'pending'",
+                params![id.as_str(), reason.as_str()],
+            )
+            .map_err(sql)?;
+        Ok(())
+    }
+
+    async fn fall_back_to_print(&self, email: &NoticeId, letters: &[Notice]) -> Result<(), StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction().map_err(sql)?;
+        tx.execute(
+            "UPDATE notices SET status = 'cancelled', cancel_reason = ?2 WHERE notice_id = ?1",
+            params![email.as_str(), CancelReason::FellBackToPrint.as_str()],
+        )
+        .map_err(sql)?;
+        for letter in letters {
+            insert_notice(&tx, letter)?;
+            for loan in &letter.loans {
+                tx.execute(
+                    "UPDATE markers SET notice_id = ?1 WHERE notice_id = ?2 AND loan_id = ?3",
+                    params![letter.id.as_str(), email.as_str(), loan.loan_id.as_str()],
+                )
+                .map_err(sql)?;
+            }
+        }
+        tx.commit().map_err(sql)
+    }
+
+    async fn record_run(&self, summary: &RunSummary) -> Result<(), StoreError> {
+        let json = serde_json::to_string(summary).map_err(|e| StoreError::Unexpected(e.to_string()))?;
+        self.conn()
+            .execute(
+                "INSERT INTO runs (run_day, summary) VALUES (?1, ?2)",
+                params![day_text(summary.run_day), json],
+            )
+            .map_err(sql)?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use relance_core::ids::{LibraryCode, PatronId};
+    use relance_core::notice::{Marker, NoticeStatus};
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    fn email_notice(patron: &str, loans: &[&str], day: &str) -> Notice {
+        let patron = PatronId::parse(patron).unwrap();
+        let stage = StageName::parse("first_reminder").unwrap();
+        let id = Notice::email_id(&patron, &stage, d(day));
+        let loans = loans
+            .iter()
+            .map(|l| NoticeLoan {
+                loan_id: LoanId::parse(l).unwrap(),
+                due_date: d("2026-11-22"),
+                stage: stage.clone(),
+            })
+            .collect();
+        Notice::pending(id, d(day), patron, Channel::Email, stage, None, loans)
+    }
+
+    fn plan_of(notices: Vec<Notice>, day: &str) -> RunPlan {
+        let markers = notices
+            .iter()
+            .flat_map(|n| {
+                n.loans.iter().map(|l| Marker {
+                    key: MarkerKey {
+                        loan_id: l.loan_id.clone(),
+                        due_date: l.due_date,
+                        stage: l.stage.clone(),
+                    },
+                    run_day: d(day),
+                    outcome: MarkerOutcome::Notice(n.id.clone()),
+                })
+            })
+            .collect();
+        RunPlan {
+            run_day: Some(d(day)),
+            planned_days: vec![d(day)],
+            notices,
+            markers,
+        }
+    }
+
+    fn block<F: std::future::Future>(f: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(f)
+    }
+
+    #[test]
+    fn a_plan_is_recorded_with_its_markers_and_moves_the_watermark() {
+        let store = Store::in_memory().unwrap();
+        let plan = plan_of(vec![email_notice("P1", &["L1", "L2"], "2026-11-29")], "2026-11-29");
+        block(store.record_plan(&plan, None)).unwrap();
+        assert_eq!(block(store.watermark()).unwrap(), Some(d("2026-11-29")));
+        let keys: Vec<_> = plan.markers.iter().map(|m| m.key.clone()).collect();
+        assert_eq!(block(store.handled(&keys)).unwrap().len(), 2);
+        let pending = block(store.pending_notices(Channel::Email, d("2026-11-29"))).unwrap();
+        assert_eq!(pending.len(), 1);
+        assert_eq!(pending[0].loans.len(), 2);
+        assert_eq!(pending[0].reference, plan.notices[0].reference);
+    }
+
+    #[test]
+    fn a_plan_made_against_an_old_watermark_is_refused_and_writes_nothing() {
+        let store = Store::in_memory().unwrap();
+        block(store.set_watermark(d("2026-11-29"))).unwrap();
+        let plan = plan_of(vec![email_notice("P1", &["L1"], "2026-11-29")], "2026-11-29");
+        let err = block(store.record_plan(&plan, Some(d("2026-11-28")))).unwrap_err();
+        assert!(matches!(err, StoreError::Conflict(_)), "{err}");
+        assert!(block(store.pending_notices(Channel::Email, d("2026-11-30"))).unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_colliding_reference_is_derived_again() {
+        let store = Store::in_memory().unwrap();
+        let first = email_notice("P1", &["L1"], "2026-11-29");
+        let mut second = email_notice("P2", &["L2"], "2026-11-29");
+        second.reference = first.reference.clone();
+        block(store.record_plan(&plan_of(vec![first, second], "2026-11-29"), None)).unwrap();
+        let pending = block(store.pending_notices(Channel::Email, d("2026-11-29"))).unwrap();
+        assert_eq!(pending.len(), 2);
+        assert_ne!(pending[0].reference, pending[1].reference);
+    }
+
+    #[test]
+    fn sent_and_cancelled_notices_are_no_longer_pending() {
+        let store = Store::in_memory().unwrap();
+        let a = email_notice("P1", &["L1"], "2026-11-29");
+        let b = email_notice("P2", &["L2"], "2026-11-29");
+        let (ida, idb) = (a.id.clone(), b.id.clone());
+        block(store.record_plan(&plan_of(vec![a, b], "2026-11-29"), None)).unwrap();
+        block(store.record_failure(&ida, "timeout")).unwrap();
+        let pending = block(store.pending_notices(Channel::Email, d("2026-11-29"))).unwrap();
+        assert_eq!(pending.iter().find(|n| n.id == ida).unwrap().attempts, 1);
+        block(store.record_sent(&ida, "outbox:x", Utc::now())).unwrap();
+        block(store.cancel(&idb, CancelReason::NothingLeft)).unwrap();
+        assert!(block(store.pending_notices(Channel::Email, d("2026-11-29"))).unwrap().is_empty());
+        let b = notices_where(&store.conn(), "notice_id = ?1", [idb.as_str()]).unwrap();
+        assert_eq!(b[0].status, NoticeStatus::Cancelled { reason: CancelReason::NothingLeft });
+    }
+
+    #[test]
+    fn falling_back_to_print_cancels_the_email_and_merges_into_the_library_letter() {
+        let store = Store::in_memory().unwrap();
+        let email = email_notice("P1", &["L1", "L2"], "2026-11-29");
+        let email_id = email.id.clone();
+        block(store.record_plan(&plan_of(vec![email.clone()], "2026-11-29"), None)).unwrap();
+        let library = LibraryCode::parse("STS").unwrap();
+        let letter = Notice::pending(
+            Notice::letter_id(&email.patron_id, &library, email.run_day),
+            email.run_day,
+            email.patron_id.clone(),
+            Channel::Letter,
+            email.stage.clone(),
+            Some(library),
+            email.loans.clone(),
+        );
+        block(store.fall_back_to_print(&email_id, std::slice::from_ref(&letter))).unwrap();
+        assert!(block(store.pending_notices(Channel::Email, d("2026-11-29"))).unwrap().is_empty());
+        let letters = block(store.pending_notices(Channel::Letter, d("2026-11-29"))).unwrap();
+        assert_eq!(letters.len(), 1);
+        assert_eq!(letters[0].loans.len(), 2);
+        let on_letter: i64 = store
+            .conn()
+            .query_row("SELECT count(*) FROM markers WHERE notice_id = ?1", [letter.id.as_str()], |r| r.get(0))
+            .unwrap();
+        assert_eq!(on_letter, 2, "the markers follow the loans to the letter");
+    }
+}

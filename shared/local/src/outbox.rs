@@ -1,0 +1,60 @@
+//! The local mail transport: each message written as an `.eml` file in the outbox,
+//! laid out like the S3 bucket (`{run_day}/mail/{name}.eml`).
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use relance_core::ports::{MailTransport, OutgoingMail, TransportError};
+
+use crate::store::day_text;
+
+/// Writes messages under `root` instead of sending them.
+pub struct Outbox {
+    root: PathBuf,
+}
+
+impl Outbox {
+    /// An outbox rooted at `root` (`{state_dir}/outbox`).
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Self { root: root.into() }
+    }
+
+    /// The folder of a run day's mail.
+    pub fn mail_dir(&self, run_day: chrono::NaiveDate) -> PathBuf {
+        self.root.join(day_text(run_day)).join("mail")
+    }
+
+    /// The outbox root.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+}
+
+/// Writes `bytes` to `path` through a temporary file and a rename, so a crash
+/// never leaves half a message.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    if let Some(dir) = path.parent() {
+        fs::create_dir_all(dir)?;
+    }
+    let tmp = path.with_extension("tmp");
+    let mut file = fs::File::create(&tmp)?;
+    file.write_all(bytes)?;
+    file.sync_data()?;
+    fs::rename(&tmp, path)
+}
+
+impl MailTransport for Outbox {
+    async fn send(&self, mail: &OutgoingMail) -> Result<String, TransportError> {
+        // The name is built from ids already made path-safe (`file_stem`); refuse
+        // anything else rather than write outside the outbox.
+        if mail.name.starts_with('.') || mail.name.contains(['/', '\\']) {
+            return Err(TransportError::Unexpected(format!("unsafe outbox name {:?}", mail.name)));
+        }
+        let name = format!("{}.eml", mail.name);
+        let path = self.mail_dir(mail.run_day).join(&name);
+        write_atomically(&path, &mail.raw)
+            .map_err(|e| TransportError::Transient(format!("{}: {e}", path.display())))?;
+        Ok(format!("outbox:{}/mail/{name}", day_text(mail.run_day)))
+    }
+}

@@ -1,0 +1,88 @@
+//! What `relance status` shows: the watermark, pending notices, the last runs.
+
+use chrono::NaiveDate;
+use relance_core::ports::StoreError;
+use relance_core::report::RunSummary;
+use serde::Serialize;
+
+use crate::store::{Store, parse_day, sql};
+
+/// Pending notices of one stage on one channel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PendingCount {
+    /// Stage name.
+    pub stage: String,
+    /// `email` or `letter`.
+    pub channel: String,
+    /// How many notices.
+    pub count: usize,
+    /// The oldest run day among them.
+    pub oldest_run_day: NaiveDate,
+}
+
+/// The state of the ledger.
+#[derive(Debug, Clone, Serialize)]
+pub struct Status {
+    /// The last run day fully planned.
+    pub watermark: Option<NaiveDate>,
+    /// Open loans in the store.
+    pub open_loans: u64,
+    /// Patrons in the store.
+    pub patrons: u64,
+    /// Pending notices by stage and channel.
+    pub pending: Vec<PendingCount>,
+    /// The last runs, newest first.
+    pub last_runs: Vec<RunSummary>,
+}
+
+impl Store {
+    /// Reads the ledger's state, with the last `runs` run summaries.
+    pub fn status(&self, runs: usize) -> Result<Status, StoreError> {
+        let conn = self.conn();
+        let watermark = conn
+            .query_row("SELECT day FROM watermark WHERE id = 1", [], |r| r.get::<_, String>(0))
+            .ok()
+            .map(|d| parse_day(&d))
+            .transpose()?;
+        let count = |query: &str| -> Result<u64, StoreError> {
+            conn.query_row(query, [], |r| r.get(0)).map_err(sql)
+        };
+        let open_loans = count("SELECT count(*) FROM loans WHERE returned_at IS NULL")?;
+        let patrons = count("SELECT count(*) FROM patrons")?;
+        let mut stmt = conn
+            .prepare(
+                "SELECT stage, channel, count(*), min(run_day) FROM notices \
+                 WHERE status = 'pending' GROUP BY stage, channel ORDER BY channel, stage",
+            )
+            .map_err(sql)?;
+        let mut rows = stmt.query([]).map_err(sql)?;
+        let mut pending = Vec::new();
+        while let Some(row) = rows.next().map_err(sql)? {
+            pending.push(PendingCount {
+                stage: row.get(0).map_err(sql)?,
+                channel: row.get(1).map_err(sql)?,
+                count: row.get::<_, i64>(2).map_err(sql)? as usize,
+                oldest_run_day: parse_day(&row.get::<_, String>(3).map_err(sql)?)?,
+            });
+        }
+        let mut stmt = conn
+            .prepare("SELECT summary FROM runs ORDER BY id DESC LIMIT ?1")
+            .map_err(sql)?;
+        let mut rows = stmt.query([runs as i64]).map_err(sql)?;
+        let mut last_runs = Vec::new();
+        while let Some(row) = rows.next().map_err(sql)? {
+            let json: String = row.get(0).map_err(sql)?;
+            last_runs.push(
+                serde_json::from_str(&json)
+                    .map_err(|e| StoreError::Corrupt(format!("run summary: {e}")))?,
+            );
+        }
+        Ok(Status {
+            watermark,
+            open_loans,
+            patrons,
+            pending,
+            last_runs,
+        })
+    }
+}
