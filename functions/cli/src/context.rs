@@ -64,13 +64,20 @@ impl Context {
     }
 }
 
-/// Reads every file under `dir` as (path relative to `root` with `/`, text).
+/// Reads every template (`*.txt`, `*.html`, not hidden) under `dir` as
+/// (path relative to `root` with `/`, text); other files (a README, editor
+/// backups) are left alone.
 fn collect_templates(root: &Path, dir: &Path, out: &mut Vec<(String, String)>) -> anyhow::Result<()> {
     for entry in std::fs::read_dir(dir)? {
         let path = entry?.path();
+        let hidden = path.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.'));
+        let template = path.extension().is_some_and(|e| e == "txt" || e == "html");
+        if hidden {
+            continue;
+        }
         if path.is_dir() {
             collect_templates(root, &path, out)?;
-        } else {
+        } else if template {
             let relative = path.strip_prefix(root)?;
             let name = relative
                 .components()

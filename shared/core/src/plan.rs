@@ -82,6 +82,9 @@ impl RunPlan {
     }
 }
 
+/// A loan of a letter, with the rank of the stage it reached.
+type LetterLine = (Loan, NoticeLoan, usize);
+
 /// Where a candidate goes.
 enum Route {
     Email,
@@ -118,9 +121,9 @@ pub fn plan(
     patrons: &HashMap<PatronId, Patron>,
     handled: &HashSet<MarkerKey>,
 ) -> RunPlan {
+    // Emails by (patron, stage rank); letters by (patron, library), each loan with its stage rank.
     let mut emails: BTreeMap<(PatronId, usize), Vec<(Loan, NoticeLoan)>> = BTreeMap::new();
-    let mut letters: BTreeMap<(PatronId, LibraryCode), Vec<(Loan, NoticeLoan, usize)>> =
-        BTreeMap::new();
+    let mut letters: BTreeMap<(PatronId, LibraryCode), Vec<LetterLine>> = BTreeMap::new();
     let mut markers = Vec::new();
     let mut seen = HashSet::new();
 

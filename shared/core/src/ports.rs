@@ -8,7 +8,7 @@ use std::future::Future;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::address::EmailAddress;
-use crate::ids::{LoanId, NoticeId, PatronId};
+use crate::ids::{LibraryCode, LoanId, NoticeId, PatronId};
 use crate::ladder::Channel;
 use crate::model::{EmailStatus, Loan, Patron};
 use crate::notice::{CancelReason, MarkerKey, Notice};
@@ -173,4 +173,18 @@ pub trait MailTransport: Sync {
         &self,
         mail: &OutgoingMail,
     ) -> impl Future<Output = Result<String, TransportError>> + Send;
+}
+
+/// Where rendered letters and print batches are kept (the outbox locally, S3 on
+/// AWS), under `{run_day}/letters/{library}/`.
+pub trait LetterArchive: Sync {
+    /// Stores one file of a library's letters for a run day and returns where it
+    /// went. `name` is a safe file name (`batch.pdf`, `manifest.csv`, `{patron}.pdf`).
+    fn put(
+        &self,
+        run_day: NaiveDate,
+        library: &LibraryCode,
+        name: &str,
+        bytes: &[u8],
+    ) -> impl Future<Output = Result<String, StoreError>> + Send;
 }

@@ -5,7 +5,8 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use relance_core::ports::{MailTransport, OutgoingMail, TransportError};
+use relance_core::ids::LibraryCode;
+use relance_core::ports::{LetterArchive, MailTransport, OutgoingMail, StoreError, TransportError};
 
 use crate::store::day_text;
 
@@ -23,6 +24,11 @@ impl Outbox {
     /// The folder of a run day's mail.
     pub fn mail_dir(&self, run_day: chrono::NaiveDate) -> PathBuf {
         self.root.join(day_text(run_day)).join("mail")
+    }
+
+    /// The folder of a library's letters for a run day.
+    pub fn letters_dir(&self, run_day: chrono::NaiveDate, library: &LibraryCode) -> PathBuf {
+        self.root.join(day_text(run_day)).join("letters").join(library.as_str())
     }
 
     /// The outbox root.
@@ -44,11 +50,34 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     fs::rename(&tmp, path)
 }
 
+/// Refuses a name that could leave its folder.
+fn safe_name(name: &str) -> bool {
+    !name.is_empty() && !name.starts_with('.') && !name.contains(['/', '\\'])
+}
+
+impl LetterArchive for Outbox {
+    async fn put(
+        &self,
+        run_day: chrono::NaiveDate,
+        library: &LibraryCode,
+        name: &str,
+        bytes: &[u8],
+    ) -> Result<String, StoreError> {
+        if !safe_name(name) {
+            return Err(StoreError::Unexpected(format!("unsafe letter file name {name:?}")));
+        }
+        let path = self.letters_dir(run_day, library).join(name);
+        write_atomically(&path, bytes)
+            .map_err(|e| StoreError::Unavailable(format!("{}: {e}", path.display())))?;
+        Ok(format!("outbox:{}/letters/{library}/{name}", day_text(run_day)))
+    }
+}
+
 impl MailTransport for Outbox {
     async fn send(&self, mail: &OutgoingMail) -> Result<String, TransportError> {
         // The name is built from ids already made path-safe (`file_stem`); refuse
         // anything else rather than write outside the outbox.
-        if mail.name.starts_with('.') || mail.name.contains(['/', '\\']) {
+        if !safe_name(&mail.name) {
             return Err(TransportError::Unexpected(format!("unsafe outbox name {:?}", mail.name)));
         }
         let name = format!("{}.eml", mail.name);

@@ -5,6 +5,8 @@ use relance_core::ports::StoreError;
 use relance_core::report::RunSummary;
 use serde::Serialize;
 
+use rusqlite::OptionalExtension;
+
 use crate::store::{Store, parse_day, sql};
 
 /// Pending notices of one stage on one channel.
@@ -41,7 +43,8 @@ impl Store {
         let conn = self.conn();
         let watermark = conn
             .query_row("SELECT day FROM watermark WHERE id = 1", [], |r| r.get::<_, String>(0))
-            .ok()
+            .optional()
+            .map_err(sql)?
             .map(|d| parse_day(&d))
             .transpose()?;
         let count = |query: &str| -> Result<u64, StoreError> {
@@ -84,5 +87,28 @@ impl Store {
             pending,
             last_runs,
         })
+    }
+}
+
+impl Store {
+    /// Every notice of a patron with its loans, newest run day first.
+    pub fn notices_of(
+        &self,
+        patron: &relance_core::ids::PatronId,
+    ) -> Result<Vec<relance_core::notice::Notice>, StoreError> {
+        crate::ledger::notices_where(
+            &self.conn(),
+            "patron_id = ?1 ORDER BY run_day DESC, notice_id",
+            [patron.as_str()],
+        )
+    }
+
+    /// Every notice decided by the run of `run_day`, with its loans.
+    pub fn notices_on(&self, run_day: NaiveDate) -> Result<Vec<relance_core::notice::Notice>, StoreError> {
+        crate::ledger::notices_where(
+            &self.conn(),
+            "run_day = ?1 ORDER BY patron_id, channel, stage",
+            [crate::store::day_text(run_day)],
+        )
     }
 }

@@ -1,5 +1,24 @@
 //! Consolidated notice emails: minijinja templates (French and English, text and
 //! HTML, overridable) rendered into a MIME message built with mail-builder.
+//!
+//! Pure: the send time, the notice and its data come in as arguments; the
+//! caller reads override files from disk.
+//!
+//! Template variables (see `view.rs`): `lang`, `reference`, `stage.{name, kind,
+//! number}`, `patron.name`, `sections` and `others` (lists of `{library: {code,
+//! name, address, phone, email}, loans: [{title, author, barcode, call_number,
+//! due_date, due_date_iso, days_overdue, days_until_due}]}`), `loan_count`,
+//! `reply_to`, `signature`, `institution`, `send_day`.
+
+mod line;
+mod mime;
+mod templates;
+mod view;
+
+#[cfg(test)]
+mod fixtures;
+#[cfg(test)]
+mod tests;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
@@ -15,18 +34,47 @@ pub enum RenderError {
     /// A template has a syntax error or failed while rendering.
     #[error("template {name}: {reason}")]
     Template { name: String, reason: String },
-    /// Writing the MIME message failed.
+    /// Writing the MIME message failed, or a value cannot go in a header.
     #[error("building the message: {0}")]
     Mime(String),
+    /// The stage is delivered by letter, not by email.
+    #[error("stage {0} is a letter stage, not an email")]
+    LetterStage(String),
 }
 
 /// The templates in use: the shipped ones, some possibly overridden.
-pub struct Templates {}
+#[derive(Debug, Clone)]
+pub struct Templates {
+    env: minijinja::Environment<'static>,
+}
 
 impl Templates {
     /// The French and English templates shipped in the binary.
     pub fn shipped() -> Self {
-        Self {}
+        Self {
+            env: templates::shipped(),
+        }
+    }
+
+    /// The shipped templates with some replaced: `(name, source)` pairs, named
+    /// as in [`Templates::shipped_files`] (e.g. `fr/subject.txt`), as read from
+    /// the config's templates folder. Each must compile, and the set must render
+    /// sample courtesy and reminder emails in both languages; the error names the
+    /// template at fault.
+    pub fn with_overrides(
+        files: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Templates, RenderError> {
+        let mut env = templates::shipped();
+        for (name, source) in files {
+            templates::add_override(&mut env, name, source)?;
+        }
+        templates::check(&env)?;
+        Ok(Self { env })
+    }
+
+    /// The shipped templates' names and sources: a starting point for overrides.
+    pub fn shipped_files() -> &'static [(&'static str, &'static str)] {
+        templates::SHIPPED
     }
 }
 
@@ -63,10 +111,17 @@ pub struct ComposedEmail {
     pub raw: Vec<u8>,
 }
 
-/// Renders and builds the email of a notice.
-pub fn compose(_templates: &Templates, _notice: &EmailNotice<'_>) -> Result<ComposedEmail, RenderError> {
-    unimplemented!("being written")
+/// Renders and builds the email of a notice, in the patron's language or else
+/// the institution's.
+pub fn compose(
+    templates: &Templates,
+    notice: &EmailNotice<'_>,
+) -> Result<ComposedEmail, RenderError> {
+    let language = notice
+        .patron
+        .language
+        .unwrap_or(notice.config.institution.default_language);
+    let view = view::View::of(notice, language)?;
+    let rendered = templates::render(&templates.env, &view)?;
+    mime::build(notice, language, rendered)
 }
-
-#[cfg(test)]
-mod scratch;
