@@ -9,6 +9,7 @@ use relance_core::email::Templates;
 use relance_core::ports::{MailTransport, StoreError};
 use relance_core::report::RunSummary;
 use relance_core::service::{Engine, RunError};
+use relance_local::import::{CsvInput, ImportOptions};
 use relance_local::{Outbox, Store};
 
 /// A config with three libraries and the standard ladder.
@@ -114,16 +115,23 @@ impl TestEnv {
     pub fn import(&self, patrons: &[String], loans: &[String]) {
         let patrons = format!("{PATRONS_HEADER}\n{}\n", patrons.join("\n"));
         let loans = format!("{LOANS_HEADER}\n{}\n", loans.join("\n"));
-        let summary = relance_local::import::import_readers(
-            &self.store,
-            &self.config,
-            Some(("patrons.csv", patrons.as_bytes())),
-            Some(("loans.csv", loans.as_bytes())),
-            &relance_local::import::ImportOptions::default(),
-            self.now(day("2026-01-01")),
-            None,
-        )
-        .expect("import");
+        let options = ImportOptions {
+            snapshot: false,
+            force: false,
+            strict: false,
+            now: self.now(day("2026-01-01")),
+            rejects_path: self.path().join("rejects.csv"),
+        };
+        let summary = self
+            .store
+            .import(
+                &self.config,
+                Some(CsvInput { name: "patrons.csv", reader: &mut patrons.as_bytes() }),
+                Some(CsvInput { name: "loans.csv", reader: &mut loans.as_bytes() }),
+                &options,
+                &mut |_| {},
+            )
+            .expect("import");
         assert_eq!(summary.rejected, 0, "test data must import cleanly: {summary:?}");
     }
 
@@ -149,19 +157,31 @@ impl TestEnv {
             store: &self.store,
             ledger: &self.store,
             transport,
+            archive: &self.outbox,
         };
         block_on(engine.run(day, false, self.now(day)))
     }
 
     /// The engine over the outbox, for steps finer than a run.
-    pub fn engine(&self) -> Engine<'_, Store, Store, Outbox> {
+    pub fn engine(&self) -> Engine<'_, Store, Store, Outbox, Outbox> {
         Engine {
             config: &self.config,
             templates: &self.templates,
             store: &self.store,
             ledger: &self.store,
             transport: &self.outbox,
+            archive: &self.outbox,
         }
+    }
+
+    /// The files of a library's letters for `day`, sorted by name.
+    pub fn letter_files(&self, day: NaiveDate, library: &str) -> Vec<PathBuf> {
+        let code = relance_core::ids::LibraryCode::parse(library).expect("library code");
+        let mut files: Vec<_> = std::fs::read_dir(self.outbox.letters_dir(day, &code))
+            .map(|entries| entries.filter_map(|e| e.ok().map(|e| e.path())).collect())
+            .unwrap_or_default();
+        files.sort();
+        files
     }
 
     /// The `.eml` files written for `day`, sorted by name.

@@ -113,24 +113,3 @@ fn a_loan_returned_since_planning_is_dropped_from_the_email() {
     let text = message.body_text(0).unwrap();
     assert!(text.contains("Titre L1") && !text.contains("Titre L2"), "{text}");
 }
-
-#[test]
-fn reminders_of_a_patron_without_email_are_kept_as_letters_never_dropped() {
-    let env = TestEnv::new();
-    let today = day(DAY);
-    env.import(
-        &[patron_row("P1", "Camille Martin", "", false)],
-        &[
-            loan_row("L1", "P1", "STS", shift(today, -7).unwrap(), None),
-            loan_row("L2", "P1", "STS", shift(today, 3).unwrap(), None),
-        ],
-    );
-    let summary = env.run(today);
-    assert_eq!(summary.emails_sent, 0);
-    assert_eq!(summary.letters_pending, 1);
-    assert_eq!(summary.print_fallbacks, 1);
-    assert_eq!(summary.skipped.get("no_usable_email"), Some(&1), "courtesy needs an email");
-    let status = env.store.status(1).unwrap();
-    assert_eq!(status.pending.len(), 1);
-    assert_eq!((status.pending[0].channel.as_str(), status.pending[0].stage.as_str()), ("letter", "first_reminder"));
-}

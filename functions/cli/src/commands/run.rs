@@ -54,6 +54,7 @@ pub fn run(config: &Path, args: RunArgs) -> anyhow::Result<ExitCode> {
         store: &store,
         ledger: &store,
         transport: &outbox,
+        archive: &outbox,
     };
     let day = args.date.unwrap_or_else(|| ctx.today());
     let summary = runtime()?
@@ -93,8 +94,7 @@ fn print_summary(s: &RunSummary, mail_dir: &Path) {
         s.emails_sent, s.cancelled, s.failed, s.deferred, s.requeued
     );
     println!(
-        "  letters: {} rendered, {} pending (letter rendering is not built yet: \
-         letter notices are kept in the ledger, see `relance status`)",
+        "  letters rendered {} (print batches emailed to the libraries), still pending {}",
         s.letters_rendered, s.letters_pending
     );
     if s.print_fallbacks + s.fell_back_to_print > 0 {
@@ -103,8 +103,8 @@ fn print_summary(s: &RunSummary, mail_dir: &Path) {
             s.print_fallbacks, s.fell_back_to_print
         );
     }
-    if !s.dry_run && s.emails_sent > 0 {
-        println!("Outbox: {}", mail_dir.display());
+    if !s.dry_run && s.emails_sent + s.letters_rendered > 0 {
+        println!("Outbox: {}", mail_dir.parent().unwrap_or(mail_dir).display());
     }
 }
 

@@ -36,9 +36,6 @@ pub fn run(config: &Path, args: StatusArgs) -> anyhow::Result<ExitCode> {
         for p in &status.pending {
             println!("  {:<20} {:<8} {:>7}  {}", p.stage, p.channel, p.count, p.oldest_run_day);
         }
-        if status.pending.iter().any(|p| p.channel == "letter") {
-            println!("  (letters wait for the letters channel, which is not built yet)");
-        }
     }
     if !status.last_runs.is_empty() {
         let stages: Vec<_> = ctx.config.ladder.stages().iter().map(|s| s.name.to_string()).collect();
@@ -47,7 +44,7 @@ pub fn run(config: &Path, args: StatusArgs) -> anyhow::Result<ExitCode> {
         for stage in &stages {
             header.push_str(&format!(" {:>w$}", stage, w = stage.len().max(6)));
         }
-        println!("{header} {:>6} {:>9} {:>9} {:>6}", "sent", "cancelled", "to print", "failed");
+        println!("{header} {:>6} {:>7} {:>9} {:>6}", "emails", "letters", "cancelled", "failed");
         for r in status.last_runs.iter().rev() {
             let mut line = format!("  {:<10} {:>4}", r.run_day.to_string(), r.planned_days.len());
             for stage in &stages {
@@ -55,8 +52,8 @@ pub fn run(config: &Path, args: StatusArgs) -> anyhow::Result<ExitCode> {
                 line.push_str(&format!(" {:>w$}", n, w = stage.len().max(6)));
             }
             println!(
-                "{line} {:>6} {:>9} {:>9} {:>6}",
-                r.emails_sent, r.cancelled, r.letters_pending, r.failed
+                "{line} {:>6} {:>7} {:>9} {:>6}",
+                r.emails_sent, r.letters_rendered, r.cancelled, r.failed
             );
         }
     }

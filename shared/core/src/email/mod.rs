@@ -11,9 +11,12 @@
 //! `reply_to`, `signature`, `institution`, `send_day`.
 
 mod line;
+mod print_batch;
 mod mime;
 mod templates;
 mod view;
+
+pub use print_batch::{BatchEntry, PrintBatchMail, compose_print_batch};
 
 #[cfg(test)]
 mod fixtures;

@@ -1,37 +1,21 @@
-//! The run, composed from the ports: plan the days the watermark allows, record
-//! the plan, then deliver what is pending. The same steps serve the `relance`
-//! command and the Lambda functions.
+//! Delivering email notices: re-check, render, send, record; fall back to print
+//! when the address does not work.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use crate::config::Config;
-use crate::email::{self, EmailNotice, RenderError, Templates};
+use crate::email::{self, EmailNotice};
 use crate::ladder::Channel;
 use crate::model::{EmailStatus, Loan, Patron};
 use crate::notice::{CancelReason, Notice, NoticeLoan};
-use crate::plan::{Candidate, RunPlan, listing_order, plan};
-use crate::ports::{Ledger, LoanStore, MailTransport, OutgoingMail, StoreError, TransportError};
+use crate::plan::listing_order;
+use crate::ports::{
+    LetterArchive, Ledger, LoanStore, MailTransport, OutgoingMail, StoreError, TransportError,
+};
 use crate::report::RunSummary;
-use crate::schedule::planned_days;
 
-/// Why a run stopped.
-#[derive(Debug, thiserror::Error)]
-pub enum RunError {
-    /// The store or ledger failed.
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    /// A template failed to render.
-    #[error(transparent)]
-    Render(#[from] RenderError),
-    /// The transport failed in a way retrying will not fix.
-    #[error(transparent)]
-    Transport(TransportError),
-    /// A notice refers to a patron the store does not have.
-    #[error("notice {0} refers to patron {1}, who is not in the store")]
-    MissingPatron(String, String),
-}
+use super::{Engine, RunError};
 
 /// After this many failed sends in a row the transport is taken as down and the
 /// rest stays pending for the next run.
@@ -50,100 +34,8 @@ pub enum Delivery {
     Failed(String),
 }
 
-/// The engine with its adapters.
-pub struct Engine<'a, S, L, T> {
-    /// The institution's configuration.
-    pub config: &'a Config,
-    /// Email templates.
-    pub templates: &'a Templates,
-    /// Patrons and loans.
-    pub store: &'a S,
-    /// Notices, markers and watermark.
-    pub ledger: &'a L,
-    /// Where emails go.
-    pub transport: &'a T,
-}
-
-impl<S: LoanStore, L: Ledger, T: MailTransport> Engine<'_, S, L, T> {
-    /// Plans the days the watermark allows for `run_day`, without recording anything.
-    pub async fn plan(&self, run_day: NaiveDate) -> Result<(RunPlan, Option<NaiveDate>), RunError> {
-        let watermark = self.ledger.watermark().await?;
-        let days = planned_days(watermark, run_day, self.config.institution.catch_up_days);
-        let mut candidates = Vec::new();
-        for &day in &days {
-            for stage in self.config.ladder.stages() {
-                let Some(due) = stage.due_date_reaching_on(day) else {
-                    continue;
-                };
-                for loan in self.store.open_loans_due_on(due).await? {
-                    candidates.push(Candidate {
-                        loan,
-                        stage: stage.name.clone(),
-                        day,
-                    });
-                }
-            }
-        }
-        let keys: Vec<_> = candidates.iter().map(Candidate::key).collect();
-        let handled = self.ledger.handled(&keys).await?;
-        let mut patron_ids: Vec<_> = candidates.iter().map(|c| c.loan.patron_id.clone()).collect();
-        patron_ids.sort();
-        patron_ids.dedup();
-        let patrons: HashMap<_, _> = self
-            .store
-            .patrons(&patron_ids)
-            .await?
-            .into_iter()
-            .map(|p| (p.id.clone(), p))
-            .collect();
-        let plan = plan(&self.config.ladder, run_day, days, candidates, &patrons, &handled);
-        Ok((plan, watermark))
-    }
-
-    /// Runs `run_day`: plans, records, delivers pending emails; with `dry_run`,
-    /// reports what it would plan and records and sends nothing.
-    pub async fn run(
-        &self,
-        run_day: NaiveDate,
-        dry_run: bool,
-        now: DateTime<Utc>,
-    ) -> Result<RunSummary, RunError> {
-        let (plan, watermark) = self.plan(run_day).await?;
-        let mut summary = RunSummary {
-            run_day,
-            planned_days: plan.planned_days.clone(),
-            dry_run,
-            notices: plan.notices_by_stage(),
-            print_fallbacks: plan.print_fallbacks(&self.config.ladder),
-            skipped: plan
-                .skipped()
-                .into_iter()
-                .map(|(k, v)| (k.to_owned(), v))
-                .collect(),
-            ..RunSummary::default()
-        };
-        if dry_run {
-            summary.letters_pending = plan
-                .notices
-                .iter()
-                .filter(|n| n.channel == Channel::Letter)
-                .count();
-            return Ok(summary);
-        }
-        if !plan.planned_days.is_empty() {
-            self.ledger.record_plan(&plan, watermark).await?;
-        }
-        self.deliver_pending(run_day, now, &mut summary).await?;
-        summary.letters_pending = self
-            .ledger
-            .pending_notices(Channel::Letter, run_day)
-            .await?
-            .len();
-        self.ledger.record_run(&summary).await?;
-        Ok(summary)
-    }
-
-    async fn deliver_pending(
+impl<S: LoanStore, L: Ledger, T: MailTransport, A: LetterArchive> Engine<'_, S, L, T, A> {
+    pub(super) async fn deliver_emails(
         &self,
         run_day: NaiveDate,
         now: DateTime<Utc>,
@@ -249,7 +141,7 @@ impl<S: LoanStore, L: Ledger, T: MailTransport> Engine<'_, S, L, T> {
 
     /// The notice's loans that are still open with the due date they were planned
     /// for, in listing order.
-    async fn recheck(&self, notice: &Notice) -> Result<Vec<Loan>, RunError> {
+    pub(super) async fn recheck(&self, notice: &Notice) -> Result<Vec<Loan>, RunError> {
         let planned: HashMap<_, _> = notice
             .loans
             .iter()

@@ -1,0 +1,165 @@
+//! The email that takes a library its day's print batch: the batch PDF and its
+//! manifest attached, the count and the references in the text.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use mail_builder::MessageBuilder;
+use mail_builder::headers::date::Date;
+use mail_builder::headers::message_id::MessageId;
+use mail_builder::headers::raw::Raw;
+use mail_builder::headers::text::Text;
+
+use crate::config::{Config, Library};
+use crate::ids::{PatronId, Reference};
+use crate::model::Language;
+
+use super::line::single_line;
+use super::mime::mailbox;
+use super::{ComposedEmail, RenderError};
+
+/// One letter of the batch, as listed in the email.
+#[derive(Debug, Clone)]
+pub struct BatchEntry {
+    /// The letter's reference.
+    pub reference: Reference,
+    /// Its recipient.
+    pub patron_id: PatronId,
+    /// Items listed.
+    pub items: usize,
+    /// Its pages.
+    pub pages: usize,
+}
+
+/// Everything the print batch email is built from.
+pub struct PrintBatchMail<'a> {
+    /// Sender and institution.
+    pub config: &'a Config,
+    /// The library that prints.
+    pub library: &'a Library,
+    /// The run day of the letters.
+    pub run_day: NaiveDate,
+    /// The letters, in batch order.
+    pub entries: &'a [BatchEntry],
+    /// `batch.pdf`.
+    pub batch_pdf: &'a [u8],
+    /// `manifest.csv`.
+    pub manifest_csv: &'a [u8],
+    /// The Date header.
+    pub sent_at: DateTime<Utc>,
+}
+
+struct Wording {
+    subject: &'static str,
+    intro: &'static str,
+    manifest: &'static str,
+    references: &'static str,
+    items: &'static str,
+    pages: &'static str,
+    date: &'static str,
+}
+
+const FR: Wording = Wording {
+    subject: "Courriers de relance à imprimer",
+    intro: "Vous trouverez ci-joint les courriers de relance à imprimer et à poster, \
+            dans un seul fichier PDF (A4, chaque courrier commence sur une nouvelle page, \
+            adresse placée pour une enveloppe DL à fenêtre à droite).",
+    manifest: "Le fichier manifest.csv joint en donne la liste.",
+    references: "Courriers",
+    items: "document(s)",
+    pages: "page(s)",
+    date: "%d/%m/%Y",
+};
+
+const EN: Wording = Wording {
+    subject: "Overdue letters to print",
+    intro: "Attached are the overdue letters to print and post, in one PDF file \
+            (A4, each letter starts on a new page, address placed for a right-window \
+            DL envelope).",
+    manifest: "The attached manifest.csv lists them.",
+    references: "Letters",
+    items: "item(s)",
+    pages: "page(s)",
+    date: "%d %B %Y",
+};
+
+/// Builds the library's print batch email, in the institution's language.
+pub fn compose_print_batch(mail: &PrintBatchMail<'_>) -> Result<ComposedEmail, RenderError> {
+    let config = mail.config;
+    let words = match config.institution.default_language {
+        Language::Fr => &FR,
+        Language::En => &EN,
+    };
+    let day = mail.run_day.format(words.date).to_string();
+    let count = mail.entries.len();
+    let subject = single_line(&format!(
+        "{} – {} – {day} ({count})",
+        words.subject, mail.library.name
+    ));
+    let mut text = format!("{}\n\n{}\n\n{} ({count}) :\n", mail.library.name, words.intro, words.references);
+    for e in mail.entries {
+        text.push_str(&format!(
+            "  {}  {}  {} {}  {} {}\n",
+            e.reference, e.patron_id, e.items, words.items, e.pages, words.pages
+        ));
+    }
+    let signature = config.mail.from.name.as_deref().unwrap_or(&config.institution.name);
+    text.push_str(&format!("\n{}\n\n{signature}\n", words.manifest));
+
+    let domain = config.mail.from.address.domain();
+    let message_id = format!("relance.batch.{}.{}@{domain}", mail.library.code, mail.run_day);
+    let file = format!("relance-{}-{}.pdf", mail.library.code, mail.run_day);
+    let raw = MessageBuilder::new()
+        .header("From", Raw::new(mailbox(config.mail.from.name.as_deref(), &config.mail.from.address)?))
+        .header("To", Raw::new(mailbox(None, &mail.library.inbox)?))
+        .subject(Text::new(subject.clone()))
+        .date(Date::new(mail.sent_at.timestamp()))
+        .message_id(MessageId::new(message_id.clone()))
+        .header("Auto-Submitted", Raw::new("auto-generated"))
+        .text_body(text)
+        .attachment("application/pdf", file, mail.batch_pdf.to_vec())
+        .attachment("text/csv", "manifest.csv", mail.manifest_csv.to_vec())
+        .write_to_vec()
+        .map_err(|e| RenderError::Mime(e.to_string()))?;
+    Ok(ComposedEmail {
+        message_id,
+        subject,
+        raw,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mail_parser::{MessageParser, MimeHeaders};
+
+    #[test]
+    fn the_print_batch_email_carries_the_batch_and_lists_the_references() {
+        let config = Config::parse(super::super::fixtures::CONFIG).unwrap();
+        let library = &config.libraries[0];
+        let entries = [BatchEntry {
+            reference: Reference::from_stored("RAB1-2CD".into()),
+            patron_id: PatronId::parse("P0001").unwrap(),
+            items: 3,
+            pages: 1,
+        }];
+        let composed = compose_print_batch(&PrintBatchMail {
+            config: &config,
+            library,
+            run_day: NaiveDate::from_ymd_opt(2026, 11, 29).unwrap(),
+            entries: &entries,
+            batch_pdf: b"%PDF-1.7 test",
+            manifest_csv: b"patron_id,reference\n",
+            sent_at: DateTime::from_timestamp(1_796_000_000, 0).unwrap(),
+        })
+        .unwrap();
+        let message = MessageParser::default().parse(&composed.raw).unwrap();
+        let to = message.to().and_then(|a| a.first()).unwrap();
+        assert_eq!(to.address(), Some(library.inbox.as_str()));
+        assert!(message.subject().unwrap().contains(&library.name));
+        assert!(message.body_text(0).unwrap().contains("RAB1-2CD"));
+        let pdf = message.attachment(0).unwrap();
+        assert_eq!(pdf.content_type().unwrap().subtype(), Some("pdf"));
+        assert_eq!(pdf.attachment_name(), Some("relance-STS-2026-11-29.pdf"));
+        assert_eq!(pdf.contents(), b"%PDF-1.7 test");
+        assert_eq!(message.attachment(1).unwrap().attachment_name(), Some("manifest.csv"));
+    }
+}

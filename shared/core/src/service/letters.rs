@@ -1,0 +1,195 @@
+//! Delivering letters: each library's pending letters of a run day rendered into
+//! its print batch, archived, and emailed to the library's inbox.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::email::{BatchEntry, PrintBatchMail, compose_print_batch};
+use crate::ids::LibraryCode;
+use crate::ladder::{Channel, Stage};
+use crate::letter::{LetterView, batch_order, render_batch};
+use crate::model::{Loan, Patron};
+use crate::notice::{CancelReason, Notice};
+use crate::ports::{
+    LetterArchive, Ledger, LoanStore, MailTransport, OutgoingMail, StoreError, TransportError,
+};
+use crate::report::RunSummary;
+
+use super::{Engine, RunError};
+
+/// A letter ready to render: its notice, recipient, stage and re-checked loans.
+struct Ready {
+    notice: Notice,
+    patron: Patron,
+    stage: Stage,
+    loans: Vec<Loan>,
+}
+
+impl<S: LoanStore, L: Ledger, T: MailTransport, A: LetterArchive> Engine<'_, S, L, T, A> {
+    /// Renders and sends every library's pending letters up to `run_day`, one
+    /// print batch per (run day of the notices, library).
+    pub(super) async fn deliver_letters(
+        &self,
+        run_day: NaiveDate,
+        now: DateTime<Utc>,
+        summary: &mut RunSummary,
+    ) -> Result<(), RunError> {
+        let mut batches: BTreeMap<(NaiveDate, LibraryCode), Vec<Notice>> = BTreeMap::new();
+        for notice in self.ledger.pending_notices(Channel::Letter, run_day).await? {
+            let Some(library) = notice.library.clone() else {
+                return Err(StoreError::Corrupt(format!("letter {} has no library", notice.id)).into());
+            };
+            batches.entry((notice.run_day, library)).or_default().push(notice);
+        }
+        for ((day, library), notices) in batches {
+            self.deliver_batch(day, &library, notices, run_day, now, summary)
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn deliver_batch(
+        &self,
+        day: NaiveDate,
+        code: &LibraryCode,
+        notices: Vec<Notice>,
+        send_day: NaiveDate,
+        now: DateTime<Utc>,
+        summary: &mut RunSummary,
+    ) -> Result<(), RunError> {
+        let library = self
+            .config
+            .library(code)
+            .ok_or_else(|| RunError::UnknownLibrary(code.to_string()))?;
+        let mut ready = Vec::with_capacity(notices.len());
+        for notice in notices {
+            if let Some(letter) = self.prepare(notice, summary).await? {
+                ready.push(letter);
+            }
+        }
+        if ready.is_empty() {
+            return Ok(());
+        }
+        let mut views: Vec<LetterView<'_>> = ready
+            .iter()
+            .map(|r| LetterView {
+                config: self.config,
+                notice: &r.notice,
+                stage: &r.stage,
+                patron: &r.patron,
+                loans: &r.loans,
+                send_day,
+            })
+            .collect();
+        views.sort_by(batch_order);
+        let batch = render_batch(&views)?;
+        for (view, letter) in views.iter().zip(&batch.letters) {
+            let name = format!("{}.pdf", view.patron.id.file_stem());
+            self.archive.put(day, code, &name, &letter.pdf).await?;
+        }
+        self.archive.put(day, code, "batch.pdf", &batch.pdf).await?;
+        self.archive
+            .put(day, code, "manifest.csv", &batch.manifest_csv)
+            .await?;
+
+        let entries: Vec<BatchEntry> = views
+            .iter()
+            .zip(&batch.letters)
+            .map(|(v, l)| BatchEntry {
+                reference: v.notice.reference.clone(),
+                patron_id: v.patron.id.clone(),
+                items: v.loans.len(),
+                pages: l.pages,
+            })
+            .collect();
+        let composed = compose_print_batch(&PrintBatchMail {
+            config: self.config,
+            library,
+            run_day: day,
+            entries: &entries,
+            batch_pdf: &batch.pdf,
+            manifest_csv: &batch.manifest_csv,
+            sent_at: now,
+        })?;
+        let mail = OutgoingMail {
+            notice_id: views[0].notice.id.clone(),
+            run_day: day,
+            name: format!("letters-{code}"),
+            from: self.config.mail.from.address.clone(),
+            to: library.inbox.clone(),
+            raw: composed.raw,
+        };
+        match self.transport.send(&mail).await {
+            Ok(message_id) => {
+                for view in &views {
+                    self.ledger.record_sent(&view.notice.id, &message_id, now).await?;
+                }
+                summary.letters_rendered += views.len();
+            }
+            // The letters stay pending: the next run renders and sends the batch again.
+            Err(
+                TransportError::Throttled(e)
+                | TransportError::Transient(e)
+                | TransportError::Rejected(e),
+            ) => {
+                for view in &views {
+                    self.ledger.record_failure(&view.notice.id, &e).await?;
+                }
+                summary.failed += 1;
+            }
+            Err(e @ TransportError::Unexpected(_)) => return Err(RunError::Transport(e)),
+        }
+        Ok(())
+    }
+
+    /// Re-checks a letter's loans and finds its recipient and stage; a letter left
+    /// without loans is cancelled, one without a postal address stays pending
+    /// with the reason recorded for staff.
+    async fn prepare(
+        &self,
+        notice: Notice,
+        summary: &mut RunSummary,
+    ) -> Result<Option<Ready>, RunError> {
+        let loans = self.recheck(&notice).await?;
+        if loans.is_empty() {
+            self.ledger.cancel(&notice.id, CancelReason::NothingLeft).await?;
+            summary.cancelled += 1;
+            return Ok(None);
+        }
+        let patron = self
+            .store
+            .patrons(std::slice::from_ref(&notice.patron_id))
+            .await?
+            .pop()
+            .ok_or_else(|| {
+                RunError::MissingPatron(notice.id.to_string(), notice.patron_id.to_string())
+            })?;
+        if patron.address.lines().is_empty() {
+            self.ledger
+                .record_failure(&notice.id, "the patron has no postal address")
+                .await?;
+            summary.failed += 1;
+            return Ok(None);
+        }
+        // A letter's wording is that of the highest stage among its loans (a
+        // fallback letter merged into a final letter reads as the final letter).
+        let stage = notice
+            .loans
+            .iter()
+            .filter(|l| loans.iter().any(|k| k.id == l.loan_id))
+            .filter_map(|l| self.config.ladder.get(&l.stage))
+            .max_by_key(|s| s.rank)
+            .or_else(|| self.config.ladder.get(&notice.stage))
+            .cloned()
+            .ok_or_else(|| {
+                StoreError::Corrupt(format!("letter {} has unknown stage {}", notice.id, notice.stage))
+            })?;
+        Ok(Some(Ready {
+            notice,
+            patron,
+            stage,
+            loans,
+        }))
+    }
+}

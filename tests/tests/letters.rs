@@ -1,0 +1,109 @@
+//! Letters end to end: the 35-day letter and the print fallback of reminders go
+//! into the owning library's daily batch, archived and emailed to its inbox.
+
+use mail_parser::{MessageParser, MimeHeaders};
+use relance_core::calendar::shift;
+use relance_tests::{TestEnv, day, loan_row, patron_row};
+
+const DAY: &str = "2026-11-30";
+
+fn file_names(files: &[std::path::PathBuf]) -> Vec<String> {
+    files.iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect()
+}
+
+#[test]
+fn reminders_of_a_patron_without_email_go_to_the_library_batch_and_no_email() {
+    let env = TestEnv::new();
+    let today = day(DAY);
+    env.import(
+        &[patron_row("P1", "Camille Martin", "", false)],
+        &[
+            loan_row("L1", "P1", "STS", shift(today, -7).unwrap(), None),
+            loan_row("L2", "P1", "STS", shift(today, 3).unwrap(), None),
+        ],
+    );
+    let first = env.run(today);
+    assert_eq!(first.emails_sent, 0);
+    assert_eq!((first.letters_rendered, first.letters_pending), (1, 0));
+    assert_eq!(first.print_fallbacks, 1);
+    assert_eq!(first.skipped.get("no_usable_email"), Some(&1), "courtesy needs an email");
+    assert_eq!(file_names(&env.mail_files(today)), ["letters-STS.eml"]);
+    assert_eq!(
+        file_names(&env.letter_files(today, "STS")),
+        ["P1.pdf", "batch.pdf", "manifest.csv"]
+    );
+    let manifest = std::fs::read_to_string(env.letter_files(today, "STS")[2].clone()).unwrap();
+    let rows: Vec<_> = manifest.lines().collect();
+    assert_eq!(rows[0], "patron_id,reference,stage,item_count,pages,first_page");
+    assert!(rows[1].starts_with("P1,R") && rows[1].contains(",first_reminder,1,"), "{manifest}");
+
+    let second_day = shift(today, 14).unwrap();
+    let second = env.run(second_day);
+    assert_eq!((second.emails_sent, second.letters_rendered), (0, 1));
+    let manifest = std::fs::read_to_string(env.letter_files(second_day, "STS")[2].clone()).unwrap();
+    assert!(manifest.contains(",second_reminder,1,"), "{manifest}");
+}
+
+#[test]
+fn the_library_inbox_receives_its_batch_with_every_letter_of_the_day() {
+    let env = TestEnv::new();
+    let today = day(DAY);
+    let late35 = shift(today, -35).unwrap();
+    env.import(
+        &[
+            patron_row("P1", "Camille Martin", "camille@example.fr", false),
+            patron_row("P2", "Émile Zola", "emile@example.fr", false),
+            patron_row("P3", "Zoë Łukasiewicz", "zoe@example.fr", false),
+        ],
+        &[
+            loan_row("L1", "P1", "STS", late35, None),
+            loan_row("L2", "P2", "STS", late35, None),
+            loan_row("L3", "P2", "STS", late35, None),
+            loan_row("L4", "P3", "DRT", late35, None),
+        ],
+    );
+    let summary = env.run(today);
+    assert_eq!(summary.notices.get("letter"), Some(&3));
+    assert_eq!(summary.letters_rendered, 3);
+    assert_eq!(summary.emails_sent, 0, "the letter stage is always a letter");
+    assert_eq!(file_names(&env.mail_files(today)), ["letters-DRT.eml", "letters-STS.eml"]);
+
+    let raw = std::fs::read(&env.mail_files(today)[1]).unwrap();
+    let message = MessageParser::default().parse(&raw).unwrap();
+    let to = message.to().and_then(|a| a.first()).unwrap();
+    assert_eq!(to.address(), Some("bu-sciences@bibliotheques.example.fr"));
+    let batch = message.attachment(0).unwrap();
+    assert_eq!(batch.content_type().unwrap().subtype(), Some("pdf"));
+    let archived = std::fs::read(env.letter_files(today, "STS").iter().find(|p| p.ends_with("batch.pdf")).unwrap()).unwrap();
+    assert_eq!(batch.contents(), archived.as_slice(), "the attachment is the archived batch");
+    let text = message.body_text(0).unwrap();
+    for notice in env.store.notices_on(today).unwrap().iter().filter(|n| n.library.as_ref().is_some_and(|l| l.as_str() == "STS")) {
+        assert!(text.contains(notice.reference.as_str()), "{} listed in:\n{text}", notice.reference);
+    }
+
+    // Running the day again prints nothing twice.
+    let again = env.run(today);
+    assert_eq!(again.letters_rendered, 0);
+}
+
+#[test]
+fn a_letter_whose_loans_were_all_returned_is_cancelled_not_printed() {
+    let env = TestEnv::new();
+    let today = day(DAY);
+    let late35 = shift(today, -35).unwrap();
+    env.import(
+        &[patron_row("P1", "Camille Martin", "camille@example.fr", false)],
+        &[loan_row("L1", "P1", "STS", late35, None)],
+    );
+    let engine = env.engine();
+    let (plan, watermark) = relance_tests::block_on(engine.plan(today)).unwrap();
+    relance_tests::block_on(relance_core::ports::Ledger::record_plan(&env.store, &plan, watermark)).unwrap();
+    env.import(
+        &[patron_row("P1", "Camille Martin", "camille@example.fr", false)],
+        &[loan_row("L1", "P1", "STS", late35, Some("2026-11-30T07:30:00+01:00"))],
+    );
+    let summary = env.run(today);
+    assert_eq!((summary.letters_rendered, summary.cancelled), (0, 1));
+    assert!(env.letter_files(today, "STS").is_empty());
+    assert!(env.mail_files(today).is_empty());
+}
