@@ -116,6 +116,23 @@ fn a_restart_after_a_three_day_stop_catches_up_two_days_at_most() {
 }
 
 #[test]
+fn a_restart_after_a_four_day_stop_plans_the_restart_day_only() {
+    let env = TestEnv::new();
+    let restart = day(RESTART);
+    block_on(env.store.set_watermark(shift(restart, -4).unwrap())).unwrap();
+    let late = |k: i64| loan_row(&format!("L{k}"), "P1", "STS", shift(restart, -k).unwrap(), None);
+    env.import(
+        &[patron_row("P1", "Camille Martin", "p1@example.fr", false)],
+        &[late(7), late(8), late(9)],
+    );
+    let summary = env.run(restart);
+    assert_eq!(summary.planned_days, [restart]);
+    let notices = env.store.notices_on(restart).unwrap();
+    let loans: Vec<_> = notices[0].loans.iter().map(|l| l.loan_id.to_string()).collect();
+    assert_eq!(loans, ["L7"], "nothing from before the restart day");
+}
+
+#[test]
 fn resume_plans_the_given_day_only_even_after_a_short_gap() {
     let env = TestEnv::new();
     let restart = day(RESTART);
