@@ -9,6 +9,7 @@ pub mod email;
 pub mod ids;
 pub mod import;
 pub mod ladder;
+pub mod letter;
 pub mod model;
 pub mod notice;
 pub mod plan;

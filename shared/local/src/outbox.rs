@@ -38,7 +38,8 @@ impl Outbox {
 }
 
 /// Writes `bytes` to `path` through a temporary file and a rename, so a crash
-/// never leaves half a message.
+/// never leaves half a message. No fsync per file: like the store (WAL,
+/// synchronous NORMAL), the outbox trades power-loss durability for throughput.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     if let Some(dir) = path.parent() {
         fs::create_dir_all(dir)?;
@@ -46,7 +47,6 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let tmp = path.with_extension("tmp");
     let mut file = fs::File::create(&tmp)?;
     file.write_all(bytes)?;
-    file.sync_data()?;
     fs::rename(&tmp, path)
 }
 

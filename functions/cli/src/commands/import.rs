@@ -1,7 +1,17 @@
-//! `relance import`.
+//! `relance import`: patrons and loans from CSV exports into the embedded store.
 
+use std::fs::File;
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+
+use anyhow::Context as _;
+use chrono::Utc;
+use indicatif::{ProgressBar, ProgressStyle};
+use relance_core::import::{ImportOutcome, ImportSummary};
+use relance_local::import::{CsvInput, ImportOptions};
+
+use crate::context::Context;
 
 /// Import patrons and loans from CSV exports.
 #[derive(clap::Args)]
@@ -23,6 +33,131 @@ pub struct ImportArgs {
     pub strict: bool,
 }
 
-pub fn run(_config: &Path, _args: ImportArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("import is being written")
+/// Exit status: 0 all imported (warnings allowed), 2 imported with rejects,
+/// 1 nothing imported.
+const IMPORTED_WITH_REJECTS: u8 = 2;
+
+/// Runs the import and prints its summary.
+pub fn run(config: &Path, args: ImportArgs) -> anyhow::Result<ExitCode> {
+    if args.patrons.is_none() && args.loans.is_none() {
+        anyhow::bail!("nothing to import: give --patrons FILE, --loans FILE or both");
+    }
+    if args.snapshot && args.loans.is_none() {
+        anyhow::bail!("--snapshot needs --loans: the snapshot is the loans file");
+    }
+    let context = Context::load(config)?;
+    let now = Utc::now();
+    let stamp = now.with_timezone(&context.config.institution.timezone);
+    let rejects_path = context
+        .state_dir
+        .join("imports")
+        .join(format!("rejects-{}.csv", stamp.format("%Y%m%dT%H%M%S")));
+    let mut patrons = open(args.patrons.as_deref(), "patrons")?;
+    let mut loans = open(args.loans.as_deref(), "loans")?;
+    let total = [&patrons, &loans]
+        .into_iter()
+        .flatten()
+        .map(|(_, file, _)| file.metadata().map(|m| m.len()).unwrap_or(0))
+        .sum();
+    let store = context.store()?;
+    let options = ImportOptions {
+        snapshot: args.snapshot,
+        force: args.force,
+        strict: args.strict,
+        now,
+        rejects_path,
+    };
+    let bar = progress_bar(total);
+    let mut progress = |bytes: u64| {
+        if let Some(bar) = &bar {
+            bar.set_position(bytes);
+        }
+    };
+    let result = store.import(
+        &context.config,
+        patrons
+            .as_mut()
+            .map(|(name, file, _)| CsvInput { name, reader: file }),
+        loans
+            .as_mut()
+            .map(|(name, file, _)| CsvInput { name, reader: file }),
+        &options,
+        &mut progress,
+    );
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    let summary = result.context("import failed; the store is unchanged")?;
+    print_summary(&summary);
+    tracing::info!(
+        batch = summary.batch,
+        rejected = summary.rejected,
+        "import finished"
+    );
+    Ok(match summary.outcome() {
+        ImportOutcome::Complete => ExitCode::SUCCESS,
+        ImportOutcome::Partial => ExitCode::from(IMPORTED_WITH_REJECTS),
+        ImportOutcome::Nothing => ExitCode::FAILURE,
+    })
+}
+
+/// The export's display name, the open file, and its path.
+type Export = (String, File, PathBuf);
+
+fn open(path: Option<&Path>, what: &str) -> anyhow::Result<Option<Export>> {
+    let Some(path) = path else {
+        return Ok(None);
+    };
+    let file = File::open(path)
+        .with_context(|| format!("cannot read the {what} file {}", path.display()))?;
+    Ok(Some((path.display().to_string(), file, path.to_path_buf())))
+}
+
+/// A byte progress bar on stderr, only when a person is watching it.
+fn progress_bar(total: u64) -> Option<ProgressBar> {
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = ProgressBar::new(total);
+    let style = ProgressStyle::with_template(
+        "{spinner} importing [{bar:40}] {bytes}/{total_bytes} ({bytes_per_sec}, {eta})",
+    )
+    .map(|s| s.progress_chars("=> "))
+    .unwrap_or_else(|_| ProgressStyle::default_bar());
+    bar.set_style(style);
+    Some(bar)
+}
+
+fn print_summary(summary: &ImportSummary) {
+    if !summary.committed {
+        println!(
+            "Nothing imported (--strict): {} row(s) rejected.",
+            summary.rejected
+        );
+    } else {
+        println!(
+            "Patrons: {} new, {} updated.",
+            summary.patrons_inserted, summary.patrons_updated
+        );
+        println!(
+            "Loans:   {} new, {} updated.",
+            summary.loans_inserted, summary.loans_updated
+        );
+        if summary.closed_by_snapshot > 0 {
+            println!(
+                "Snapshot: {} open loan(s) missing from the file closed as returned.",
+                summary.closed_by_snapshot
+            );
+        }
+        println!(
+            "Rejected: {} row(s). Warnings: {}.",
+            summary.rejected, summary.warnings
+        );
+    }
+    if let Some(path) = &summary.rejects_file {
+        println!(
+            "Rejects and warnings (line, field, reason): {}",
+            path.display()
+        );
+    }
 }
