@@ -107,3 +107,20 @@ fn a_letter_whose_loans_were_all_returned_is_cancelled_not_printed() {
     assert!(env.letter_files(today, "STS").is_empty());
     assert!(env.mail_files(today).is_empty());
 }
+
+#[test]
+fn a_letter_that_cannot_be_posted_stays_pending_without_holding_up_the_batch() {
+    let env = TestEnv::new();
+    let today = day(DAY);
+    let late35 = shift(today, -35).unwrap();
+    let no_address = "P2,\"Alex Dupont\",alex@example.fr,,,,,,fr,false".to_owned();
+    env.import(
+        &[patron_row("P1", "Camille Martin", "camille@example.fr", false), no_address],
+        &[loan_row("L1", "P1", "STS", late35, None), loan_row("L2", "P2", "STS", late35, None)],
+    );
+    let summary = env.run(today);
+    assert_eq!((summary.letters_rendered, summary.failed), (1, 1));
+    let status = env.store.status(1).unwrap();
+    assert_eq!(status.pending.len(), 1, "the letter without address is kept, not dropped");
+    assert_eq!(status.pending[0].channel, "letter");
+}

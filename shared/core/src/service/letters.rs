@@ -8,7 +8,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use crate::email::{BatchEntry, PrintBatchMail, compose_print_batch};
 use crate::ids::LibraryCode;
 use crate::ladder::{Channel, Stage};
-use crate::letter::{LetterView, batch_order, render_batch};
+use crate::letter::{LetterView, batch_order, check_letter, render_batch};
 use crate::model::{Loan, Patron};
 use crate::notice::{CancelReason, Notice};
 use crate::ports::{
@@ -64,7 +64,7 @@ impl<S: LoanStore, L: Ledger, T: MailTransport, A: LetterArchive> Engine<'_, S, 
             .ok_or_else(|| RunError::UnknownLibrary(code.to_string()))?;
         let mut ready = Vec::with_capacity(notices.len());
         for notice in notices {
-            if let Some(letter) = self.prepare(notice, summary).await? {
+            if let Some(letter) = self.prepare(notice, send_day, summary).await? {
                 ready.push(letter);
             }
         }
@@ -144,11 +144,12 @@ impl<S: LoanStore, L: Ledger, T: MailTransport, A: LetterArchive> Engine<'_, S, 
     }
 
     /// Re-checks a letter's loans and finds its recipient and stage; a letter left
-    /// without loans is cancelled, one without a postal address stays pending
-    /// with the reason recorded for staff.
+    /// without loans is cancelled, one that cannot be printed stays pending with
+    /// the reason recorded for staff.
     async fn prepare(
         &self,
         notice: Notice,
+        send_day: NaiveDate,
         summary: &mut RunSummary,
     ) -> Result<Option<Ready>, RunError> {
         let loans = self.recheck(&notice).await?;
@@ -165,13 +166,6 @@ impl<S: LoanStore, L: Ledger, T: MailTransport, A: LetterArchive> Engine<'_, S, 
             .ok_or_else(|| {
                 RunError::MissingPatron(notice.id.to_string(), notice.patron_id.to_string())
             })?;
-        if patron.address.lines().is_empty() {
-            self.ledger
-                .record_failure(&notice.id, "the patron has no postal address")
-                .await?;
-            summary.failed += 1;
-            return Ok(None);
-        }
         // A letter's wording is that of the highest stage among its loans (a
         // fallback letter merged into a final letter reads as the final letter).
         let stage = notice
@@ -185,6 +179,21 @@ impl<S: LoanStore, L: Ledger, T: MailTransport, A: LetterArchive> Engine<'_, S, 
             .ok_or_else(|| {
                 StoreError::Corrupt(format!("letter {} has unknown stage {}", notice.id, notice.stage))
             })?;
+        let view = LetterView {
+            config: self.config,
+            notice: &notice,
+            stage: &stage,
+            patron: &patron,
+            loans: &loans,
+            send_day,
+        };
+        // One letter that cannot be printed (no postal address…) must not hold
+        // up its library's batch: it stays pending, with the reason for staff.
+        if let Err(reason) = check_letter(&view) {
+            self.ledger.record_failure(&notice.id, &reason.to_string()).await?;
+            summary.failed += 1;
+            return Ok(None);
+        }
         Ok(Some(Ready {
             notice,
             patron,

@@ -1,0 +1,263 @@
+//! Validating one `loans.csv` row.
+
+use chrono::{DateTime, Utc};
+
+use crate::calendar::{local_date, parse_due, parse_instant};
+use crate::config::Config;
+use crate::ids::{LibraryCode, LoanId, PatronId};
+use crate::model::{Item, Loan};
+
+use super::{Checked, LoanFields, Problems, RowRejected};
+
+/// Validates a loans row against the config: the library must be one of its
+/// libraries, and the due date is counted in its timezone (a plain date means the
+/// end of that local day). Whether the patron exists is the store's question.
+pub fn check_loan(fields: &LoanFields<'_>, config: &Config) -> Result<Checked<Loan>, RowRejected> {
+    let tz = config.institution.timezone;
+    let mut problems = Problems::default();
+    let id = problems.parsed("loan_id", LoanId::parse(fields.loan_id));
+    let patron_id = problems.parsed("patron_id", PatronId::parse(fields.patron_id));
+    let library = problems
+        .parsed("library_code", LibraryCode::parse(fields.library_code))
+        .filter(|code| {
+            let known = config.library(code).is_some();
+            if !known {
+                problems.error(
+                    "library_code",
+                    format!(
+                        "unknown library {:?} (not among the config's libraries)",
+                        code.as_str()
+                    ),
+                );
+            }
+            known
+        });
+    let item = Item {
+        barcode: problems.required("barcode", fields.barcode),
+        title: problems.required("title", fields.title),
+        author: problems.text("author", fields.author),
+        call_number: problems.text("call_number", fields.call_number),
+    };
+    let loaned_at = optional_instant(&mut problems, "loaned_at", fields.loaned_at);
+    let due_at = if fields.due_at.trim().is_empty() {
+        problems.error("due_at", "is empty");
+        None
+    } else {
+        problems.parsed("due_at", parse_due(fields.due_at, tz))
+    };
+    let returned_at = optional_instant(&mut problems, "returned_at", fields.returned_at);
+    let (
+        Some(id),
+        Some(patron_id),
+        Some(library),
+        Some(loaned_at),
+        Some(due_at),
+        Some(returned_at),
+    ) = (id, patron_id, library, loaned_at, due_at, returned_at)
+    else {
+        return Err(problems.rejected());
+    };
+    problems.finish(Loan {
+        id,
+        patron_id,
+        library,
+        item,
+        loaned_at,
+        due_at,
+        due_date: local_date(due_at, tz),
+        returned_at,
+    })
+}
+
+/// `Some(None)` for an empty field.
+fn optional_instant(
+    problems: &mut Problems,
+    field: &'static str,
+    value: &str,
+) -> Option<Option<DateTime<Utc>>> {
+    if value.trim().is_empty() {
+        return Some(None);
+    }
+    problems.parsed(field, parse_instant(value)).map(Some)
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::NaiveDate;
+
+    use super::*;
+
+    const CONFIG: &str = r#"
+[institution]
+name = "Université de Bordeaux"
+timezone = "Europe/Paris"
+
+[mail]
+from = "Service du contentieux <contentieux@bibliotheques.example.fr>"
+staff_inbox = "equipe@bibliotheques.example.fr"
+
+[[libraries]]
+code = "STS"
+name = "Bibliothèque Sciences et techniques"
+inbox = "bu-sciences@bibliotheques.example.fr"
+"#;
+
+    fn config() -> Config {
+        Config::parse(CONFIG).unwrap()
+    }
+
+    fn row() -> LoanFields<'static> {
+        LoanFields {
+            loan_id: "L00000001",
+            patron_id: "P0000001",
+            library_code: "STS",
+            barcode: "3300100000017",
+            title: "Les Misérables",
+            author: "Victor Hugo",
+            call_number: "843.7 HUG",
+            loaned_at: "2026-10-01T10:15:00+02:00",
+            due_at: "2026-11-29T23:59:00+01:00",
+            returned_at: "",
+        }
+    }
+
+    fn fields_in_error(fields: LoanFields<'_>) -> Vec<&'static str> {
+        let rejected = check_loan(&fields, &config()).unwrap_err();
+        rejected.errors.iter().map(|e| e.field).collect()
+    }
+
+    fn day(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn a_complete_row_becomes_an_open_loan_due_on_its_local_date() {
+        let loan = check_loan(&row(), &config()).unwrap().value;
+        assert!(loan.is_open());
+        assert_eq!(loan.library.as_str(), "STS");
+        assert_eq!(loan.due_date, day("2026-11-29"));
+        assert_eq!(loan.due_at.to_rfc3339(), "2026-11-29T22:59:00+00:00");
+        assert!(loan.loaned_at.is_some());
+    }
+
+    #[test]
+    fn required_loan_fields_are_checked_together() {
+        let empty = LoanFields {
+            library_code: "STS",
+            ..Default::default()
+        };
+        assert_eq!(
+            fields_in_error(empty),
+            ["loan_id", "patron_id", "barcode", "title", "due_at"]
+        );
+        let optional = LoanFields {
+            author: "",
+            call_number: "",
+            loaned_at: "",
+            ..row()
+        };
+        assert!(check_loan(&optional, &config()).is_ok());
+    }
+
+    #[test]
+    fn the_library_must_be_one_of_the_config() {
+        let err = check_loan(
+            &LoanFields {
+                library_code: "XYZ",
+                ..row()
+            },
+            &config(),
+        )
+        .unwrap_err();
+        assert_eq!(err.errors[0].field, "library_code");
+        assert!(err.errors[0].reason.contains("unknown library \"XYZ\""));
+        assert_eq!(
+            fields_in_error(LoanFields {
+                library_code: "S T",
+                ..row()
+            }),
+            ["library_code"]
+        );
+    }
+
+    #[test]
+    fn a_plain_due_date_is_the_end_of_that_local_day() {
+        let loan = check_loan(
+            &LoanFields {
+                due_at: "2026-03-29",
+                ..row()
+            },
+            &config(),
+        )
+        .unwrap()
+        .value;
+        assert_eq!(loan.due_date, day("2026-03-29"));
+        // 23:59:59 on the spring-forward day is already summer time in Paris.
+        assert_eq!(loan.due_at.to_rfc3339(), "2026-03-29T21:59:59+00:00");
+    }
+
+    #[test]
+    fn a_due_time_after_local_midnight_is_on_the_local_date_not_the_utc_one() {
+        let loan = check_loan(
+            &LoanFields {
+                due_at: "2026-11-30T23:30:00Z",
+                ..row()
+            },
+            &config(),
+        )
+        .unwrap()
+        .value;
+        assert_eq!(loan.due_date, day("2026-12-01"));
+    }
+
+    #[test]
+    fn timestamps_need_an_offset_and_only_due_at_may_be_a_plain_date() {
+        assert_eq!(
+            fields_in_error(LoanFields {
+                due_at: "29/11/2026",
+                ..row()
+            }),
+            ["due_at"]
+        );
+        assert_eq!(
+            fields_in_error(LoanFields {
+                loaned_at: "2026-10-01T10:15:00",
+                ..row()
+            }),
+            ["loaned_at"]
+        );
+        assert_eq!(
+            fields_in_error(LoanFields {
+                returned_at: "2026-11-02",
+                ..row()
+            }),
+            ["returned_at"]
+        );
+    }
+
+    #[test]
+    fn a_returned_at_closes_the_loan() {
+        let loan = check_loan(
+            &LoanFields {
+                returned_at: "2026-11-02T17:40:00+01:00",
+                ..row()
+            },
+            &config(),
+        )
+        .unwrap()
+        .value;
+        assert!(!loan.is_open());
+    }
+
+    #[test]
+    fn control_characters_in_loan_text_refuse_the_row() {
+        assert_eq!(
+            fields_in_error(LoanFields {
+                title: "Les Misérables\u{0}",
+                author: "Victor\nHugo",
+                ..row()
+            }),
+            ["title", "author"]
+        );
+    }
+}

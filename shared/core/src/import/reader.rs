@@ -1,0 +1,212 @@
+//! Streaming an export row by row: one reused record, so memory does not grow
+//! with the file.
+
+use std::io::{self, BufRead, BufReader, Read};
+
+use csv::ByteRecord;
+
+use super::{
+    Columns, FieldError, HeaderError, LOAN_COLUMNS, LoanFields, PATRON_COLUMNS, PatronFields,
+    RowRejected,
+};
+
+/// Why an export cannot be read at all (row problems are [`RowRejected`] instead).
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    /// The header row does not name the expected columns.
+    #[error(transparent)]
+    Header(#[from] HeaderError),
+    /// The underlying reader failed.
+    #[error(transparent)]
+    Io(#[from] io::Error),
+}
+
+/// A CSV export (UTF-8, header row, comma-separated, RFC 4180 quoting) read one
+/// row at a time.
+pub struct ExportReader<R> {
+    csv: csv::Reader<BufReader<R>>,
+    columns: Columns,
+    record: ByteRecord,
+}
+
+impl<R: Read> ExportReader<R> {
+    /// Reads the header row of a `patrons.csv`.
+    pub fn patrons(reader: R) -> Result<Self, ExportError> {
+        Self::open(reader, &PATRON_COLUMNS)
+    }
+
+    /// Reads the header row of a `loans.csv`.
+    pub fn loans(reader: R) -> Result<Self, ExportError> {
+        Self::open(reader, &LOAN_COLUMNS)
+    }
+
+    fn open(reader: R, expected: &[&'static str; 10]) -> Result<Self, ExportError> {
+        let mut buffered = BufReader::with_capacity(64 * 1024, reader);
+        // Spreadsheet tools write a byte-order mark; csv would glue it to the
+        // first column name (and un-quote it wrongly), so skip it first.
+        if buffered.fill_buf()?.starts_with(b"\xEF\xBB\xBF") {
+            buffered.consume(3);
+        }
+        let mut csv = csv::ReaderBuilder::new()
+            .has_headers(true)
+            .flexible(true)
+            .from_reader(buffered);
+        let header = csv.byte_headers().map_err(io::Error::from)?;
+        let names: Vec<String> = header
+            .iter()
+            .map(|name| String::from_utf8_lossy(name).into_owned())
+            .collect();
+        let columns = Columns::locate(expected, names.iter().map(String::as_str))?;
+        Ok(Self {
+            csv,
+            columns,
+            record: ByteRecord::new(),
+        })
+    }
+
+    /// The next row, or `None` at the end of the file.
+    pub fn next_row(&mut self) -> Result<Option<Row<'_>>, ExportError> {
+        if !self
+            .csv
+            .read_byte_record(&mut self.record)
+            .map_err(io::Error::from)?
+        {
+            return Ok(None);
+        }
+        let line = self.record.position().map_or(0, csv::Position::line);
+        Ok(Some(Row {
+            line,
+            record: &self.record,
+            columns: &self.columns,
+        }))
+    }
+
+    /// Bytes consumed so far, for progress reports.
+    pub fn bytes_read(&self) -> u64 {
+        self.csv.position().byte()
+    }
+}
+
+/// One row of an export, borrowed from the reader until the next row is read.
+pub struct Row<'a> {
+    line: u64,
+    record: &'a ByteRecord,
+    columns: &'a Columns,
+}
+
+impl<'a> Row<'a> {
+    /// The physical line the row starts on (the header is line 1; blank lines
+    /// just before a row, which csv skips, count as its first line).
+    pub fn line(&self) -> u64 {
+        self.line
+    }
+
+    /// The row's identifier as written (first expected column, trimmed), for
+    /// reports; may be empty or invalid.
+    pub fn record_id(&self) -> String {
+        let raw = self
+            .record
+            .get(self.columns.position(0))
+            .unwrap_or_default();
+        String::from_utf8_lossy(raw).trim().to_owned()
+    }
+
+    /// The row as patron fields (when read with [`ExportReader::patrons`]).
+    pub fn patron_fields(&self) -> Result<PatronFields<'a>, RowRejected> {
+        self.values(&PATRON_COLUMNS).map(PatronFields::from_values)
+    }
+
+    /// The row as loan fields (when read with [`ExportReader::loans`]).
+    pub fn loan_fields(&self) -> Result<LoanFields<'a>, RowRejected> {
+        self.values(&LOAN_COLUMNS).map(LoanFields::from_values)
+    }
+
+    fn values(&self, names: &[&'static str; 10]) -> Result<[&'a str; 10], RowRejected> {
+        let mut errors = Vec::new();
+        if self.record.len() != self.columns.width() {
+            // Usually an unquoted comma, or a line cut short: the fields would shift.
+            errors.push(FieldError::new(
+                "row",
+                format!(
+                    "has {} fields where the header has {} (an unquoted comma or a cut line?)",
+                    self.record.len(),
+                    self.columns.width()
+                ),
+            ));
+        }
+        let record: &'a ByteRecord = self.record;
+        let mut values = [""; 10];
+        for (n, (value, name)) in values.iter_mut().zip(names).enumerate() {
+            let raw = record.get(self.columns.position(n)).unwrap_or_default();
+            match std::str::from_utf8(raw) {
+                Ok(text) => *value = text,
+                Err(_) => errors.push(FieldError::new(name, "is not valid UTF-8 text")),
+            }
+        }
+        if errors.is_empty() {
+            Ok(values)
+        } else {
+            Err(RowRejected { errors })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LOANS: &str = "loan_id,patron_id,library_code,barcode,title,author,call_number,loaned_at,due_at,returned_at\n";
+
+    #[test]
+    fn rows_carry_their_physical_line_even_across_quoted_newlines() {
+        let text = format!(
+            "\u{feff}{LOANS}L1,P1,STS,1,\"Titre\nsur deux lignes\",,,,2026-11-29,\nL2,P1,STS,2,Titre,,,,2026-11-29,\n"
+        );
+        let mut reader = ExportReader::loans(text.as_bytes()).unwrap();
+        let first = reader.next_row().unwrap().unwrap();
+        assert_eq!((first.line(), first.record_id()), (2, "L1".to_owned()));
+        assert_eq!(first.loan_fields().unwrap().title, "Titre\nsur deux lignes");
+        let second = reader.next_row().unwrap().unwrap();
+        assert_eq!((second.line(), second.record_id()), (4, "L2".to_owned()));
+        assert!(reader.next_row().unwrap().is_none());
+        assert_eq!(reader.bytes_read(), text.len() as u64 - 3);
+    }
+
+    #[test]
+    fn a_row_of_the_wrong_width_or_encoding_is_rejected_with_its_field() {
+        let mut text = LOANS.as_bytes().to_vec();
+        text.extend_from_slice(b"L1,P1,STS,1,Titre,Hugo, Victor,,,2026-11-29,\n");
+        text.extend_from_slice(b"L2,P1,STS,2,Les Mis\xe9rables,,,,2026-11-29,\n");
+        let mut reader = ExportReader::loans(text.as_slice()).unwrap();
+        let wide = reader
+            .next_row()
+            .unwrap()
+            .unwrap()
+            .loan_fields()
+            .unwrap_err();
+        assert_eq!(wide.errors[0].field, "row");
+        let latin1 = reader
+            .next_row()
+            .unwrap()
+            .unwrap()
+            .loan_fields()
+            .unwrap_err();
+        assert_eq!(latin1.errors[0].field, "title");
+    }
+
+    #[test]
+    fn a_patrons_file_given_as_loans_names_the_missing_column() {
+        let patrons = format!("{}\n", PATRON_COLUMNS.join(","));
+        match ExportReader::loans(patrons.as_bytes()) {
+            Err(ExportError::Header(HeaderError::MissingColumn { column, .. })) => {
+                assert_eq!(column, "loan_id")
+            }
+            Err(other) => panic!("unexpected error {other}"),
+            Ok(_) => panic!("accepted a patrons header as loans"),
+        }
+        assert!(matches!(
+            ExportReader::patrons(&b""[..]),
+            Err(ExportError::Header(HeaderError::Empty))
+        ));
+    }
+}

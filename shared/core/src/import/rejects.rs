@@ -1,0 +1,87 @@
+//! The rejects report: one CSV line per problem, written as problems are found.
+
+use std::io::{self, Write};
+
+use super::FieldError;
+
+/// The header row of a rejects file.
+pub const REJECTS_HEADER: [&str; 6] = ["file", "line", "record_id", "field", "reason", "outcome"];
+
+/// What became of the row a report line is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// The row was not imported.
+    Rejected,
+    /// The row was imported; the line is a warning.
+    Imported,
+}
+
+impl Outcome {
+    /// As written in the report.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Rejected => "rejected",
+            Self::Imported => "imported",
+        }
+    }
+}
+
+/// Writes `file,line,record_id,field,reason,outcome` lines to any writer.
+pub struct RejectsWriter<W: Write> {
+    csv: csv::Writer<W>,
+}
+
+impl<W: Write> RejectsWriter<W> {
+    /// Starts a report with its header row.
+    pub fn new(writer: W) -> io::Result<Self> {
+        let mut csv = csv::Writer::from_writer(writer);
+        csv.write_record(REJECTS_HEADER)?;
+        Ok(Self { csv })
+    }
+
+    /// One problem of the row starting on `line` of `file`.
+    pub fn write(
+        &mut self,
+        file: &str,
+        line: u64,
+        record_id: &str,
+        problem: &FieldError,
+        outcome: Outcome,
+    ) -> io::Result<()> {
+        let line = line.to_string();
+        self.csv.write_record([
+            file,
+            &line,
+            record_id,
+            problem.field,
+            &problem.reason,
+            outcome.as_str(),
+        ])?;
+        Ok(())
+    }
+
+    /// Flushes and returns the writer.
+    pub fn finish(self) -> io::Result<W> {
+        self.csv.into_inner().map_err(|e| e.into_error())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn problems_are_written_as_quoted_csv_lines() {
+        let mut report = RejectsWriter::new(Vec::new()).unwrap();
+        let problem = FieldError::new("due_at", "is neither a timestamp, nor a date");
+        report
+            .write("loans.csv", 7, "L42", &problem, Outcome::Rejected)
+            .unwrap();
+        let text = String::from_utf8(report.finish().unwrap()).unwrap();
+        assert_eq!(
+            text,
+            "file,line,record_id,field,reason,outcome\n\
+             loans.csv,7,L42,due_at,\"is neither a timestamp, nor a date\",rejected\n"
+        );
+    }
+}
