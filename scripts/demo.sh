@@ -23,5 +23,14 @@ done
 echo
 "$relance" --config "$dir/relance.toml" status --runs "$days"
 echo
-echo "Outbox: $dir/var/outbox/<run day>/mail/*.eml ($(find "$dir/var/outbox" -name '*.eml' | wc -l) emails)"
-echo "Run summaries: $dir/run-*.json"
+outbox="$dir/var/outbox"
+emails=$(find "$outbox" -path '*/mail/*.eml' ! -name 'letters-*' | wc -l)
+batches=$(find "$outbox" -name 'letters-*.eml' | wc -l)
+letters=$(find "$outbox" -path '*/letters/*' -name '*.pdf' ! -name batch.pdf | wc -l)
+echo "Outbox: $outbox/<run day>/"
+echo "  mail/{stage}-{patron}.eml     $emails consolidated patron emails"
+echo "  mail/letters-{library}.eml    $batches print-batch emails to the libraries' inboxes"
+echo "  letters/{library}/            $letters letters as PDF, with batch.pdf and manifest.csv"
+echo "For instance: $(find "$outbox" -name 'first_reminder-*.eml' | sort | head -1)"
+echo "          and $(find "$outbox" -name batch.pdf | sort | head -1)"
+echo "Run summaries (relance run --json): $dir/run-*.json"

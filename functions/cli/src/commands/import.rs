@@ -57,7 +57,7 @@ pub fn run(config: &Path, args: ImportArgs) -> anyhow::Result<ExitCode> {
     let total = [&patrons, &loans]
         .into_iter()
         .flatten()
-        .map(|(_, file, _)| file.metadata().map(|m| m.len()).unwrap_or(0))
+        .map(|(_, file)| file.metadata().map(|m| m.len()).unwrap_or(0))
         .sum();
     let store = context.store()?;
     let options = ImportOptions {
@@ -65,7 +65,7 @@ pub fn run(config: &Path, args: ImportArgs) -> anyhow::Result<ExitCode> {
         force: args.force,
         strict: args.strict,
         now,
-        rejects_path,
+        rejects_path: rejects_path.clone(),
     };
     let bar = progress_bar(total);
     let mut progress = |bytes: u64| {
@@ -77,15 +77,21 @@ pub fn run(config: &Path, args: ImportArgs) -> anyhow::Result<ExitCode> {
         &context.config,
         patrons
             .as_mut()
-            .map(|(name, file, _)| CsvInput { name, reader: file }),
+            .map(|(name, file)| CsvInput { name, reader: file }),
         loans
             .as_mut()
-            .map(|(name, file, _)| CsvInput { name, reader: file }),
+            .map(|(name, file)| CsvInput { name, reader: file }),
         &options,
         &mut progress,
     );
     if let Some(bar) = bar {
         bar.finish_and_clear();
+    }
+    if result.is_err() && rejects_path.exists() {
+        eprintln!(
+            "Rows rejected before the failure: {}",
+            rejects_path.display()
+        );
     }
     let summary = result.context("import failed; the store is unchanged")?;
     print_summary(&summary);
@@ -101,8 +107,8 @@ pub fn run(config: &Path, args: ImportArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// The export's display name, the open file, and its path.
-type Export = (String, File, PathBuf);
+/// The export's name as given on the command line, and the open file.
+type Export = (String, File);
 
 fn open(path: Option<&Path>, what: &str) -> anyhow::Result<Option<Export>> {
     let Some(path) = path else {
@@ -110,7 +116,7 @@ fn open(path: Option<&Path>, what: &str) -> anyhow::Result<Option<Export>> {
     };
     let file = File::open(path)
         .with_context(|| format!("cannot read the {what} file {}", path.display()))?;
-    Ok(Some((path.display().to_string(), file, path.to_path_buf())))
+    Ok(Some((path.display().to_string(), file)))
 }
 
 /// A byte progress bar on stderr, only when a person is watching it.

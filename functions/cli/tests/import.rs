@@ -1,0 +1,244 @@
+//! `relance sample` and `relance import` through the built binary.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const RELANCE: &str = env!("CARGO_BIN_EXE_relance");
+
+fn relance(args: &[&str]) -> Output {
+    Command::new(RELANCE)
+        .args(args)
+        .env_remove("RELANCE_CONFIG")
+        .output()
+        .expect("the relance binary runs")
+}
+
+fn path(p: &Path) -> &str {
+    p.to_str().expect("UTF-8 temp path")
+}
+
+/// A sample of 300 loans centred on a fixed day, in a fresh folder.
+fn sample(dir: &Path) -> PathBuf {
+    let out = relance(&[
+        "sample",
+        "--out",
+        path(dir),
+        "--seed",
+        "7",
+        "--loans",
+        "300",
+        "--today",
+        "2026-11-20",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    dir.join("relance.toml")
+}
+
+fn import(dir: &Path, loans: &Path, extra: &[&str]) -> Output {
+    let config = dir.join("relance.toml");
+    let patrons = dir.join("patrons.csv");
+    let mut args = vec![
+        "--config",
+        path(&config),
+        "import",
+        "--patrons",
+        path(&patrons),
+        "--loans",
+        path(loans),
+    ];
+    args.extend_from_slice(extra);
+    relance(&args)
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// The sample's loans with one row naming a library the config does not have.
+fn loans_with_a_bad_row(dir: &Path) -> (PathBuf, usize) {
+    let mut text = std::fs::read_to_string(dir.join("loans.csv")).unwrap();
+    text.push_str("LBAD,P0000001,NOPE,33999,Titre,,,,2026-11-29,\n");
+    let line = text.lines().count();
+    let path = dir.join("loans-bad.csv");
+    std::fs::write(&path, text).unwrap();
+    (path, line)
+}
+
+fn rejects_files(dir: &Path) -> Vec<PathBuf> {
+    match std::fs::read_dir(dir.join("var/imports")) {
+        Ok(entries) => entries.map(|e| e.unwrap().path()).collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
+#[test]
+fn the_sample_imports_cleanly_with_only_malformed_email_warnings() {
+    let dir = tempfile::tempdir().unwrap();
+    sample(dir.path());
+    let out = import(dir.path(), &dir.path().join("loans.csv"), &[]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    let text = stdout(&out);
+    assert!(text.contains("Loans:   300 new, 0 updated."), "{text}");
+    assert!(text.contains("Rejected: 0 row(s)."), "{text}");
+    let rejects = rejects_files(dir.path());
+    assert_eq!(rejects.len(), 1, "the warnings are reported");
+    let report = std::fs::read_to_string(&rejects[0]).unwrap();
+    assert!(
+        report
+            .lines()
+            .skip(1)
+            .all(|l| l.contains(",email,") && l.ends_with(",imported")),
+        "{report}"
+    );
+    // Importing again only updates.
+    let again = import(dir.path(), &dir.path().join("loans.csv"), &[]);
+    assert_eq!(again.status.code(), Some(0));
+    assert!(
+        stdout(&again).contains("Loans:   0 new, 300 updated."),
+        "{}",
+        stdout(&again)
+    );
+}
+
+#[test]
+fn a_bad_row_gives_exit_status_2_and_a_rejects_file_naming_its_line_and_field() {
+    let dir = tempfile::tempdir().unwrap();
+    sample(dir.path());
+    let (loans, line) = loans_with_a_bad_row(dir.path());
+    let out = import(dir.path(), &loans, &[]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(
+        stdout(&out).contains("Loans:   300 new"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(
+        stdout(&out).contains("Rejected: 1 row(s)."),
+        "{}",
+        stdout(&out)
+    );
+    let rejects = rejects_files(dir.path());
+    let report = std::fs::read_to_string(&rejects[0]).unwrap();
+    let expected = format!(",{line},LBAD,library_code,");
+    let row = report.lines().find(|l| l.contains(&expected));
+    assert!(row.is_some_and(|l| l.ends_with(",rejected")), "{report}");
+}
+
+#[test]
+fn strict_mode_with_a_bad_row_imports_nothing_and_exits_1() {
+    let dir = tempfile::tempdir().unwrap();
+    sample(dir.path());
+    let (loans, _) = loans_with_a_bad_row(dir.path());
+    let out = import(dir.path(), &loans, &["--strict"]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(
+        stdout(&out).contains("Nothing imported (--strict)"),
+        "{}",
+        stdout(&out)
+    );
+    // Nothing was kept: the next import finds every patron new.
+    let next = import(dir.path(), &dir.path().join("loans.csv"), &[]);
+    assert!(
+        stdout(&next).contains("Patrons: 150 new, 0 updated."),
+        "{}",
+        stdout(&next)
+    );
+}
+
+#[test]
+fn a_snapshot_that_would_close_every_loan_is_refused_with_exit_status_1() {
+    let dir = tempfile::tempdir().unwrap();
+    sample(dir.path());
+    assert_eq!(
+        import(dir.path(), &dir.path().join("loans.csv"), &[])
+            .status
+            .code(),
+        Some(0)
+    );
+    let empty = dir.path().join("empty-loans.csv");
+    std::fs::write(
+        &empty,
+        "loan_id,patron_id,library_code,barcode,title,author,call_number,loaned_at,due_at,returned_at\n",
+    )
+    .unwrap();
+    let out = import(dir.path(), &empty, &["--snapshot"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("snapshot refused"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn a_missing_column_is_named_with_its_file() {
+    let dir = tempfile::tempdir().unwrap();
+    sample(dir.path());
+    let loans = dir.path().join("loans-no-due.csv");
+    std::fs::write(
+        &loans,
+        "loan_id,patron_id,library_code,barcode,title\nL1,P0000001,STS,1,Titre\n",
+    )
+    .unwrap();
+    let out = import(dir.path(), &loans, &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("loans-no-due.csv: missing column \"author\""),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_same_seed_gives_the_same_sample_and_another_seed_another() {
+    let write = |seed: &str| {
+        let dir = tempfile::tempdir().unwrap();
+        let out = relance(&[
+            "sample",
+            "--out",
+            path(dir.path()),
+            "--seed",
+            seed,
+            "--loans",
+            "500",
+            "--libraries",
+            "12",
+            "--today",
+            "2027-03-28",
+        ]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let read = |name: &str| std::fs::read(dir.path().join(name)).unwrap();
+        (read("relance.toml"), read("patrons.csv"), read("loans.csv"))
+    };
+    let first = write("42");
+    assert_eq!(first, write("42"));
+    let other = write("43");
+    assert_eq!(first.0, other.0, "the config does not depend on the seed");
+    assert_ne!(first.2, other.2);
+}
