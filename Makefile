@@ -21,8 +21,9 @@ test:
 
 ## bench: the performance figures of the README, on a generated network
 bench:
-	$(CARGO) build --release -p relance-cli
+	$(CARGO) build --release -p relance-cli --example letters_bench -p relance-core
 	RELANCE=target/release/relance scripts/bench.sh
+	target/release/examples/letters_bench 10000
 
 lint:
 	$(CARGO) fmt --all -- --check

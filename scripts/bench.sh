@@ -27,19 +27,19 @@ import_s=$(seconds "$start" "$end")
 rss_mb=$(awk '{ printf "%.0f", $1 / 1024 }' "$dir/import.rss")
 echo "import: $loans loans + $patrons patrons in ${import_s}s = $(awk -v n="$loans" -v s="$import_s" 'BEGIN { printf "%.0f", n / s }') loans/s, peak memory ${rss_mb} MB"
 
-# 2. Planning one run day (dry run: plans, records nothing).
-start=$(date +%s%N)
-"$relance" --config "$cfg" run --date "$day" --dry-run --json >"$dir/plan.json"
-end=$(date +%s%N)
-plan_s=$(seconds "$start" "$end")
-echo "planning one run day: ${plan_s}s (whole command, including start-up)"
+ms() { sed -n "s/.*\"$1\": \([0-9]*\).*/\1/p" "$2" | head -1; }
+per_s() { awk -v n="$1" -v ms="$2" 'BEGIN { if (ms > 0) printf "%.0f", n * 1000 / ms; else print "n/a" }'; }
 
-# 3. The real run: plans, records the ledger, renders and writes every email.
-start=$(date +%s%N)
+# 2. Planning one run day (dry run: plans, records nothing).
+"$relance" --config "$cfg" run --date "$day" --dry-run --json >"$dir/plan.json"
+echo "planning one run day: $(ms plan "$dir/plan.json") ms (matching, ledger check, consolidation; dry run)"
+
+# 3. The real run: plans and records the ledger, renders and writes every email,
+#    renders every library's print batch.
 "$relance" --config "$cfg" run --date "$day" --json >"$dir/run.json"
-end=$(date +%s%N)
-run_s=$(seconds "$start" "$end")
-sent=$(sed -n 's/.*"emails_sent": \([0-9]*\).*/\1/p' "$dir/run.json")
-deliver_s=$(awk -v r="$run_s" -v p="$plan_s" 'BEGIN { printf "%.3f", r - p }')
-echo "run: ${run_s}s; $sent emails rendered and written in about ${deliver_s}s = $(awk -v n="$sent" -v s="$deliver_s" 'BEGIN { printf "%.0f", n / s }') emails/s"
+sent=$(ms emails_sent "$dir/run.json")
+letters=$(ms letters_rendered "$dir/run.json")
+echo "run: planned and recorded in $(ms plan "$dir/run.json") ms"
+echo "emails: $sent rendered and written in $(ms emails "$dir/run.json") ms = $(per_s "$sent" "$(ms emails "$dir/run.json")") emails/s"
+echo "letters: $letters rendered into batches in $(ms letters "$dir/run.json") ms = $(per_s "$letters" "$(ms letters "$dir/run.json")") letters/s"
 echo "notices: $(tr -d '\n ' <"$dir/run.json" | grep -o '"notices":{[^}]*}')"

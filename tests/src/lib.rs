@@ -48,8 +48,7 @@ phone = "05 40 00 00 02"
 "#;
 
 /// The header of patrons.csv.
-pub const PATRONS_HEADER: &str =
-    "patron_id,full_name,email,address_line1,address_line2,postcode,city,country,language,courtesy_opt_out";
+pub const PATRONS_HEADER: &str = "patron_id,full_name,email,address_line1,address_line2,postcode,city,country,language,courtesy_opt_out";
 /// The header of loans.csv.
 pub const LOANS_HEADER: &str =
     "loan_id,patron_id,library_code,barcode,title,author,call_number,loaned_at,due_at,returned_at";
@@ -60,7 +59,13 @@ pub fn patron_row(id: &str, name: &str, email: &str, opt_out: bool) -> String {
 }
 
 /// A loan row due at the end of `due` (plain date), open unless `returned` is given.
-pub fn loan_row(id: &str, patron: &str, library: &str, due: NaiveDate, returned: Option<&str>) -> String {
+pub fn loan_row(
+    id: &str,
+    patron: &str,
+    library: &str,
+    due: NaiveDate,
+    returned: Option<&str>,
+) -> String {
     format!(
         "{id},{patron},{library},B{id},\"Titre {id}\",Auteur,CN {id},2026-01-01T10:00:00+01:00,{due},{}",
         returned.unwrap_or_default()
@@ -126,13 +131,22 @@ impl TestEnv {
             .store
             .import(
                 &self.config,
-                Some(CsvInput { name: "patrons.csv", reader: &mut patrons.as_bytes() }),
-                Some(CsvInput { name: "loans.csv", reader: &mut loans.as_bytes() }),
+                Some(CsvInput {
+                    name: "patrons.csv",
+                    reader: &mut patrons.as_bytes(),
+                }),
+                Some(CsvInput {
+                    name: "loans.csv",
+                    reader: &mut loans.as_bytes(),
+                }),
                 &options,
                 &mut |_| {},
             )
             .expect("import");
-        assert_eq!(summary.rejected, 0, "test data must import cleanly: {summary:?}");
+        assert_eq!(
+            summary.rejected, 0,
+            "test data must import cleanly: {summary:?}"
+        );
     }
 
     /// 08:00 in Paris on `day`, as a scheduled run would start.
@@ -150,7 +164,11 @@ impl TestEnv {
     }
 
     /// Runs `day` with another transport.
-    pub fn run_with<T: MailTransport>(&self, day: NaiveDate, transport: &T) -> Result<RunSummary, RunError> {
+    pub fn run_with<T: MailTransport>(
+        &self,
+        day: NaiveDate,
+        transport: &T,
+    ) -> Result<RunSummary, RunError> {
         let engine = Engine {
             config: &self.config,
             templates: &self.templates,

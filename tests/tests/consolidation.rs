@@ -24,7 +24,12 @@ fn a_patron_with_loans_at_three_libraries_gets_one_email_with_three_sections_and
     let today = day(DAY);
     let late7 = shift(today, -7).unwrap();
     env.import(
-        &[patron_row("P1", "Camille Martin", "camille@example.fr", false)],
+        &[patron_row(
+            "P1",
+            "Camille Martin",
+            "camille@example.fr",
+            false,
+        )],
         &[
             loan_row("L1", "P1", "STS", late7, None),
             loan_row("L2", "P1", "DRT", late7, None),
@@ -38,7 +43,10 @@ fn a_patron_with_loans_at_three_libraries_gets_one_email_with_three_sections_and
     let summary = env.run(today);
     assert_eq!(summary.emails_sent, 2);
     let files = env.mail_files(today);
-    let names: Vec<_> = files.iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect();
+    let names: Vec<_> = files
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
     assert_eq!(names, ["courtesy-P1.eml", "first_reminder-P1.eml"]);
 
     let (_, reminder) = parse(&files[1]);
@@ -48,15 +56,27 @@ fn a_patron_with_loans_at_three_libraries_gets_one_email_with_three_sections_and
         "Bibliothèque Sciences et techniques",
     ]
     .iter()
-    .map(|name| reminder.find(name).unwrap_or_else(|| panic!("{name} in:\n{reminder}")))
+    .map(|name| {
+        reminder
+            .find(name)
+            .unwrap_or_else(|| panic!("{name} in:\n{reminder}"))
+    })
     .collect();
-    assert!(sections.windows(2).all(|w| w[0] < w[1]), "one section per library, in order");
+    assert!(
+        sections.windows(2).all(|w| w[0] < w[1]),
+        "one section per library, in order"
+    );
     for title in ["Titre L1", "Titre L2", "Titre L3"] {
         assert_eq!(reminder.matches(title).count(), 1, "{title} listed once");
     }
-    let recap_at = reminder.find("Titre L4").expect("the other overdue loan in the recap");
+    let recap_at = reminder
+        .find("Titre L4")
+        .expect("the other overdue loan in the recap");
     assert!(recap_at > sections[2], "the recap comes after the sections");
-    assert!(!reminder.contains("Titre L5"), "a loan not yet due is not in the recap");
+    assert!(
+        !reminder.contains("Titre L5"),
+        "a loan not yet due is not in the recap"
+    );
 
     let (_, courtesy) = parse(&files[0]);
     assert!(courtesy.contains("Titre L5"));
@@ -68,17 +88,31 @@ fn non_ascii_names_are_encoded_in_headers_and_decoded_intact() {
     let env = TestEnv::new();
     let today = day(DAY);
     env.import(
-        &[patron_row("P1", "Zoë Ñúñez-Łukasiewicz", "zoe@example.fr", false)],
+        &[patron_row(
+            "P1",
+            "Zoë Ñúñez-Łukasiewicz",
+            "zoe@example.fr",
+            false,
+        )],
         &[loan_row("L1", "P1", "STS", shift(today, -7).unwrap(), None)],
     );
     env.run(today);
     let (raw, _) = parse(&env.mail_files(today)[0]);
-    let head_end = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("header end");
-    assert!(raw[..head_end].is_ascii(), "raw headers are 7-bit (RFC 2047)");
+    let head_end = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("header end");
+    assert!(
+        raw[..head_end].is_ascii(),
+        "raw headers are 7-bit (RFC 2047)"
+    );
     let message = MessageParser::default().parse(&raw).unwrap();
     let to = message.to().and_then(|a| a.first()).unwrap();
     assert_eq!(to.name(), Some("Zoë Ñúñez-Łukasiewicz"));
     assert_eq!(to.address(), Some("zoe@example.fr"));
     let reply_to = message.reply_to().and_then(|a| a.first()).unwrap();
-    assert_eq!(reply_to.address(), Some("contentieux@bibliotheques.example.fr"));
+    assert_eq!(
+        reply_to.address(),
+        Some("contentieux@bibliotheques.example.fr")
+    );
 }

@@ -16,7 +16,14 @@ const DAY: &str = "2026-11-30";
 fn ten_reminders(env: &TestEnv) {
     let due = shift(day(DAY), -7).unwrap();
     let patrons: Vec<_> = (0..10)
-        .map(|i| patron_row(&format!("P{i}"), "Alex Dupont", &format!("p{i}@example.fr"), false))
+        .map(|i| {
+            patron_row(
+                &format!("P{i}"),
+                "Alex Dupont",
+                &format!("p{i}@example.fr"),
+                false,
+            )
+        })
         .collect();
     let loans: Vec<_> = (0..10)
         .map(|i| loan_row(&format!("L{i}"), &format!("P{i}"), "STS", due, None))
@@ -40,7 +47,12 @@ impl MailTransport for CountingTransport<'_> {
             return Err(TransportError::Transient("connection reset".into()));
         }
         let id = self.outbox.send(mail).await?;
-        *self.sent.lock().unwrap().entry(mail.notice_id.to_string()).or_default() += 1;
+        *self
+            .sent
+            .lock()
+            .unwrap()
+            .entry(mail.notice_id.to_string())
+            .or_default() += 1;
         Ok(id)
     }
 }
@@ -81,9 +93,16 @@ fn a_transport_failing_mid_run_loses_nothing_and_the_next_run_delivers_the_rest_
 
     let sent = transport.sent.lock().unwrap();
     assert_eq!(sent.len(), 10, "every notice delivered");
-    assert!(sent.values().all(|&n| n == 1), "none delivered twice: {sent:?}");
+    assert!(
+        sent.values().all(|&n| n == 1),
+        "none delivered twice: {sent:?}"
+    );
     let notices = env.store.notices_on(day(DAY)).unwrap();
-    assert!(notices.iter().all(|n| matches!(n.status, NoticeStatus::Sent { .. })));
+    assert!(
+        notices
+            .iter()
+            .all(|n| matches!(n.status, NoticeStatus::Sent { .. }))
+    );
     // The retried emails belong to their run day's outbox folder.
     assert_eq!(env.mail_files(day(DAY)).len(), 10);
 

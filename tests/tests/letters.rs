@@ -8,7 +8,10 @@ use relance_tests::{TestEnv, day, loan_row, patron_row};
 const DAY: &str = "2026-11-30";
 
 fn file_names(files: &[std::path::PathBuf]) -> Vec<String> {
-    files.iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect()
+    files
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect()
 }
 
 #[test]
@@ -26,7 +29,11 @@ fn reminders_of_a_patron_without_email_go_to_the_library_batch_and_no_email() {
     assert_eq!(first.emails_sent, 0);
     assert_eq!((first.letters_rendered, first.letters_pending), (1, 0));
     assert_eq!(first.print_fallbacks, 1);
-    assert_eq!(first.skipped.get("no_usable_email"), Some(&1), "courtesy needs an email");
+    assert_eq!(
+        first.skipped.get("no_usable_email"),
+        Some(&1),
+        "courtesy needs an email"
+    );
     assert_eq!(file_names(&env.mail_files(today)), ["letters-STS.eml"]);
     assert_eq!(
         file_names(&env.letter_files(today, "STS")),
@@ -34,8 +41,14 @@ fn reminders_of_a_patron_without_email_go_to_the_library_batch_and_no_email() {
     );
     let manifest = std::fs::read_to_string(env.letter_files(today, "STS")[2].clone()).unwrap();
     let rows: Vec<_> = manifest.lines().collect();
-    assert_eq!(rows[0], "patron_id,reference,stage,item_count,pages,first_page");
-    assert!(rows[1].starts_with("P1,R") && rows[1].contains(",first_reminder,1,"), "{manifest}");
+    assert_eq!(
+        rows[0],
+        "patron_id,reference,stage,item_count,pages,first_page"
+    );
+    assert!(
+        rows[1].starts_with("P1,R") && rows[1].contains(",first_reminder,1,"),
+        "{manifest}"
+    );
 
     let second_day = shift(today, 14).unwrap();
     let second = env.run(second_day);
@@ -65,8 +78,14 @@ fn the_library_inbox_receives_its_batch_with_every_letter_of_the_day() {
     let summary = env.run(today);
     assert_eq!(summary.notices.get("letter"), Some(&3));
     assert_eq!(summary.letters_rendered, 3);
-    assert_eq!(summary.emails_sent, 0, "the letter stage is always a letter");
-    assert_eq!(file_names(&env.mail_files(today)), ["letters-DRT.eml", "letters-STS.eml"]);
+    assert_eq!(
+        summary.emails_sent, 0,
+        "the letter stage is always a letter"
+    );
+    assert_eq!(
+        file_names(&env.mail_files(today)),
+        ["letters-DRT.eml", "letters-STS.eml"]
+    );
 
     let raw = std::fs::read(&env.mail_files(today)[1]).unwrap();
     let message = MessageParser::default().parse(&raw).unwrap();
@@ -74,11 +93,31 @@ fn the_library_inbox_receives_its_batch_with_every_letter_of_the_day() {
     assert_eq!(to.address(), Some("bu-sciences@bibliotheques.example.fr"));
     let batch = message.attachment(0).unwrap();
     assert_eq!(batch.content_type().unwrap().subtype(), Some("pdf"));
-    let archived = std::fs::read(env.letter_files(today, "STS").iter().find(|p| p.ends_with("batch.pdf")).unwrap()).unwrap();
-    assert_eq!(batch.contents(), archived.as_slice(), "the attachment is the archived batch");
+    let archived = std::fs::read(
+        env.letter_files(today, "STS")
+            .iter()
+            .find(|p| p.ends_with("batch.pdf"))
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        batch.contents(),
+        archived.as_slice(),
+        "the attachment is the archived batch"
+    );
     let text = message.body_text(0).unwrap();
-    for notice in env.store.notices_on(today).unwrap().iter().filter(|n| n.library.as_ref().is_some_and(|l| l.as_str() == "STS")) {
-        assert!(text.contains(notice.reference.as_str()), "{} listed in:\n{text}", notice.reference);
+    for notice in env
+        .store
+        .notices_on(today)
+        .unwrap()
+        .iter()
+        .filter(|n| n.library.as_ref().is_some_and(|l| l.as_str() == "STS"))
+    {
+        assert!(
+            text.contains(notice.reference.as_str()),
+            "{} listed in:\n{text}",
+            notice.reference
+        );
     }
 
     // Running the day again prints nothing twice.
@@ -92,15 +131,34 @@ fn a_letter_whose_loans_were_all_returned_is_cancelled_not_printed() {
     let today = day(DAY);
     let late35 = shift(today, -35).unwrap();
     env.import(
-        &[patron_row("P1", "Camille Martin", "camille@example.fr", false)],
+        &[patron_row(
+            "P1",
+            "Camille Martin",
+            "camille@example.fr",
+            false,
+        )],
         &[loan_row("L1", "P1", "STS", late35, None)],
     );
     let engine = env.engine();
     let (plan, watermark) = relance_tests::block_on(engine.plan(today)).unwrap();
-    relance_tests::block_on(relance_core::ports::Ledger::record_plan(&env.store, &plan, watermark)).unwrap();
+    relance_tests::block_on(relance_core::ports::Ledger::record_plan(
+        &env.store, &plan, watermark,
+    ))
+    .unwrap();
     env.import(
-        &[patron_row("P1", "Camille Martin", "camille@example.fr", false)],
-        &[loan_row("L1", "P1", "STS", late35, Some("2026-11-30T07:30:00+01:00"))],
+        &[patron_row(
+            "P1",
+            "Camille Martin",
+            "camille@example.fr",
+            false,
+        )],
+        &[loan_row(
+            "L1",
+            "P1",
+            "STS",
+            late35,
+            Some("2026-11-30T07:30:00+01:00"),
+        )],
     );
     let summary = env.run(today);
     assert_eq!((summary.letters_rendered, summary.cancelled), (0, 1));
@@ -115,12 +173,22 @@ fn a_letter_that_cannot_be_posted_stays_pending_without_holding_up_the_batch() {
     let late35 = shift(today, -35).unwrap();
     let no_address = "P2,\"Alex Dupont\",alex@example.fr,,,,,,fr,false".to_owned();
     env.import(
-        &[patron_row("P1", "Camille Martin", "camille@example.fr", false), no_address],
-        &[loan_row("L1", "P1", "STS", late35, None), loan_row("L2", "P2", "STS", late35, None)],
+        &[
+            patron_row("P1", "Camille Martin", "camille@example.fr", false),
+            no_address,
+        ],
+        &[
+            loan_row("L1", "P1", "STS", late35, None),
+            loan_row("L2", "P2", "STS", late35, None),
+        ],
     );
     let summary = env.run(today);
     assert_eq!((summary.letters_rendered, summary.failed), (1, 1));
     let status = env.store.status(1).unwrap();
-    assert_eq!(status.pending.len(), 1, "the letter without address is kept, not dropped");
+    assert_eq!(
+        status.pending.len(),
+        1,
+        "the letter without address is kept, not dropped"
+    );
     assert_eq!(status.pending[0].channel, "letter");
 }

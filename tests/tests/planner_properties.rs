@@ -19,9 +19,9 @@ fn days_the_spec_allows(watermark: Option<NaiveDate>, run_day: NaiveDate) -> Vec
     match watermark {
         None => vec![run_day],
         Some(w) if run_day <= w => vec![],
-        Some(w) if (run_day - w).num_days() <= 3 => {
-            (1..=(run_day - w).num_days()).map(|i| shift(w, i).unwrap()).collect()
-        }
+        Some(w) if (run_day - w).num_days() <= 3 => (1..=(run_day - w).num_days())
+            .map(|i| shift(w, i).unwrap())
+            .collect(),
         Some(_) => vec![run_day],
     }
 }
@@ -42,7 +42,11 @@ fn scenario() -> impl Strategy<Value = Scenario> {
         prop::collection::vec(1i64..7, 1..14),
         prop::array::uniform4(any::<bool>()),
     )
-        .prop_map(|(loans, gaps, emails)| Scenario { loans, gaps, emails })
+        .prop_map(|(loans, gaps, emails)| Scenario {
+            loans,
+            gaps,
+            emails,
+        })
 }
 
 proptest! {

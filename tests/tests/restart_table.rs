@@ -38,11 +38,26 @@ fn received_after_restart(env: &TestEnv) -> BTreeMap<i64, Vec<(String, i64)>> {
     let lateness: Vec<i64> = (-10..=40).collect();
     let patrons: Vec<_> = lateness
         .iter()
-        .map(|k| patron_row(&format!("P{k}"), "Camille Martin", &format!("p{k}@example.fr"), false))
+        .map(|k| {
+            patron_row(
+                &format!("P{k}"),
+                "Camille Martin",
+                &format!("p{k}@example.fr"),
+                false,
+            )
+        })
         .collect();
     let loans: Vec<_> = lateness
         .iter()
-        .map(|&k| loan_row(&format!("L{k}"), &format!("P{k}"), "STS", shift(restart, -k).unwrap(), None))
+        .map(|&k| {
+            loan_row(
+                &format!("L{k}"),
+                &format!("P{k}"),
+                "STS",
+                shift(restart, -k).unwrap(),
+                None,
+            )
+        })
         .collect();
     env.import(&patrons, &loans);
 
@@ -53,19 +68,34 @@ fn received_after_restart(env: &TestEnv) -> BTreeMap<i64, Vec<(String, i64)>> {
         let emails_today = env
             .mail_files(run_day)
             .iter()
-            .filter(|p| !p.file_name().unwrap().to_string_lossy().starts_with("letters-"))
+            .filter(|p| {
+                !p.file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .starts_with("letters-")
+            })
             .count();
-        assert_eq!(emails_today, summary.emails_sent, "every email sent is in the outbox on {run_day}");
+        assert_eq!(
+            emails_today, summary.emails_sent,
+            "every email sent is in the outbox on {run_day}"
+        );
     }
 
     lateness
         .iter()
         .map(|&k| {
             let due = shift(restart, -k).unwrap();
-            let notices = env.store.notices_of(&PatronId::parse(&format!("P{k}")).unwrap()).unwrap();
+            let notices = env
+                .store
+                .notices_of(&PatronId::parse(&format!("P{k}")).unwrap())
+                .unwrap();
             let mut got: Vec<(String, i64)> = notices
                 .iter()
-                .flat_map(|n| n.loans.iter().map(move |l| (l.stage.to_string(), (n.run_day - due).num_days())))
+                .flat_map(|n| {
+                    n.loans
+                        .iter()
+                        .map(move |l| (l.stage.to_string(), (n.run_day - due).num_days()))
+                })
                 .collect();
             got.sort_by_key(|(_, offset)| *offset);
             (k, got)
@@ -75,8 +105,14 @@ fn received_after_restart(env: &TestEnv) -> BTreeMap<i64, Vec<(String, i64)>> {
 
 fn assert_table(received: BTreeMap<i64, Vec<(String, i64)>>) {
     for (overdue, got) in received {
-        let want: Vec<(String, i64)> = expected(overdue).into_iter().map(|(s, o)| (s.to_owned(), o)).collect();
-        assert_eq!(got, want, "a loan {overdue} days overdue on the restart day");
+        let want: Vec<(String, i64)> = expected(overdue)
+            .into_iter()
+            .map(|(s, o)| (s.to_owned(), o))
+            .collect();
+        assert_eq!(
+            got, want,
+            "a loan {overdue} days overdue on the restart day"
+        );
     }
 }
 
@@ -100,7 +136,15 @@ fn a_restart_after_a_three_day_stop_catches_up_two_days_at_most() {
     let restart = day(RESTART);
     // Watermark three days back: D − W = 3 = 1 + catch_up_days, so W+1…D are planned.
     block_on(env.store.set_watermark(shift(restart, -3).unwrap())).unwrap();
-    let late = |k: i64| loan_row(&format!("L{k}"), "P1", "STS", shift(restart, -k).unwrap(), None);
+    let late = |k: i64| {
+        loan_row(
+            &format!("L{k}"),
+            "P1",
+            "STS",
+            shift(restart, -k).unwrap(),
+            None,
+        )
+    };
     env.import(
         &[patron_row("P1", "Camille Martin", "p1@example.fr", false)],
         &[late(7), late(8), late(9), late(10)],
@@ -109,10 +153,22 @@ fn a_restart_after_a_three_day_stop_catches_up_two_days_at_most() {
     let planned: Vec<NaiveDate> = (-2..=0).map(|i| shift(restart, i).unwrap()).collect();
     assert_eq!(summary.planned_days, planned);
     let notices = env.store.notices_on(restart).unwrap();
-    assert_eq!(notices.len(), 1, "made-up days are consolidated into the run day's email");
-    let mut loans: Vec<_> = notices[0].loans.iter().map(|l| l.loan_id.to_string()).collect();
+    assert_eq!(
+        notices.len(),
+        1,
+        "made-up days are consolidated into the run day's email"
+    );
+    let mut loans: Vec<_> = notices[0]
+        .loans
+        .iter()
+        .map(|l| l.loan_id.to_string())
+        .collect();
     loans.sort();
-    assert_eq!(loans, ["L7", "L8", "L9"], "10 days late reached +7 before the gap: not sent");
+    assert_eq!(
+        loans,
+        ["L7", "L8", "L9"],
+        "10 days late reached +7 before the gap: not sent"
+    );
 }
 
 #[test]
@@ -120,7 +176,15 @@ fn a_restart_after_a_four_day_stop_plans_the_restart_day_only() {
     let env = TestEnv::new();
     let restart = day(RESTART);
     block_on(env.store.set_watermark(shift(restart, -4).unwrap())).unwrap();
-    let late = |k: i64| loan_row(&format!("L{k}"), "P1", "STS", shift(restart, -k).unwrap(), None);
+    let late = |k: i64| {
+        loan_row(
+            &format!("L{k}"),
+            "P1",
+            "STS",
+            shift(restart, -k).unwrap(),
+            None,
+        )
+    };
     env.import(
         &[patron_row("P1", "Camille Martin", "p1@example.fr", false)],
         &[late(7), late(8), late(9)],
@@ -128,7 +192,11 @@ fn a_restart_after_a_four_day_stop_plans_the_restart_day_only() {
     let summary = env.run(restart);
     assert_eq!(summary.planned_days, [restart]);
     let notices = env.store.notices_on(restart).unwrap();
-    let loans: Vec<_> = notices[0].loans.iter().map(|l| l.loan_id.to_string()).collect();
+    let loans: Vec<_> = notices[0]
+        .loans
+        .iter()
+        .map(|l| l.loan_id.to_string())
+        .collect();
     assert_eq!(loans, ["L7"], "nothing from before the restart day");
 }
 
@@ -141,7 +209,13 @@ fn resume_plans_the_given_day_only_even_after_a_short_gap() {
     block_on(env.store.set_watermark(watermark)).unwrap();
     env.import(
         &[patron_row("P1", "Camille Martin", "p1@example.fr", false)],
-        &[loan_row("L8", "P1", "STS", shift(restart, -8).unwrap(), None)],
+        &[loan_row(
+            "L8",
+            "P1",
+            "STS",
+            shift(restart, -8).unwrap(),
+            None,
+        )],
     );
     let summary = env.run(restart);
     assert_eq!(summary.planned_days, [restart]);

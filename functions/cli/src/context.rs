@@ -67,10 +67,16 @@ impl Context {
 /// Reads every template (`*.txt`, `*.html`, not hidden) under `dir` as
 /// (path relative to `root` with `/`, text); other files (a README, editor
 /// backups) are left alone.
-fn collect_templates(root: &Path, dir: &Path, out: &mut Vec<(String, String)>) -> anyhow::Result<()> {
+fn collect_templates(
+    root: &Path,
+    dir: &Path,
+    out: &mut Vec<(String, String)>,
+) -> anyhow::Result<()> {
     for entry in std::fs::read_dir(dir)? {
         let path = entry?.path();
-        let hidden = path.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.'));
+        let hidden = path
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with('.'));
         let template = path.extension().is_some_and(|e| e == "txt" || e == "html");
         if hidden {
             continue;

@@ -13,7 +13,12 @@ mod context;
 #[command(name = "relance", version, about)]
 struct Cli {
     /// The institution's configuration file.
-    #[arg(long, global = true, default_value = "relance.toml", env = "RELANCE_CONFIG")]
+    #[arg(
+        long,
+        global = true,
+        default_value = "relance.toml",
+        env = "RELANCE_CONFIG"
+    )]
     config: PathBuf,
     #[command(subcommand)]
     command: Command,

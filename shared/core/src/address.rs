@@ -129,8 +129,14 @@ mod tests {
     #[test]
     fn malformed_addresses_are_refused_with_a_reason() {
         assert_eq!(EmailAddress::parse("no-at-sign"), Err(AddressError::Syntax));
-        assert_eq!(EmailAddress::parse("a@localhost"), Err(AddressError::BareDomain));
-        assert_eq!(EmailAddress::parse("é@example.fr"), Err(AddressError::NotAscii));
+        assert_eq!(
+            EmailAddress::parse("a@localhost"),
+            Err(AddressError::BareDomain)
+        );
+        assert_eq!(
+            EmailAddress::parse("é@example.fr"),
+            Err(AddressError::NotAscii)
+        );
         assert!(EmailAddress::parse("a b@example.fr").is_err());
     }
 

@@ -55,9 +55,7 @@ pub fn end_of_day(date: NaiveDate, tz: Tz) -> DateTime<Utc> {
     let naive = date.and_time(NaiveTime::from_hms_opt(23, 59, 59).expect("valid time"));
     match tz.from_local_datetime(&naive) {
         LocalResult::Single(t) | LocalResult::Ambiguous(_, t) => t.with_timezone(&Utc),
-        LocalResult::None => tz
-            .from_utc_datetime(&naive)
-            .with_timezone(&Utc),
+        LocalResult::None => tz.from_utc_datetime(&naive).with_timezone(&Utc),
     }
 }
 
@@ -104,8 +102,14 @@ mod tests {
 
     #[test]
     fn timestamps_without_an_offset_are_refused() {
-        assert_eq!(parse_instant("2026-11-29T10:00:00"), Err(TimestampError::NotRfc3339));
-        assert_eq!(parse_due("29/11/2026", Paris), Err(TimestampError::NotRfc3339NorDate));
+        assert_eq!(
+            parse_instant("2026-11-29T10:00:00"),
+            Err(TimestampError::NotRfc3339)
+        );
+        assert_eq!(
+            parse_due("29/11/2026", Paris),
+            Err(TimestampError::NotRfc3339NorDate)
+        );
     }
 
     proptest! {

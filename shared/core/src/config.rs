@@ -106,7 +106,8 @@ pub struct Config {
 impl Config {
     /// Parses and validates the TOML text of a config file.
     pub fn parse(text: &str) -> Result<Self, ConfigError> {
-        let raw: RawConfig = toml::from_str(text).map_err(|e| ConfigError::Syntax(e.to_string()))?;
+        let raw: RawConfig =
+            toml::from_str(text).map_err(|e| ConfigError::Syntax(e.to_string()))?;
         raw.validate()
     }
 
@@ -263,7 +264,10 @@ impl RawInstitution {
                 format!("{catch_up_days} is more than 31 days of making up"),
             ));
         }
-        let city = self.city.map(|c| c.trim().to_owned()).filter(|c| !c.is_empty());
+        let city = self
+            .city
+            .map(|c| c.trim().to_owned())
+            .filter(|c| !c.is_empty());
         Ok(Institution {
             name,
             timezone,
@@ -283,7 +287,10 @@ impl RawMail {
             Some(value) => address(&value, "mail.reply_to")?,
             None => from.address.clone(),
         };
-        let staff_inbox = address(&required(self.staff_inbox, "mail.staff_inbox")?, "mail.staff_inbox")?;
+        let staff_inbox = address(
+            &required(self.staff_inbox, "mail.staff_inbox")?,
+            "mail.staff_inbox",
+        )?;
         Ok(MailSettings {
             from,
             reply_to,
@@ -330,26 +337,36 @@ impl RawLibrary {
         let code = LibraryCode::parse(&code_text)
             .map_err(|e| invalid(key("code"), format!("{code_text:?} {e}")))?;
         let name = text(self.name, &key("name"))?;
-        let inbox_text = self
-            .inbox
-            .ok_or_else(|| invalid(key("inbox"), "is missing: every library needs an inbox for its letters"))?;
+        let inbox_text = self.inbox.ok_or_else(|| {
+            invalid(
+                key("inbox"),
+                "is missing: every library needs an inbox for its letters",
+            )
+        })?;
         let inbox = address(&inbox_text, &key("inbox"))?;
-        let contact_email = self
-            .email
-            .map(|e| address(&e, &key("email")))
-            .transpose()?;
+        let contact_email = self.email.map(|e| address(&e, &key("email"))).transpose()?;
         for (j, line) in self.address.iter().enumerate() {
             if line.chars().any(char::is_control) {
-                return Err(invalid(format!("libraries[{i}].address[{j}]"), "contains a control character"));
+                return Err(invalid(
+                    format!("libraries[{i}].address[{j}]"),
+                    "contains a control character",
+                ));
             }
         }
-        let phone = self.phone.map(|p| p.trim().to_owned()).filter(|p| !p.is_empty());
+        let phone = self
+            .phone
+            .map(|p| p.trim().to_owned())
+            .filter(|p| !p.is_empty());
         Ok(Library {
             code,
             name,
             inbox,
             contact_email,
-            address: self.address.into_iter().map(|l| l.trim().to_owned()).collect(),
+            address: self
+                .address
+                .into_iter()
+                .map(|l| l.trim().to_owned())
+                .collect(),
             phone,
         })
     }
@@ -386,16 +403,25 @@ phone = "05 40 00 00 00"
     fn a_complete_config_gets_the_standard_ladder_and_defaults() {
         let config = Config::parse(VALID).unwrap();
         assert_eq!(config.ladder, Ladder::standard());
-        assert_eq!(config.mail.reply_to.as_str(), "contentieux@bibliotheques.example.fr");
+        assert_eq!(
+            config.mail.reply_to.as_str(),
+            "contentieux@bibliotheques.example.fr"
+        );
         assert_eq!(config.local.state_dir, PathBuf::from("var"));
         assert_eq!(config.place(), "Talence");
-        assert_eq!(config.libraries[0].public_email().as_str(), "bu-sciences@bibliotheques.example.fr");
+        assert_eq!(
+            config.libraries[0].public_email().as_str(),
+            "bu-sciences@bibliotheques.example.fr"
+        );
     }
 
     #[test]
     fn an_unknown_timezone_names_its_key() {
         let err = error_of(&VALID.replace("Europe/Paris", "Europe/Pariss"));
-        assert!(err.starts_with("institution.timezone: unknown timezone"), "{err}");
+        assert!(
+            err.starts_with("institution.timezone: unknown timezone"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -408,19 +434,38 @@ phone = "05 40 00 00 00"
         let flat = error_of(&stages(
             "[[stages]]\nname=\"a\"\noffset_days=7\nchannel=\"email\"\n[[stages]]\nname=\"b\"\noffset_days=3\nchannel=\"email\"",
         ));
-        assert!(flat.starts_with("stages[1].offset_days: offsets must strictly increase"), "{flat}");
-        let sms = error_of(&stages("[[stages]]\nname=\"a\"\noffset_days=7\nchannel=\"sms\""));
-        assert_eq!(sms, "stages[0].channel: unknown channel \"sms\" (email or letter)");
-        assert_eq!(error_of(&format!("stages = []\n{VALID}")), "stages: at least one stage is needed");
+        assert!(
+            flat.starts_with("stages[1].offset_days: offsets must strictly increase"),
+            "{flat}"
+        );
+        let sms = error_of(&stages(
+            "[[stages]]\nname=\"a\"\noffset_days=7\nchannel=\"sms\"",
+        ));
+        assert_eq!(
+            sms,
+            "stages[0].channel: unknown channel \"sms\" (email or letter)"
+        );
+        assert_eq!(
+            error_of(&format!("stages = []\n{VALID}")),
+            "stages: at least one stage is needed"
+        );
     }
 
     #[test]
     fn a_library_without_inbox_or_with_a_bad_address_is_refused() {
-        let no_inbox = error_of(&VALID.replace("inbox = \"bu-sciences@bibliotheques.example.fr\"\n", ""));
-        assert!(no_inbox.starts_with("libraries[0].inbox: is missing"), "{no_inbox}");
+        let no_inbox =
+            error_of(&VALID.replace("inbox = \"bu-sciences@bibliotheques.example.fr\"\n", ""));
+        assert!(
+            no_inbox.starts_with("libraries[0].inbox: is missing"),
+            "{no_inbox}"
+        );
         let bad = error_of(&VALID.replace("bu-sciences@bibliotheques.example.fr", "bu-sciences"));
-        assert!(bad.starts_with("libraries[0].inbox: \"bu-sciences\""), "{bad}");
-        let from = error_of(&VALID.replace("<contentieux@bibliotheques.example.fr>", "<contentieux>"));
+        assert!(
+            bad.starts_with("libraries[0].inbox: \"bu-sciences\""),
+            "{bad}"
+        );
+        let from =
+            error_of(&VALID.replace("<contentieux@bibliotheques.example.fr>", "<contentieux>"));
         assert!(from.starts_with("mail.from:"), "{from}");
     }
 

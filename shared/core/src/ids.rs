@@ -311,7 +311,10 @@ mod tests {
         assert_eq!(reference, Reference::derive(&id, 0));
         assert_ne!(reference, Reference::derive(&id, 1));
         assert_eq!(reference.as_str().len(), 9);
-        let subject = format!("Re: Premier rappel – réf. {}", reference.as_str().to_lowercase());
+        let subject = format!(
+            "Re: Premier rappel – réf. {}",
+            reference.as_str().to_lowercase()
+        );
         assert_eq!(Reference::find_in(&subject), Some(reference));
         assert_eq!(Reference::find_in("no reference here"), None);
     }

@@ -205,9 +205,15 @@ mod tests {
 
     #[test]
     fn a_ladder_refuses_duplicate_names_and_offsets_that_do_not_increase() {
-        let dup = Ladder::new([(name("a"), 1, Channel::Email), (name("a"), 2, Channel::Email)]);
+        let dup = Ladder::new([
+            (name("a"), 1, Channel::Email),
+            (name("a"), 2, Channel::Email),
+        ]);
         assert_eq!(dup, Err((1, LadderError::DuplicateName("a".into()))));
-        let flat = Ladder::new([(name("a"), 7, Channel::Email), (name("b"), 7, Channel::Email)]);
+        let flat = Ladder::new([
+            (name("a"), 7, Channel::Email),
+            (name("b"), 7, Channel::Email),
+        ]);
         assert!(matches!(flat, Err((1, LadderError::NotIncreasing { .. }))));
         assert_eq!(Ladder::new([]), Err((0, LadderError::Empty)));
     }
@@ -220,6 +226,9 @@ mod tests {
             .filter_map(|o| ladder.stage_on(due, crate::calendar::shift(due, o).unwrap()))
             .map(|s| s.name.as_str().to_owned())
             .collect();
-        assert_eq!(hits, ["courtesy", "first_reminder", "second_reminder", "letter"]);
+        assert_eq!(
+            hits,
+            ["courtesy", "first_reminder", "second_reminder", "letter"]
+        );
     }
 }

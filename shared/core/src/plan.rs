@@ -168,10 +168,11 @@ pub fn plan(
                     run_day,
                     outcome: MarkerOutcome::Notice(id),
                 });
-                letters
-                    .entry((patron_id, library))
-                    .or_default()
-                    .push((candidate.loan, entry, stage.rank));
+                letters.entry((patron_id, library)).or_default().push((
+                    candidate.loan,
+                    entry,
+                    stage.rank,
+                ));
             }
         }
     }
@@ -219,7 +220,12 @@ pub fn plan(
 
 /// Library by library, then oldest due first, then by title.
 pub fn listing_order(a: &Loan, b: &Loan) -> std::cmp::Ordering {
-    (&a.library, a.due_date, &a.item.title, &a.id).cmp(&(&b.library, b.due_date, &b.item.title, &b.id))
+    (&a.library, a.due_date, &a.item.title, &a.id).cmp(&(
+        &b.library,
+        b.due_date,
+        &b.item.title,
+        &b.id,
+    ))
 }
 
 #[cfg(test)]
@@ -287,9 +293,20 @@ mod tests {
             candidate(loan("L3", "P1", "LSH", "2026-11-22"), "first_reminder", DAY),
             candidate(loan("L4", "P1", "STS", "2026-12-02"), "courtesy", DAY),
         ];
-        let plan = plan(&Ladder::standard(), d(DAY), vec![d(DAY)], cands, &ps, &HashSet::new());
+        let plan = plan(
+            &Ladder::standard(),
+            d(DAY),
+            vec![d(DAY)],
+            cands,
+            &ps,
+            &HashSet::new(),
+        );
         assert_eq!(plan.notices.len(), 2);
-        let reminder = plan.notices.iter().find(|n| n.stage.as_str() == "first_reminder").unwrap();
+        let reminder = plan
+            .notices
+            .iter()
+            .find(|n| n.stage.as_str() == "first_reminder")
+            .unwrap();
         let ids: Vec<_> = reminder.loans.iter().map(|l| l.loan_id.as_str()).collect();
         assert_eq!(ids, ["L2", "L3", "L1"], "grouped library by library");
         assert_eq!(plan.markers.len(), 4);
@@ -305,7 +322,14 @@ mod tests {
             candidate(loan("L1", "P1", "STS", "2026-12-02"), "courtesy", DAY),
             candidate(loan("L2", "P2", "STS", "2026-12-02"), "courtesy", DAY),
         ];
-        let plan = plan(&Ladder::standard(), d(DAY), vec![d(DAY)], cands, &ps, &HashSet::new());
+        let plan = plan(
+            &Ladder::standard(),
+            d(DAY),
+            vec![d(DAY)],
+            cands,
+            &ps,
+            &HashSet::new(),
+        );
         assert!(plan.notices.is_empty());
         assert_eq!(plan.skipped().get("opted_out"), Some(&1));
         assert_eq!(plan.skipped().get("no_usable_email"), Some(&1));
@@ -321,8 +345,11 @@ mod tests {
         let ladder = Ladder::standard();
         let plan = plan(&ladder, d(DAY), vec![d(DAY)], cands, &ps, &HashSet::new());
         assert_eq!(plan.notices.len(), 2, "one letter per owning library");
-        assert!(plan.notices.iter().all(|n| n.channel == Channel::Letter
-            && n.stage.as_str() == "first_reminder"));
+        assert!(
+            plan.notices
+                .iter()
+                .all(|n| n.channel == Channel::Letter && n.stage.as_str() == "first_reminder")
+        );
         assert_eq!(plan.print_fallbacks(&ladder), 2);
     }
 
@@ -333,7 +360,14 @@ mod tests {
             candidate(loan("L1", "P2", "STS", "2026-11-22"), "first_reminder", DAY),
             candidate(loan("L2", "P2", "STS", "2026-10-25"), "letter", DAY),
         ];
-        let plan = plan(&Ladder::standard(), d(DAY), vec![d(DAY)], cands, &ps, &HashSet::new());
+        let plan = plan(
+            &Ladder::standard(),
+            d(DAY),
+            vec![d(DAY)],
+            cands,
+            &ps,
+            &HashSet::new(),
+        );
         assert_eq!(plan.notices.len(), 1);
         assert_eq!(plan.notices[0].stage.as_str(), "letter");
         assert_eq!(plan.notices[0].loans.len(), 2);
@@ -344,7 +378,14 @@ mod tests {
         let ps = patrons(vec![patron("P1", Some("p1@example.fr"), false)]);
         let c = candidate(loan("L1", "P1", "STS", "2026-11-22"), "first_reminder", DAY);
         let handled = HashSet::from([c.key()]);
-        let plan = plan(&Ladder::standard(), d(DAY), vec![d(DAY)], vec![c], &ps, &handled);
+        let plan = plan(
+            &Ladder::standard(),
+            d(DAY),
+            vec![d(DAY)],
+            vec![c],
+            &ps,
+            &handled,
+        );
         assert!(plan.notices.is_empty() && plan.markers.is_empty());
     }
 
@@ -352,11 +393,22 @@ mod tests {
     fn catch_up_days_are_consolidated_into_the_run_day_notices() {
         let ps = patrons(vec![patron("P1", Some("p1@example.fr"), false)]);
         let cands = vec![
-            candidate(loan("L1", "P1", "STS", "2026-11-20"), "first_reminder", "2026-11-27"),
+            candidate(
+                loan("L1", "P1", "STS", "2026-11-20"),
+                "first_reminder",
+                "2026-11-27",
+            ),
             candidate(loan("L2", "P1", "STS", "2026-11-22"), "first_reminder", DAY),
         ];
         let days = vec![d("2026-11-27"), d("2026-11-28"), d(DAY)];
-        let plan = plan(&Ladder::standard(), d(DAY), days, cands, &ps, &HashSet::new());
+        let plan = plan(
+            &Ladder::standard(),
+            d(DAY),
+            days,
+            cands,
+            &ps,
+            &HashSet::new(),
+        );
         assert_eq!(plan.notices.len(), 1);
         assert_eq!(plan.notices[0].run_day, d(DAY));
         assert_eq!(plan.notices[0].loans.len(), 2);
@@ -364,8 +416,19 @@ mod tests {
 
     #[test]
     fn loans_of_unknown_patrons_are_marked_not_lost_silently() {
-        let cands = vec![candidate(loan("L1", "P9", "STS", "2026-11-22"), "first_reminder", DAY)];
-        let plan = plan(&Ladder::standard(), d(DAY), vec![d(DAY)], cands, &HashMap::new(), &HashSet::new());
+        let cands = vec![candidate(
+            loan("L1", "P9", "STS", "2026-11-22"),
+            "first_reminder",
+            DAY,
+        )];
+        let plan = plan(
+            &Ladder::standard(),
+            d(DAY),
+            vec![d(DAY)],
+            cands,
+            &HashMap::new(),
+            &HashSet::new(),
+        );
         assert_eq!(plan.skipped().get("unknown_patron"), Some(&1));
     }
 }

@@ -128,8 +128,10 @@ pub trait Ledger: Sync {
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Keeps a run's summary for `status` and reports.
-    fn record_run(&self, summary: &RunSummary)
-    -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn record_run(
+        &self,
+        summary: &RunSummary,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
 /// A message ready to go: headers and body as built, sent as they are.

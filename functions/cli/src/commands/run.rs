@@ -2,14 +2,16 @@
 
 use std::path::Path;
 use std::process::ExitCode;
+use std::time::Instant;
 
 use anyhow::Context as _;
 use chrono::{NaiveDate, Utc};
 use relance_core::ports::Ledger;
 use relance_core::report::RunSummary;
 use relance_core::schedule::resume_watermark;
-use relance_core::service::Engine;
+use relance_core::service::{Engine, RunPhase};
 use relance_local::Outbox;
+use serde::Serialize;
 
 use crate::context::Context;
 
@@ -35,6 +37,22 @@ pub struct ResumeArgs {
     pub date: Option<NaiveDate>,
 }
 
+/// How long each phase of the run took, in milliseconds (a dry run only plans).
+#[derive(Default, Serialize)]
+struct Timings {
+    plan: u128,
+    emails: u128,
+    letters: u128,
+}
+
+/// What `run --json` prints: the run's summary and its timings.
+#[derive(Serialize)]
+struct RunReport<'a> {
+    #[serde(flatten)]
+    summary: &'a RunSummary,
+    timings_ms: Timings,
+}
+
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_current_thread()
         .build()
@@ -57,12 +75,27 @@ pub fn run(config: &Path, args: RunArgs) -> anyhow::Result<ExitCode> {
         archive: &outbox,
     };
     let day = args.date.unwrap_or_else(|| ctx.today());
+    let mut timings = Timings::default();
+    let mut last = Instant::now();
+    let observe = |phase: RunPhase| {
+        let elapsed = last.elapsed().as_millis();
+        last = Instant::now();
+        match phase {
+            RunPhase::Planned => timings.plan = elapsed,
+            RunPhase::EmailsDelivered => timings.emails = elapsed,
+            RunPhase::LettersDelivered => timings.letters = elapsed,
+        }
+    };
     let summary = runtime()?
-        .block_on(engine.run(day, args.dry_run, Utc::now()))
+        .block_on(engine.run_observed(day, args.dry_run, Utc::now(), observe))
         .with_context(|| format!("the run for {day} stopped"))?;
     tracing::info!(run_day = %day, emails_sent = summary.emails_sent, "run finished");
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&summary)?);
+        let report = RunReport {
+            summary: &summary,
+            timings_ms: timings,
+        };
+        println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         print_summary(&summary, &outbox.mail_dir(day));
     }
@@ -75,7 +108,11 @@ pub fn run(config: &Path, args: RunArgs) -> anyhow::Result<ExitCode> {
 
 fn print_summary(s: &RunSummary, mail_dir: &Path) {
     let days: Vec<_> = s.planned_days.iter().map(ToString::to_string).collect();
-    let mode = if s.dry_run { " (dry run: nothing recorded or sent)" } else { "" };
+    let mode = if s.dry_run {
+        " (dry run: nothing recorded or sent)"
+    } else {
+        ""
+    };
     println!("Run day {}{mode}", s.run_day);
     if days.is_empty() {
         println!("  already planned: nothing new; pending notices retried");
@@ -83,7 +120,11 @@ fn print_summary(s: &RunSummary, mail_dir: &Path) {
         println!("  planned days: {}", days.join(", "));
     }
     let notices: Vec<_> = s.notices.iter().map(|(k, v)| format!("{k} {v}")).collect();
-    let notices = if notices.is_empty() { "none".to_owned() } else { notices.join(", ") };
+    let notices = if notices.is_empty() {
+        "none".to_owned()
+    } else {
+        notices.join(", ")
+    };
     println!("  new notices: {notices}");
     let skipped: Vec<_> = s.skipped.iter().map(|(k, v)| format!("{k} {v}")).collect();
     if !skipped.is_empty() {
@@ -104,7 +145,10 @@ fn print_summary(s: &RunSummary, mail_dir: &Path) {
         );
     }
     if !s.dry_run && s.emails_sent + s.letters_rendered > 0 {
-        println!("Outbox: {}", mail_dir.parent().unwrap_or(mail_dir).display());
+        println!(
+            "Outbox: {}",
+            mail_dir.parent().unwrap_or(mail_dir).display()
+        );
     }
 }
 

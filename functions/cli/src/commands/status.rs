@@ -27,26 +27,45 @@ pub fn run(config: &Path, args: StatusArgs) -> anyhow::Result<ExitCode> {
         Some(day) => println!("Watermark: {day} (last run day fully planned)"),
         None => println!("Watermark: none (no run yet: the first run plans its own day only)"),
     }
-    println!("Store: {} patrons, {} open loans", status.patrons, status.open_loans);
+    println!(
+        "Store: {} patrons, {} open loans",
+        status.patrons, status.open_loans
+    );
     if status.pending.is_empty() {
         println!("Pending notices: none");
     } else {
         println!("Pending notices:");
         println!("  {:<20} {:<8} {:>7}  since", "stage", "channel", "count");
         for p in &status.pending {
-            println!("  {:<20} {:<8} {:>7}  {}", p.stage, p.channel, p.count, p.oldest_run_day);
+            println!(
+                "  {:<20} {:<8} {:>7}  {}",
+                p.stage, p.channel, p.count, p.oldest_run_day
+            );
         }
     }
     if !status.last_runs.is_empty() {
-        let stages: Vec<_> = ctx.config.ladder.stages().iter().map(|s| s.name.to_string()).collect();
+        let stages: Vec<_> = ctx
+            .config
+            .ladder
+            .stages()
+            .iter()
+            .map(|s| s.name.to_string())
+            .collect();
         println!("Last runs (new notices per stage):");
         let mut header = format!("  {:<10} {:>4}", "run day", "days");
         for stage in &stages {
             header.push_str(&format!(" {:>w$}", stage, w = stage.len().max(6)));
         }
-        println!("{header} {:>6} {:>7} {:>9} {:>6}", "emails", "letters", "cancelled", "failed");
+        println!(
+            "{header} {:>6} {:>7} {:>9} {:>6}",
+            "emails", "letters", "cancelled", "failed"
+        );
         for r in status.last_runs.iter().rev() {
-            let mut line = format!("  {:<10} {:>4}", r.run_day.to_string(), r.planned_days.len());
+            let mut line = format!(
+                "  {:<10} {:>4}",
+                r.run_day.to_string(),
+                r.planned_days.len()
+            );
             for stage in &stages {
                 let n = r.notices.get(stage).copied().unwrap_or_default();
                 line.push_str(&format!(" {:>w$}", n, w = stage.len().max(6)));

@@ -11,8 +11,8 @@
 //! `reply_to`, `signature`, `institution`, `send_day`.
 
 mod line;
-mod print_batch;
 mod mime;
+mod print_batch;
 mod templates;
 mod view;
 

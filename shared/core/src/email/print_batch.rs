@@ -94,21 +94,38 @@ pub fn compose_print_batch(mail: &PrintBatchMail<'_>) -> Result<ComposedEmail, R
         "{} – {} – {day} ({count})",
         words.subject, mail.library.name
     ));
-    let mut text = format!("{}\n\n{}\n\n{} ({count}) :\n", mail.library.name, words.intro, words.references);
+    let mut text = format!(
+        "{}\n\n{}\n\n{} ({count}) :\n",
+        mail.library.name, words.intro, words.references
+    );
     for e in mail.entries {
         text.push_str(&format!(
             "  {}  {}  {} {}  {} {}\n",
             e.reference, e.patron_id, e.items, words.items, e.pages, words.pages
         ));
     }
-    let signature = config.mail.from.name.as_deref().unwrap_or(&config.institution.name);
+    let signature = config
+        .mail
+        .from
+        .name
+        .as_deref()
+        .unwrap_or(&config.institution.name);
     text.push_str(&format!("\n{}\n\n{signature}\n", words.manifest));
 
     let domain = config.mail.from.address.domain();
-    let message_id = format!("relance.batch.{}.{}@{domain}", mail.library.code, mail.run_day);
+    let message_id = format!(
+        "relance.batch.{}.{}@{domain}",
+        mail.library.code, mail.run_day
+    );
     let file = format!("relance-{}-{}.pdf", mail.library.code, mail.run_day);
     let raw = MessageBuilder::new()
-        .header("From", Raw::new(mailbox(config.mail.from.name.as_deref(), &config.mail.from.address)?))
+        .header(
+            "From",
+            Raw::new(mailbox(
+                config.mail.from.name.as_deref(),
+                &config.mail.from.address,
+            )?),
+        )
         .header("To", Raw::new(mailbox(None, &mail.library.inbox)?))
         .subject(Text::new(subject.clone()))
         .date(Date::new(mail.sent_at.timestamp()))
@@ -160,6 +177,9 @@ mod tests {
         assert_eq!(pdf.content_type().unwrap().subtype(), Some("pdf"));
         assert_eq!(pdf.attachment_name(), Some("relance-STS-2026-11-29.pdf"));
         assert_eq!(pdf.contents(), b"%PDF-1.7 test");
-        assert_eq!(message.attachment(1).unwrap().attachment_name(), Some("manifest.csv"));
+        assert_eq!(
+            message.attachment(1).unwrap().attachment_name(),
+            Some("manifest.csv")
+        );
     }
 }

@@ -5,13 +5,14 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
 
+use crate::address::EmailAddress;
 use crate::email::{self, EmailNotice};
-use crate::ladder::Channel;
+use crate::ladder::{Channel, Stage};
 use crate::model::{EmailStatus, Loan, Patron};
 use crate::notice::{CancelReason, Notice, NoticeLoan};
 use crate::plan::listing_order;
 use crate::ports::{
-    LetterArchive, Ledger, LoanStore, MailTransport, OutgoingMail, StoreError, TransportError,
+    Ledger, LetterArchive, LoanStore, MailTransport, OutgoingMail, StoreError, TransportError,
 };
 use crate::report::RunSummary;
 
@@ -20,6 +21,28 @@ use super::{Engine, RunError};
 /// After this many failed sends in a row the transport is taken as down and the
 /// rest stays pending for the next run.
 const MAX_CONSECUTIVE_FAILURES: usize = 5;
+
+/// Notices read from the store, then rendered in parallel, at a time.
+const RENDER_CHUNK: usize = 512;
+
+/// What a pending email notice needs, as read from the store.
+enum Step {
+    /// Every loan was returned or renewed: cancel.
+    Cancel,
+    /// The patron has no usable address any more: these loans go to print.
+    FallBack(Vec<Loan>),
+    /// Render and send.
+    Send(Box<Draft>),
+}
+
+/// Everything an email is rendered from besides the notice.
+struct Draft {
+    stage: Stage,
+    patron: Patron,
+    to: EmailAddress,
+    loans: Vec<Loan>,
+    other_overdue: Vec<Loan>,
+}
 
 /// What became of one email notice.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,6 +58,9 @@ pub enum Delivery {
 }
 
 impl<S: LoanStore, L: Ledger, T: MailTransport, A: LetterArchive> Engine<'_, S, L, T, A> {
+    /// Delivers every pending email notice up to `run_day`, in chunks: the
+    /// store is read for a chunk, its messages are rendered on all cores (pure
+    /// work), then sent and recorded one by one.
     pub(super) async fn deliver_emails(
         &self,
         run_day: NaiveDate,
@@ -43,24 +69,33 @@ impl<S: LoanStore, L: Ledger, T: MailTransport, A: LetterArchive> Engine<'_, S, 
     ) -> Result<(), RunError> {
         let pending = self.ledger.pending_notices(Channel::Email, run_day).await?;
         let mut failures_in_a_row = 0;
-        for (i, notice) in pending.iter().enumerate() {
-            if failures_in_a_row >= MAX_CONSECUTIVE_FAILURES {
-                summary.deferred = pending.len() - i;
-                break;
+        let mut done = 0;
+        for chunk in pending.chunks(RENDER_CHUNK) {
+            let mut steps = Vec::with_capacity(chunk.len());
+            for notice in chunk {
+                steps.push(self.prepare_email(notice, run_day).await?);
             }
-            if notice.run_day < run_day {
-                summary.requeued += 1;
-            }
-            match self.deliver_email(notice, run_day, now).await? {
-                Delivery::Sent(_) => {
-                    summary.emails_sent += 1;
-                    failures_in_a_row = 0;
+            let rendered = self.render_all(chunk, &steps, run_day, now)?;
+            for ((notice, step), mail) in chunk.iter().zip(steps).zip(rendered) {
+                if failures_in_a_row >= MAX_CONSECUTIVE_FAILURES {
+                    summary.deferred = pending.len() - done;
+                    return Ok(());
                 }
-                Delivery::Cancelled => summary.cancelled += 1,
-                Delivery::FellBackToPrint => summary.fell_back_to_print += 1,
-                Delivery::Failed(_) => {
-                    summary.failed += 1;
-                    failures_in_a_row += 1;
+                done += 1;
+                if notice.run_day < run_day {
+                    summary.requeued += 1;
+                }
+                match self.dispatch(notice, step, mail, now).await? {
+                    Delivery::Sent(_) => {
+                        summary.emails_sent += 1;
+                        failures_in_a_row = 0;
+                    }
+                    Delivery::Cancelled => summary.cancelled += 1,
+                    Delivery::FellBackToPrint => summary.fell_back_to_print += 1,
+                    Delivery::Failed(_) => {
+                        summary.failed += 1;
+                        failures_in_a_row += 1;
+                    }
                 }
             }
         }
@@ -75,60 +110,135 @@ impl<S: LoanStore, L: Ledger, T: MailTransport, A: LetterArchive> Engine<'_, S, 
         send_day: NaiveDate,
         now: DateTime<Utc>,
     ) -> Result<Delivery, RunError> {
-        let patron = self
-            .store
-            .patrons(std::slice::from_ref(&notice.patron_id))
-            .await?
-            .pop()
-            .ok_or_else(|| {
-                RunError::MissingPatron(notice.id.to_string(), notice.patron_id.to_string())
-            })?;
+        let step = self.prepare_email(notice, send_day).await?;
+        let mail = match &step {
+            Step::Send(draft) => Some(self.render(notice, draft, send_day, now)?),
+            Step::Cancel | Step::FallBack(_) => None,
+        };
+        self.dispatch(notice, step, mail, now).await
+    }
+
+    /// Reads what the notice needs now: its loans still due, its recipient's
+    /// address and other overdue loans.
+    async fn prepare_email(&self, notice: &Notice, send_day: NaiveDate) -> Result<Step, RunError> {
         let loans = self.recheck(notice).await?;
         if loans.is_empty() {
-            self.ledger.cancel(&notice.id, CancelReason::NothingLeft).await?;
-            return Ok(Delivery::Cancelled);
+            return Ok(Step::Cancel);
         }
-        let Some(to) = patron.usable_email() else {
-            self.fall_back(notice, &loans).await?;
-            return Ok(Delivery::FellBackToPrint);
+        let patron = self.recipient(notice).await?;
+        let Some(to) = patron.usable_email().cloned() else {
+            return Ok(Step::FallBack(loans));
         };
-        let other_overdue = self.other_overdue(&patron, &loans, send_day).await?;
         let stage = self.config.ladder.get(&notice.stage).ok_or_else(|| {
-            StoreError::Corrupt(format!("notice {} has unknown stage {}", notice.id, notice.stage))
+            StoreError::Corrupt(format!(
+                "notice {} has unknown stage {}",
+                notice.id, notice.stage
+            ))
         })?;
+        let other_overdue = self.other_overdue(&patron, &loans, send_day).await?;
+        Ok(Step::Send(Box::new(Draft {
+            stage: stage.clone(),
+            patron,
+            to,
+            loans,
+            other_overdue,
+        })))
+    }
+
+    /// Renders the drafts of a chunk, spread over the machine's cores.
+    fn render_all(
+        &self,
+        notices: &[Notice],
+        steps: &[Step],
+        send_day: NaiveDate,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Option<OutgoingMail>>, RunError> {
+        let render = |(notice, step): (&Notice, &Step)| match step {
+            Step::Send(draft) => self.render(notice, draft, send_day, now).map(Some),
+            Step::Cancel | Step::FallBack(_) => Ok(None),
+        };
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let per_thread = notices.len().div_ceil(threads).max(1);
+        std::thread::scope(|scope| {
+            let workers: Vec<_> = notices
+                .chunks(per_thread)
+                .zip(steps.chunks(per_thread))
+                .map(|(n, s)| scope.spawn(move || n.iter().zip(s).map(render).collect::<Vec<_>>()))
+                .collect();
+            workers
+                .into_iter()
+                .flat_map(|w| w.join().expect("rendering does not panic"))
+                .collect()
+        })
+    }
+
+    fn render(
+        &self,
+        notice: &Notice,
+        draft: &Draft,
+        send_day: NaiveDate,
+        now: DateTime<Utc>,
+    ) -> Result<OutgoingMail, RunError> {
         let composed = email::compose(
             self.templates,
             &EmailNotice {
                 config: self.config,
                 notice,
-                stage,
-                patron: &patron,
-                to,
-                loans: &loans,
-                other_overdue: &other_overdue,
+                stage: &draft.stage,
+                patron: &draft.patron,
+                to: &draft.to,
+                loans: &draft.loans,
+                other_overdue: &draft.other_overdue,
                 send_day,
                 sent_at: now,
             },
         )?;
-        let mail = OutgoingMail {
+        Ok(OutgoingMail {
             notice_id: notice.id.clone(),
             run_day: notice.run_day,
             name: notice.mail_name(),
             from: self.config.mail.from.address.clone(),
-            to: to.clone(),
+            to: draft.to.clone(),
             raw: composed.raw,
+        })
+    }
+
+    /// Sends a rendered notice, or cancels it or turns it into letters, and
+    /// records the outcome.
+    async fn dispatch(
+        &self,
+        notice: &Notice,
+        step: Step,
+        mail: Option<OutgoingMail>,
+        now: DateTime<Utc>,
+    ) -> Result<Delivery, RunError> {
+        let (draft, mail) = match (step, mail) {
+            (Step::Cancel, _) => {
+                self.ledger
+                    .cancel(&notice.id, CancelReason::NothingLeft)
+                    .await?;
+                return Ok(Delivery::Cancelled);
+            }
+            (Step::FallBack(loans), _) => {
+                self.fall_back(notice, &loans).await?;
+                return Ok(Delivery::FellBackToPrint);
+            }
+            (Step::Send(draft), Some(mail)) => (draft, mail),
+            (Step::Send(_), None) => unreachable!("every draft is rendered"),
         };
         match self.transport.send(&mail).await {
             Ok(message_id) => {
-                self.ledger.record_sent(&notice.id, &message_id, now).await?;
+                self.ledger
+                    .record_sent(&notice.id, &message_id, now)
+                    .await?;
                 Ok(Delivery::Sent(message_id))
             }
             Err(TransportError::Rejected(reason)) => {
                 self.store
-                    .set_email_status(&patron.id, EmailStatus::Bouncing)
+                    .set_email_status(&draft.patron.id, EmailStatus::Bouncing)
                     .await?;
                 self.ledger.record_failure(&notice.id, &reason).await?;
-                self.fall_back(notice, &loans).await?;
+                self.fall_back(notice, &draft.loans).await?;
                 Ok(Delivery::FellBackToPrint)
             }
             Err(TransportError::Throttled(e) | TransportError::Transient(e)) => {
@@ -137,6 +247,17 @@ impl<S: LoanStore, L: Ledger, T: MailTransport, A: LetterArchive> Engine<'_, S, 
             }
             Err(e @ TransportError::Unexpected(_)) => Err(RunError::Transport(e)),
         }
+    }
+
+    /// The patron a notice goes to, as the store has them now.
+    pub(super) async fn recipient(&self, notice: &Notice) -> Result<Patron, RunError> {
+        self.store
+            .patrons(std::slice::from_ref(&notice.patron_id))
+            .await?
+            .pop()
+            .ok_or_else(|| {
+                RunError::MissingPatron(notice.id.to_string(), notice.patron_id.to_string())
+            })
     }
 
     /// The notice's loans that are still open with the due date they were planned
@@ -180,11 +301,14 @@ impl<S: LoanStore, L: Ledger, T: MailTransport, A: LetterArchive> Engine<'_, S, 
     async fn fall_back(&self, notice: &Notice, loans: &[Loan]) -> Result<(), RunError> {
         let mut by_library: BTreeMap<_, Vec<NoticeLoan>> = BTreeMap::new();
         for loan in loans {
-            by_library.entry(loan.library.clone()).or_default().push(NoticeLoan {
-                loan_id: loan.id.clone(),
-                due_date: loan.due_date,
-                stage: notice.stage.clone(),
-            });
+            by_library
+                .entry(loan.library.clone())
+                .or_default()
+                .push(NoticeLoan {
+                    loan_id: loan.id.clone(),
+                    due_date: loan.due_date,
+                    stage: notice.stage.clone(),
+                });
         }
         let letters: Vec<Notice> = by_library
             .into_iter()

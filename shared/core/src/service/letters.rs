@@ -12,7 +12,7 @@ use crate::letter::{LetterView, batch_order, check_letter, render_batch};
 use crate::model::{Loan, Patron};
 use crate::notice::{CancelReason, Notice};
 use crate::ports::{
-    LetterArchive, Ledger, LoanStore, MailTransport, OutgoingMail, StoreError, TransportError,
+    Ledger, LetterArchive, LoanStore, MailTransport, OutgoingMail, StoreError, TransportError,
 };
 use crate::report::RunSummary;
 
@@ -36,11 +36,20 @@ impl<S: LoanStore, L: Ledger, T: MailTransport, A: LetterArchive> Engine<'_, S, 
         summary: &mut RunSummary,
     ) -> Result<(), RunError> {
         let mut batches: BTreeMap<(NaiveDate, LibraryCode), Vec<Notice>> = BTreeMap::new();
-        for notice in self.ledger.pending_notices(Channel::Letter, run_day).await? {
+        for notice in self
+            .ledger
+            .pending_notices(Channel::Letter, run_day)
+            .await?
+        {
             let Some(library) = notice.library.clone() else {
-                return Err(StoreError::Corrupt(format!("letter {} has no library", notice.id)).into());
+                return Err(
+                    StoreError::Corrupt(format!("letter {} has no library", notice.id)).into(),
+                );
             };
-            batches.entry((notice.run_day, library)).or_default().push(notice);
+            batches
+                .entry((notice.run_day, library))
+                .or_default()
+                .push(notice);
         }
         for ((day, library), notices) in batches {
             self.deliver_batch(day, &library, notices, run_day, now, summary)
@@ -123,7 +132,9 @@ impl<S: LoanStore, L: Ledger, T: MailTransport, A: LetterArchive> Engine<'_, S, 
         match self.transport.send(&mail).await {
             Ok(message_id) => {
                 for view in &views {
-                    self.ledger.record_sent(&view.notice.id, &message_id, now).await?;
+                    self.ledger
+                        .record_sent(&view.notice.id, &message_id, now)
+                        .await?;
                 }
                 summary.letters_rendered += views.len();
             }
@@ -154,18 +165,13 @@ impl<S: LoanStore, L: Ledger, T: MailTransport, A: LetterArchive> Engine<'_, S, 
     ) -> Result<Option<Ready>, RunError> {
         let loans = self.recheck(&notice).await?;
         if loans.is_empty() {
-            self.ledger.cancel(&notice.id, CancelReason::NothingLeft).await?;
+            self.ledger
+                .cancel(&notice.id, CancelReason::NothingLeft)
+                .await?;
             summary.cancelled += 1;
             return Ok(None);
         }
-        let patron = self
-            .store
-            .patrons(std::slice::from_ref(&notice.patron_id))
-            .await?
-            .pop()
-            .ok_or_else(|| {
-                RunError::MissingPatron(notice.id.to_string(), notice.patron_id.to_string())
-            })?;
+        let patron = self.recipient(&notice).await?;
         // A letter's wording is that of the highest stage among its loans (a
         // fallback letter merged into a final letter reads as the final letter).
         let stage = notice
@@ -177,7 +183,10 @@ impl<S: LoanStore, L: Ledger, T: MailTransport, A: LetterArchive> Engine<'_, S, 
             .or_else(|| self.config.ladder.get(&notice.stage))
             .cloned()
             .ok_or_else(|| {
-                StoreError::Corrupt(format!("letter {} has unknown stage {}", notice.id, notice.stage))
+                StoreError::Corrupt(format!(
+                    "letter {} has unknown stage {}",
+                    notice.id, notice.stage
+                ))
             })?;
         let view = LetterView {
             config: self.config,
@@ -190,7 +199,9 @@ impl<S: LoanStore, L: Ledger, T: MailTransport, A: LetterArchive> Engine<'_, S, 
         // One letter that cannot be printed (no postal address…) must not hold
         // up its library's batch: it stays pending, with the reason for staff.
         if let Err(reason) = check_letter(&view) {
-            self.ledger.record_failure(&notice.id, &reason.to_string()).await?;
+            self.ledger
+                .record_failure(&notice.id, &reason.to_string())
+                .await?;
             summary.failed += 1;
             return Ok(None);
         }

@@ -11,7 +11,7 @@ use crate::email::{RenderError, Templates};
 use crate::ladder::Channel;
 use crate::letter::LetterError;
 use crate::plan::{Candidate, RunPlan, plan};
-use crate::ports::{LetterArchive, Ledger, LoanStore, MailTransport, StoreError, TransportError};
+use crate::ports::{Ledger, LetterArchive, LoanStore, MailTransport, StoreError, TransportError};
 use crate::report::RunSummary;
 use crate::schedule::planned_days;
 
@@ -41,6 +41,17 @@ pub enum RunError {
     /// A notice refers to a patron the store does not have.
     #[error("notice {0} refers to patron {1}, who is not in the store")]
     MissingPatron(String, String),
+}
+
+/// The phases of a run, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunPhase {
+    /// The plan is decided and recorded.
+    Planned,
+    /// Pending emails were delivered.
+    EmailsDelivered,
+    /// Pending letters were rendered and their batches sent.
+    LettersDelivered,
 }
 
 /// The engine with its adapters.
@@ -81,7 +92,10 @@ impl<S: LoanStore, L: Ledger, T: MailTransport, A: LetterArchive> Engine<'_, S, 
         }
         let keys: Vec<_> = candidates.iter().map(Candidate::key).collect();
         let handled = self.ledger.handled(&keys).await?;
-        let mut patron_ids: Vec<_> = candidates.iter().map(|c| c.loan.patron_id.clone()).collect();
+        let mut patron_ids: Vec<_> = candidates
+            .iter()
+            .map(|c| c.loan.patron_id.clone())
+            .collect();
         patron_ids.sort();
         patron_ids.dedup();
         let patrons: HashMap<_, _> = self
@@ -91,7 +105,14 @@ impl<S: LoanStore, L: Ledger, T: MailTransport, A: LetterArchive> Engine<'_, S, 
             .into_iter()
             .map(|p| (p.id.clone(), p))
             .collect();
-        let plan = plan(&self.config.ladder, run_day, days, candidates, &patrons, &handled);
+        let plan = plan(
+            &self.config.ladder,
+            run_day,
+            days,
+            candidates,
+            &patrons,
+            &handled,
+        );
         Ok((plan, watermark))
     }
 
@@ -102,6 +123,18 @@ impl<S: LoanStore, L: Ledger, T: MailTransport, A: LetterArchive> Engine<'_, S, 
         run_day: NaiveDate,
         dry_run: bool,
         now: DateTime<Utc>,
+    ) -> Result<RunSummary, RunError> {
+        self.run_observed(run_day, dry_run, now, |_| {}).await
+    }
+
+    /// [`Engine::run`], calling `observe` as each phase ends (the command times
+    /// the phases with it; the engine itself never reads a clock).
+    pub async fn run_observed(
+        &self,
+        run_day: NaiveDate,
+        dry_run: bool,
+        now: DateTime<Utc>,
+        mut observe: impl FnMut(RunPhase) + Send,
     ) -> Result<RunSummary, RunError> {
         let (plan, watermark) = self.plan(run_day).await?;
         let mut summary = RunSummary {
@@ -123,13 +156,17 @@ impl<S: LoanStore, L: Ledger, T: MailTransport, A: LetterArchive> Engine<'_, S, 
                 .iter()
                 .filter(|n| n.channel == Channel::Letter)
                 .count();
+            observe(RunPhase::Planned);
             return Ok(summary);
         }
         if !plan.planned_days.is_empty() {
             self.ledger.record_plan(&plan, watermark).await?;
         }
+        observe(RunPhase::Planned);
         self.deliver_emails(run_day, now, &mut summary).await?;
+        observe(RunPhase::EmailsDelivered);
         self.deliver_letters(run_day, now, &mut summary).await?;
+        observe(RunPhase::LettersDelivered);
         summary.letters_pending = self
             .ledger
             .pending_notices(Channel::Letter, run_day)
