@@ -4,13 +4,16 @@
 # email rendering+writing throughput. Prints one line per figure.
 set -euo pipefail
 relance=${RELANCE:-target/release/relance}
-dir=${BENCH_DIR:-var/bench}
+root=${BENCH_DIR:-var/bench}
+# A new folder per bench, the previous ones removed only at the end: on ext4
+# without a journal, creating files right after deleting tens of thousands is
+# several times slower, which would measure the cleanup, not Relance.
+dir="$root/run-$(date +%s)"
 loans=${BENCH_LOANS:-1000000}
 patrons=${BENCH_PATRONS:-200000}
 libraries=${BENCH_LIBRARIES:-40}
 day=2026-11-30
 
-rm -rf "$dir"
 mkdir -p "$dir"
 "$relance" sample --out "$dir" --seed 7 --loans "$loans" --patrons "$patrons" \
   --libraries "$libraries" --today "$day" >/dev/null
@@ -43,3 +46,5 @@ echo "run: planned and recorded in $(ms plan "$dir/run.json") ms"
 echo "emails: $sent rendered and written in $(ms emails "$dir/run.json") ms = $(per_s "$sent" "$(ms emails "$dir/run.json")") emails/s"
 echo "letters: $letters rendered into batches in $(ms letters "$dir/run.json") ms = $(per_s "$letters" "$(ms letters "$dir/run.json")") letters/s"
 echo "notices: $(tr -d '\n ' <"$dir/run.json" | grep -o '"notices":{[^}]*}')"
+
+find "$root" -mindepth 1 -maxdepth 1 -name 'run-*' ! -path "$dir" -exec rm -rf {} +

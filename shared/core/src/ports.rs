@@ -120,7 +120,9 @@ pub trait Ledger: Sync {
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Cancels an email notice as fallen back to print and adds its loans to the
-    /// patron's letters of the same run day (created or merged).
+    /// patron's letters of the same run day: merged into a pending letter, created
+    /// when there is none, and a letter of their own when that day's letter has
+    /// already gone out.
     fn fall_back_to_print(
         &self,
         email: &NoticeId,

@@ -286,6 +286,26 @@ impl Ledger for Store {
         )
         .map_err(sql)?;
         for letter in letters {
+            // The day's letter may already be printed (the address failed on a
+            // later retry): then these loans make a letter of their own.
+            let printed: bool = tx
+                .query_row(
+                    "SELECT status <> 'pending' FROM notices WHERE notice_id = ?1",
+                    [letter.id.as_str()],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(sql)?
+                .unwrap_or(false);
+            let mut fresh;
+            let letter = if printed {
+                fresh = letter.clone();
+                fresh.id = NoticeId::derive(&format!("{}|after|{email}", letter.id));
+                fresh.reference = Reference::derive(&fresh.id, 0);
+                &fresh
+            } else {
+                letter
+            };
             insert_notice(&tx, letter)?;
             for loan in &letter.loans {
                 tx.execute(
@@ -471,5 +491,37 @@ mod tests {
             )
             .unwrap();
         assert_eq!(on_letter, 2, "the markers follow the loans to the letter");
+    }
+
+    #[test]
+    fn a_fallback_after_the_day_letter_went_out_makes_a_new_letter() {
+        let store = Store::in_memory().unwrap();
+        let email = email_notice("P1", &["L1"], "2026-11-29");
+        let library = LibraryCode::parse("STS").unwrap();
+        let day_letter = Notice::pending(
+            Notice::letter_id(&email.patron_id, &library, email.run_day),
+            email.run_day,
+            email.patron_id.clone(),
+            Channel::Letter,
+            StageName::parse("letter").unwrap(),
+            Some(library.clone()),
+            vec![],
+        );
+        let plan = plan_of(vec![email.clone(), day_letter.clone()], "2026-11-29");
+        block(store.record_plan(&plan, None)).unwrap();
+        block(store.record_sent(&day_letter.id, "outbox:batch", Utc::now())).unwrap();
+        let fallback = Notice {
+            loans: email.loans.clone(),
+            ..day_letter.clone()
+        };
+        block(store.fall_back_to_print(&email.id, &[fallback])).unwrap();
+        let pending = block(store.pending_notices(Channel::Letter, d("2026-11-29"))).unwrap();
+        assert_eq!(
+            pending.len(),
+            1,
+            "the loans are not merged into the printed letter"
+        );
+        assert_ne!(pending[0].id, day_letter.id);
+        assert_eq!(pending[0].loans.len(), 1);
     }
 }
