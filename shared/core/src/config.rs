@@ -156,6 +156,7 @@ struct RawMail {
     from: Option<String>,
     reply_to: Option<String>,
     staff_inbox: Option<String>,
+    #[serde(alias = "templates_dir")]
     templates: Option<PathBuf>,
 }
 
