@@ -72,6 +72,9 @@ pub(super) fn check(env: &Environment<'static>) -> Result<(), RenderError> {
 /// Renders the subject and both bodies of a context, in its language.
 pub(super) fn render(env: &Environment<'static>, view: &View) -> Result<Rendered, RenderError> {
     let name = |part: &str| format!("{}/{part}", view.lang);
+    // Converted once for the three templates rather than serialized by each.
+    let view = minijinja::Value::from_serialize(view);
+    let view = &view;
     let subject_name = name("subject.txt");
     let subject = single_line(&render_one(env, &subject_name, view)?);
     if subject.is_empty() {
@@ -89,7 +92,11 @@ pub(super) fn render(env: &Environment<'static>, view: &View) -> Result<Rendered
     })
 }
 
-fn render_one(env: &Environment<'static>, name: &str, view: &View) -> Result<String, RenderError> {
+fn render_one(
+    env: &Environment<'static>,
+    name: &str,
+    view: &minijinja::Value,
+) -> Result<String, RenderError> {
     env.get_template(name)
         .and_then(|t| t.render(view))
         .map_err(|e| template_error(name, &e))
