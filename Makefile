@@ -5,7 +5,7 @@ DEMO_DIR ?= var/demo
 DEMO_DAYS ?= 36
 RELANCE := target/debug/relance
 
-.PHONY: demo test bench lint fmt build clean-demo
+.PHONY: demo test bench lint fmt build clean-demo emulators emulators-stop
 
 build:
 	$(CARGO) build -p relance-cli
@@ -34,3 +34,12 @@ fmt:
 
 clean-demo:
 	rm -rf $(DEMO_DIR)
+
+## emulators: DynamoDB Local and moto server on 127.0.0.1 (installed under var/emulators/)
+emulators:
+	scripts/emulators.sh start
+	@echo 'Point the AWS SDKs at them with: eval "$$(scripts/emulators.sh env)"'
+	@scripts/emulators.sh env
+
+emulators-stop:
+	scripts/emulators.sh stop
