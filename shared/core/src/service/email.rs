@@ -2,11 +2,13 @@
 //! when the address does not work.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::address::EmailAddress;
-use crate::email::{self, EmailNotice};
+use crate::config::Config;
+use crate::email::{self, EmailNotice, Templates};
 use crate::ladder::{Channel, Stage};
 use crate::model::{EmailStatus, Loan, Patron};
 use crate::notice::{CancelReason, Notice, NoticeLoan};
@@ -22,7 +24,7 @@ use super::{Engine, RunError};
 /// rest stays pending for the next run.
 const MAX_CONSECUTIVE_FAILURES: usize = 5;
 
-/// Notices read from the store, then rendered in parallel, at a time.
+/// Notices read, rendered and sent at a time.
 const RENDER_CHUNK: usize = 512;
 
 /// What a pending email notice needs, as read from the store.
@@ -58,9 +60,9 @@ pub enum Delivery {
 }
 
 impl<S: LoanStore, L: Ledger, T: MailTransport, A: LetterArchive> Engine<'_, S, L, T, A> {
-    /// Delivers every pending email notice up to `run_day`, in chunks: the
-    /// store is read for a chunk, its messages are rendered on all cores (pure
-    /// work), then sent and recorded one by one.
+    /// Delivers every pending email notice up to `run_day`, in chunks, as a
+    /// pipeline: while one chunk is rendered on its own thread (pure work), the
+    /// next is read from the store and the previous one sent and recorded.
     pub(super) async fn deliver_emails(
         &self,
         run_day: NaiveDate,
@@ -68,38 +70,74 @@ impl<S: LoanStore, L: Ledger, T: MailTransport, A: LetterArchive> Engine<'_, S, 
         summary: &mut RunSummary,
     ) -> Result<(), RunError> {
         let pending = self.ledger.pending_notices(Channel::Email, run_day).await?;
-        let mut failures_in_a_row = 0;
-        let mut done = 0;
+        let shared = Arc::new((self.config.clone(), self.templates.clone()));
+        let mut progress = Progress {
+            total: pending.len(),
+            done: 0,
+            failures_in_a_row: 0,
+        };
+        let mut in_flight: Option<Rendering> = None;
         for chunk in pending.chunks(RENDER_CHUNK) {
-            let mut steps = Vec::with_capacity(chunk.len());
+            let mut work = Vec::with_capacity(chunk.len());
             for notice in chunk {
-                steps.push(self.prepare_email(notice, run_day).await?);
+                work.push((notice.clone(), self.prepare_email(notice, run_day).await?));
             }
-            let rendered = self.render_all(chunk, &steps, run_day, now)?;
-            for ((notice, step), mail) in chunk.iter().zip(steps).zip(rendered) {
-                if failures_in_a_row >= MAX_CONSECUTIVE_FAILURES {
-                    summary.deferred = pending.len() - done;
+            let shared = Arc::clone(&shared);
+            let rendering = std::thread::spawn(move || {
+                let (config, templates) = &*shared;
+                render_chunk(config, templates, work, run_day, now)
+            });
+            if let Some(previous) = in_flight.replace(rendering) {
+                let rendered = previous.join().expect("rendering does not panic")?;
+                if !self
+                    .dispatch_chunk(rendered, run_day, now, &mut progress, summary)
+                    .await?
+                {
                     return Ok(());
-                }
-                done += 1;
-                if notice.run_day < run_day {
-                    summary.requeued += 1;
-                }
-                match self.dispatch(notice, step, mail, now).await? {
-                    Delivery::Sent(_) => {
-                        summary.emails_sent += 1;
-                        failures_in_a_row = 0;
-                    }
-                    Delivery::Cancelled => summary.cancelled += 1,
-                    Delivery::FellBackToPrint => summary.fell_back_to_print += 1,
-                    Delivery::Failed(_) => {
-                        summary.failed += 1;
-                        failures_in_a_row += 1;
-                    }
                 }
             }
         }
+        if let Some(last) = in_flight {
+            let rendered = last.join().expect("rendering does not panic")?;
+            self.dispatch_chunk(rendered, run_day, now, &mut progress, summary)
+                .await?;
+        }
         Ok(())
+    }
+
+    /// Sends and records a rendered chunk; false once the transport is taken as
+    /// down (the rest is counted as deferred and stays pending).
+    async fn dispatch_chunk(
+        &self,
+        rendered: Vec<Rendered>,
+        run_day: NaiveDate,
+        now: DateTime<Utc>,
+        progress: &mut Progress,
+        summary: &mut RunSummary,
+    ) -> Result<bool, RunError> {
+        for (notice, step, mail) in rendered {
+            if progress.failures_in_a_row >= MAX_CONSECUTIVE_FAILURES {
+                summary.deferred = progress.total - progress.done;
+                return Ok(false);
+            }
+            progress.done += 1;
+            if notice.run_day < run_day {
+                summary.requeued += 1;
+            }
+            match self.dispatch(&notice, step, mail, now).await? {
+                Delivery::Sent(_) => {
+                    summary.emails_sent += 1;
+                    progress.failures_in_a_row = 0;
+                }
+                Delivery::Cancelled => summary.cancelled += 1,
+                Delivery::FellBackToPrint => summary.fell_back_to_print += 1,
+                Delivery::Failed(_) => {
+                    summary.failed += 1;
+                    progress.failures_in_a_row += 1;
+                }
+            }
+        }
+        Ok(true)
     }
 
     /// Delivers one pending email notice on `send_day`: re-checks its loans,
@@ -112,7 +150,14 @@ impl<S: LoanStore, L: Ledger, T: MailTransport, A: LetterArchive> Engine<'_, S, 
     ) -> Result<Delivery, RunError> {
         let step = self.prepare_email(notice, send_day).await?;
         let mail = match &step {
-            Step::Send(draft) => Some(self.render(notice, draft, send_day, now)?),
+            Step::Send(draft) => Some(render_mail(
+                self.config,
+                self.templates,
+                notice,
+                draft,
+                send_day,
+                now,
+            )?),
             Step::Cancel | Step::FallBack(_) => None,
         };
         self.dispatch(notice, step, mail, now).await
@@ -143,64 +188,6 @@ impl<S: LoanStore, L: Ledger, T: MailTransport, A: LetterArchive> Engine<'_, S, 
             loans,
             other_overdue,
         })))
-    }
-
-    /// Renders the drafts of a chunk, spread over the machine's cores.
-    fn render_all(
-        &self,
-        notices: &[Notice],
-        steps: &[Step],
-        send_day: NaiveDate,
-        now: DateTime<Utc>,
-    ) -> Result<Vec<Option<OutgoingMail>>, RunError> {
-        let render = |(notice, step): (&Notice, &Step)| match step {
-            Step::Send(draft) => self.render(notice, draft, send_day, now).map(Some),
-            Step::Cancel | Step::FallBack(_) => Ok(None),
-        };
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let per_thread = notices.len().div_ceil(threads).max(1);
-        std::thread::scope(|scope| {
-            let workers: Vec<_> = notices
-                .chunks(per_thread)
-                .zip(steps.chunks(per_thread))
-                .map(|(n, s)| scope.spawn(move || n.iter().zip(s).map(render).collect::<Vec<_>>()))
-                .collect();
-            workers
-                .into_iter()
-                .flat_map(|w| w.join().expect("rendering does not panic"))
-                .collect()
-        })
-    }
-
-    fn render(
-        &self,
-        notice: &Notice,
-        draft: &Draft,
-        send_day: NaiveDate,
-        now: DateTime<Utc>,
-    ) -> Result<OutgoingMail, RunError> {
-        let composed = email::compose(
-            self.templates,
-            &EmailNotice {
-                config: self.config,
-                notice,
-                stage: &draft.stage,
-                patron: &draft.patron,
-                to: &draft.to,
-                loans: &draft.loans,
-                other_overdue: &draft.other_overdue,
-                send_day,
-                sent_at: now,
-            },
-        )?;
-        Ok(OutgoingMail {
-            notice_id: notice.id.clone(),
-            run_day: notice.run_day,
-            name: notice.mail_name(),
-            from: self.config.mail.from.address.clone(),
-            to: draft.to.clone(),
-            raw: composed.raw,
-        })
     }
 
     /// Sends a rendered notice, or cancels it or turns it into letters, and
@@ -327,4 +314,69 @@ impl<S: LoanStore, L: Ledger, T: MailTransport, A: LetterArchive> Engine<'_, S, 
         self.ledger.fall_back_to_print(&notice.id, &letters).await?;
         Ok(())
     }
+}
+
+/// A notice with what was read for it and its rendered message.
+type Rendered = (Notice, Step, Option<OutgoingMail>);
+
+/// A chunk being rendered on its own thread.
+type Rendering = std::thread::JoinHandle<Result<Vec<Rendered>, RunError>>;
+
+/// Where a run's email delivery is.
+struct Progress {
+    total: usize,
+    done: usize,
+    failures_in_a_row: usize,
+}
+
+fn render_chunk(
+    config: &Config,
+    templates: &Templates,
+    work: Vec<(Notice, Step)>,
+    send_day: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<Vec<Rendered>, RunError> {
+    work.into_iter()
+        .map(|(notice, step)| {
+            let mail = match &step {
+                Step::Send(draft) => Some(render_mail(
+                    config, templates, &notice, draft, send_day, now,
+                )?),
+                Step::Cancel | Step::FallBack(_) => None,
+            };
+            Ok((notice, step, mail))
+        })
+        .collect()
+}
+
+fn render_mail(
+    config: &Config,
+    templates: &Templates,
+    notice: &Notice,
+    draft: &Draft,
+    send_day: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<OutgoingMail, RunError> {
+    let composed = email::compose(
+        templates,
+        &EmailNotice {
+            config,
+            notice,
+            stage: &draft.stage,
+            patron: &draft.patron,
+            to: &draft.to,
+            loans: &draft.loans,
+            other_overdue: &draft.other_overdue,
+            send_day,
+            sent_at: now,
+        },
+    )?;
+    Ok(OutgoingMail {
+        notice_id: notice.id.clone(),
+        run_day: notice.run_day,
+        name: notice.mail_name(),
+        from: config.mail.from.address.clone(),
+        to: draft.to.clone(),
+        raw: composed.raw,
+    })
 }
