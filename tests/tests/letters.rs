@@ -192,3 +192,55 @@ fn a_letter_that_cannot_be_posted_stays_pending_without_holding_up_the_batch() {
     );
     assert_eq!(status.pending[0].channel, "letter");
 }
+
+#[test]
+fn a_letter_held_back_is_printed_with_a_later_batch_and_the_earlier_batch_stays_as_sent() {
+    let env = TestEnv::new();
+    let today = day(DAY);
+    let late35 = shift(today, -35).unwrap();
+    let no_address = "P2,\"Alex Dupont\",alex@example.fr,,,,,,fr,false".to_owned();
+    env.import(
+        &[
+            patron_row("P1", "Camille Martin", "camille@example.fr", false),
+            no_address,
+        ],
+        &[
+            loan_row("L1", "P1", "STS", late35, None),
+            loan_row("L2", "P2", "STS", late35, None),
+        ],
+    );
+    assert_eq!(env.run(today).letters_rendered, 1);
+    let first_batch = env.letter_files(today, "STS");
+    let sent_batch = std::fs::read(
+        first_batch
+            .iter()
+            .find(|p| p.ends_with("batch.pdf"))
+            .unwrap(),
+    )
+    .unwrap();
+
+    // The address is fixed; the next day the held-back letter goes with that day's batch.
+    env.import(
+        &[patron_row("P2", "Alex Dupont", "alex@example.fr", false)],
+        &[],
+    );
+    let next_day = shift(today, 1).unwrap();
+    let next = env.run(next_day);
+    assert_eq!(next.letters_rendered, 1);
+    assert_eq!(
+        file_names(&env.letter_files(next_day, "STS")),
+        ["P2.pdf", "batch.pdf", "manifest.csv"]
+    );
+    let still = std::fs::read(
+        first_batch
+            .iter()
+            .find(|p| p.ends_with("batch.pdf"))
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(still, sent_batch, "the batch already sent is not rewritten");
+    assert_eq!(
+        file_names(&env.letter_files(today, "STS")),
+        ["P1.pdf", "batch.pdf", "manifest.csv"]
+    );
+}

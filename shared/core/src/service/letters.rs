@@ -1,12 +1,12 @@
 //! Delivering letters: each library's pending letters of a run day rendered into
 //! its print batch, archived, and emailed to the library's inbox.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::email::{BatchEntry, PrintBatchMail, compose_print_batch};
-use crate::ids::LibraryCode;
+use crate::ids::{LibraryCode, PatronId};
 use crate::ladder::{Channel, Stage};
 use crate::letter::{LetterView, batch_order, check_letter, render_batch};
 use crate::model::{Loan, Patron};
@@ -27,15 +27,17 @@ struct Ready {
 }
 
 impl<S: LoanStore, L: Ledger, T: MailTransport, A: LetterArchive> Engine<'_, S, L, T, A> {
-    /// Renders and sends every library's pending letters up to `run_day`, one
-    /// print batch per (run day of the notices, library).
+    /// Renders and sends every library's pending letters up to `run_day` as that
+    /// library's batch of the day: a letter held back earlier (no postal address
+    /// then) is printed with today's, never into an earlier day's batch, which
+    /// stays as it was sent.
     pub(super) async fn deliver_letters(
         &self,
         run_day: NaiveDate,
         now: DateTime<Utc>,
         summary: &mut RunSummary,
     ) -> Result<(), RunError> {
-        let mut batches: BTreeMap<(NaiveDate, LibraryCode), Vec<Notice>> = BTreeMap::new();
+        let mut batches: BTreeMap<LibraryCode, Vec<Notice>> = BTreeMap::new();
         for notice in self
             .ledger
             .pending_notices(Channel::Letter, run_day)
@@ -46,13 +48,10 @@ impl<S: LoanStore, L: Ledger, T: MailTransport, A: LetterArchive> Engine<'_, S, 
                     StoreError::Corrupt(format!("letter {} has no library", notice.id)).into(),
                 );
             };
-            batches
-                .entry((notice.run_day, library))
-                .or_default()
-                .push(notice);
+            batches.entry(library).or_default().push(notice);
         }
-        for ((day, library), notices) in batches {
-            self.deliver_batch(day, &library, notices, run_day, now, summary)
+        for (library, notices) in batches {
+            self.deliver_batch(&library, notices, run_day, now, summary)
                 .await?;
         }
         Ok(())
@@ -60,10 +59,9 @@ impl<S: LoanStore, L: Ledger, T: MailTransport, A: LetterArchive> Engine<'_, S, 
 
     async fn deliver_batch(
         &self,
-        day: NaiveDate,
         code: &LibraryCode,
         notices: Vec<Notice>,
-        send_day: NaiveDate,
+        day: NaiveDate,
         now: DateTime<Utc>,
         summary: &mut RunSummary,
     ) -> Result<(), RunError> {
@@ -73,7 +71,7 @@ impl<S: LoanStore, L: Ledger, T: MailTransport, A: LetterArchive> Engine<'_, S, 
             .ok_or_else(|| RunError::UnknownLibrary(code.to_string()))?;
         let mut ready = Vec::with_capacity(notices.len());
         for notice in notices {
-            if let Some(letter) = self.prepare(notice, send_day, summary).await? {
+            if let Some(letter) = self.prepare(notice, day, summary).await? {
                 ready.push(letter);
             }
         }
@@ -88,13 +86,27 @@ impl<S: LoanStore, L: Ledger, T: MailTransport, A: LetterArchive> Engine<'_, S, 
                 stage: &r.stage,
                 patron: &r.patron,
                 loans: &r.loans,
-                send_day,
+                send_day: day,
             })
             .collect();
         views.sort_by(batch_order);
         let batch = render_batch(&views)?;
+        let mut letters_of: HashMap<&PatronId, usize> = HashMap::new();
+        for view in &views {
+            *letters_of.entry(&view.patron.id).or_default() += 1;
+        }
         for (view, letter) in views.iter().zip(&batch.letters) {
-            let name = format!("{}.pdf", view.patron.id.file_stem());
+            // `{patron}.pdf`, unless the patron has two letters in the batch (one held
+            // back from an earlier day): then each is told apart by its reference.
+            let name = if letters_of[&view.patron.id] > 1 {
+                format!(
+                    "{}-{}.pdf",
+                    view.patron.id.file_stem(),
+                    view.notice.reference
+                )
+            } else {
+                format!("{}.pdf", view.patron.id.file_stem())
+            };
             self.archive.put(day, code, &name, &letter.pdf).await?;
         }
         self.archive.put(day, code, "batch.pdf", &batch.pdf).await?;
