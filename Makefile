@@ -5,7 +5,7 @@ DEMO_DIR ?= var/demo
 DEMO_DAYS ?= 36
 RELANCE := target/debug/relance
 
-.PHONY: demo test bench lint fmt build clean-demo emulators emulators-stop
+.PHONY: demo test bench lint fmt build clean-demo emulators emulators-stop browser
 
 build:
 	$(CARGO) build -p relance-cli
@@ -14,8 +14,12 @@ build:
 demo: build
 	DEMO_DIR=$(DEMO_DIR) DEMO_DAYS=$(DEMO_DAYS) RELANCE=$(RELANCE) scripts/demo.sh
 
+## browser: Debian's chromium, for the test that opens the preview page (installed when missing)
+browser:
+	scripts/browser-check.sh
+
 ## test: every test of the workspace
-test:
+test: browser
 	$(CARGO) test --workspace --all-targets
 	$(CARGO) test --workspace --doc
 
@@ -36,9 +40,12 @@ clean-demo:
 	rm -rf $(DEMO_DIR)
 
 ## emulators: DynamoDB Local and moto server on 127.0.0.1 (installed under var/emulators/)
+## (then the table, queues, bucket and sender identity, through relance-provision)
 emulators:
 	scripts/emulators.sh start
-	@echo 'Point the AWS SDKs at them with: eval "$$(scripts/emulators.sh env)"'
+	scripts/emulators.sh provision
+	@echo 'Point the AWS SDKs and Relance at them with:'
+	@echo '  eval "$$(scripts/emulators.sh env)"; eval "$$(scripts/emulators.sh provision)"'
 	@scripts/emulators.sh env
 
 emulators-stop:

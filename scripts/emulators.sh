@@ -7,6 +7,13 @@
 #   scripts/emulators.sh stop     stop both
 #   scripts/emulators.sh status   say what runs (exit 0 only when both run)
 #   scripts/emulators.sh env      print the AWS_* variables: eval "$(scripts/emulators.sh env)"
+#   scripts/emulators.sh provision [ARGS]
+#                                 create the table, queues (with dead-letter queues),
+#                                 bucket and sender identity on the running emulators
+#                                 (relance-provision; idempotent) and print their
+#                                 RELANCE_* variables: eval "$(scripts/emulators.sh provision)".
+#                                 ARGS go to relance-provision (--help); the sender is
+#                                 RELANCE_SENDER, by default the sample institution's.
 #
 # Everything lives under var/emulators/ (ignored by git): npm/ (the jar), venv/
 # (moto), run/ (pid files and logs). Ports: RELANCE_DYNAMODB_PORT (8000) and
@@ -291,13 +298,30 @@ export AWS_SECRET_ACCESS_KEY=testing
 EOF
 }
 
+# Through the same code the tests use (relance_aws::provision); stdout carries only
+# the export lines, so the output can be eval'd.
+cmd_provision() {
+  need cargo "Rust's cargo is needed to build relance-provision"
+  need curl "curl is needed to check the emulators"
+  if ! { answers dynamodb && answers moto; }; then
+    die "the emulators are not answering; run: scripts/emulators.sh start"
+  fi
+  eval "$(cmd_env)"
+  export RELANCE_SENDER=${RELANCE_SENDER:-contentieux@bibliotheques.example.fr}
+  (cd "$root" && cargo run -q -p relance-aws --bin relance-provision -- "$@")
+}
+
 case ${1:-} in
   start) cmd_start ;;
   stop) cmd_stop ;;
   status) cmd_status ;;
   env) cmd_env ;;
+  provision)
+    shift
+    cmd_provision "$@"
+    ;;
   *)
-    printf 'usage: %s start|stop|status|env\n' "$0" >&2
+    printf 'usage: %s start|stop|status|env|provision [ARGS]\n' "$0" >&2
     exit 2
     ;;
 esac

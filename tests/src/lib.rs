@@ -1,6 +1,8 @@
 //! Test environment for end-to-end tests: a fresh store, outbox and config in a
 //! temporary folder per test (zero-to-production's `spawn_app` pattern).
 
+pub mod emulators;
+
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};

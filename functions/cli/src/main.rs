@@ -8,6 +8,9 @@ use clap::{Parser, Subcommand};
 mod commands;
 mod context;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Loan notices for a library network: courtesy emails, reminders and letters.
 #[derive(Parser)]
 #[command(name = "relance", version, about)]
@@ -36,6 +39,12 @@ enum Command {
     Status(commands::status::StatusArgs),
     /// Write a realistic sample institution (config, patrons, loans).
     Sample(commands::sample::SampleArgs),
+    /// Show what a run day would send and print, as a static HTML page; nothing is sent or recorded.
+    Preview(commands::preview::PreviewArgs),
+    /// Forecast the notices of each coming day from the due dates of open loans.
+    Forecast(commands::forecast::ForecastArgs),
+    /// Show every notice of a patron, newest first.
+    History(commands::history::HistoryArgs),
 }
 
 fn main() -> ExitCode {
@@ -53,6 +62,9 @@ fn main() -> ExitCode {
         Command::Resume(args) => commands::run::resume(&cli.config, args),
         Command::Status(args) => commands::status::run(&cli.config, args),
         Command::Sample(args) => commands::sample::run(args),
+        Command::Preview(args) => commands::preview::run(&cli.config, args),
+        Command::Forecast(args) => commands::forecast::run(&cli.config, args),
+        Command::History(args) => commands::history::run(&cli.config, args),
     };
     match outcome {
         Ok(code) => code,

@@ -105,6 +105,21 @@ pub trait Ledger: Sync {
         at: DateTime<Utc>,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
+    /// Records several accepted notices (id, message id) at once; a ledger that
+    /// can write them in one transaction overrides this.
+    fn record_sent_many(
+        &self,
+        sent: &[(NoticeId, String)],
+        at: DateTime<Utc>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        async move {
+            for (id, message_id) in sent {
+                self.record_sent(id, message_id, at).await?;
+            }
+            Ok(())
+        }
+    }
+
     /// Counts a failed attempt; the notice stays pending.
     fn record_failure(
         &self,
@@ -172,6 +187,14 @@ pub enum TransportError {
 
 /// Sends email.
 pub trait MailTransport: Sync {
+    /// True when sending the same message again delivers nothing new (the outbox
+    /// rewrites the same file): the engine may then record a chunk's sends
+    /// together once they are all sent. False (the default) for a real transport,
+    /// where each send is recorded before the next one goes.
+    fn resend_is_harmless(&self) -> bool {
+        false
+    }
+
     /// Sends the message and returns the transport's message id.
     fn send(
         &self,

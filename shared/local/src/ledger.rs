@@ -248,12 +248,32 @@ impl Ledger for Store {
         message_id: &str,
         at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        self.execute(
-            "UPDATE notices SET status = 'sent', message_id = ?2, sent_at = ?3, last_error = NULL \
-                 WHERE notice_id = ?1",
-            params![id.as_str(), message_id, instant_text(at)],
-        )?;
-        Ok(())
+        self.record_sent_many(&[(id.clone(), message_id.to_owned())], at)
+            .await
+    }
+
+    async fn record_sent_many(
+        &self,
+        sent: &[(NoticeId, String)],
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction().map_err(sql)?;
+        {
+            let mut update = tx
+                .prepare_cached(
+                    "UPDATE notices SET status = 'sent', message_id = ?2, sent_at = ?3, \
+                     last_error = NULL WHERE notice_id = ?1",
+                )
+                .map_err(sql)?;
+            let at = instant_text(at);
+            for (id, message_id) in sent {
+                update
+                    .execute(params![id.as_str(), message_id, at])
+                    .map_err(sql)?;
+            }
+        }
+        tx.commit().map_err(sql)
     }
 
     async fn record_failure(&self, id: &NoticeId, error: &str) -> Result<(), StoreError> {

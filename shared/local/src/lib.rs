@@ -1,13 +1,17 @@
 //! Local adapters of the engine's ports: SQLite for patrons, loans and the ledger,
 //! the filesystem for the outbox.
 
+pub mod history;
 pub mod import;
 mod ledger;
 mod loans;
 pub mod outbox;
+pub mod preview;
 mod rows;
+pub mod runs;
 pub mod status;
 pub mod store;
 
 pub use outbox::Outbox;
+pub use preview::PreviewFolder;
 pub use store::Store;

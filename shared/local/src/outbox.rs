@@ -84,6 +84,11 @@ impl LetterArchive for Outbox {
 }
 
 impl MailTransport for Outbox {
+    /// Sending again rewrites the same file.
+    fn resend_is_harmless(&self) -> bool {
+        true
+    }
+
     async fn send(&self, mail: &OutgoingMail) -> Result<String, TransportError> {
         // The name is built from ids already made path-safe (`file_stem`); refuse
         // anything else rather than write outside the outbox.

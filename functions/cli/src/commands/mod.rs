@@ -1,6 +1,9 @@
 //! One module per subcommand.
 
+pub mod forecast;
+pub mod history;
 pub mod import;
+pub mod preview;
 pub mod run;
 pub mod sample;
 pub mod status;

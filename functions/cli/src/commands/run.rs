@@ -5,12 +5,14 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::Context as _;
-use chrono::{NaiveDate, Utc};
-use relance_core::ports::Ledger;
+use chrono::{DateTime, NaiveDate, Utc};
+use relance_core::ids::NoticeId;
+use relance_core::ports::{Ledger, LoanStore, MailTransport, OutgoingMail};
 use relance_core::report::RunSummary;
+use relance_core::run_report::{RunReportInput, compose_run_report};
 use relance_core::schedule::resume_watermark;
 use relance_core::service::{Engine, RunPhase};
-use relance_local::Outbox;
+use relance_local::{Outbox, Store};
 use serde::Serialize;
 
 use crate::context::Context;
@@ -53,7 +55,8 @@ struct RunReport<'a> {
     timings_ms: Timings,
 }
 
-fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+/// A single-threaded async runtime for the engine's ports.
+pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_current_thread()
         .build()
         .context("cannot start the async runtime")
@@ -86,10 +89,34 @@ pub fn run(config: &Path, args: RunArgs) -> anyhow::Result<ExitCode> {
             RunPhase::LettersDelivered => timings.letters = elapsed,
         }
     };
-    let summary = runtime()?
-        .block_on(engine.run_observed(day, args.dry_run, Utc::now(), observe))
+    let now = Utc::now();
+    let rt = runtime()?;
+    let summary = rt
+        .block_on(engine.run_observed(day, args.dry_run, now, observe))
         .with_context(|| format!("the run for {day} stopped"))?;
-    tracing::info!(run_day = %day, emails_sent = summary.emails_sent, "run finished");
+    tracing::info!(
+        run_day = %day,
+        dry_run = args.dry_run,
+        notices = summary.notices.values().sum::<usize>(),
+        emails_sent = summary.emails_sent,
+        letters_rendered = summary.letters_rendered,
+        cancelled = summary.cancelled,
+        failed = summary.failed,
+        "run finished"
+    );
+    let report = if args.dry_run {
+        None
+    } else {
+        Some(
+            rt.block_on(send_report(&ctx, &store, &outbox, &summary, now))
+                .with_context(|| {
+                    format!(
+                        "the run for {day} went through, but its report to the staff inbox \
+                         could not be written (running {day} again writes it)"
+                    )
+                })?,
+        )
+    };
     if args.json {
         let report = RunReport {
             summary: &summary,
@@ -98,12 +125,62 @@ pub fn run(config: &Path, args: RunArgs) -> anyhow::Result<ExitCode> {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         print_summary(&summary, &outbox.mail_dir(day));
+        if let Some(path) = report {
+            println!("Report to the staff inbox: {}", path.display());
+        }
     }
     Ok(if summary.failed + summary.deferred > 0 {
         ExitCode::from(2)
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Builds the run report and sends it to the staff inbox through the outbox
+/// (`{run_day}/mail/report-{run_day}.eml`); returns where it went.
+async fn send_report(
+    ctx: &Context,
+    store: &Store,
+    outbox: &Outbox,
+    summary: &RunSummary,
+    now: DateTime<Utc>,
+) -> anyhow::Result<std::path::PathBuf> {
+    let day = summary.run_day;
+    let notices = store.notices_on(day)?;
+    let mut loan_ids: Vec<_> = notices
+        .iter()
+        .flat_map(|n| n.loans.iter().map(|l| l.loan_id.clone()))
+        .collect();
+    loan_ids.sort();
+    loan_ids.dedup();
+    let libraries = store
+        .loans(&loan_ids)
+        .await?
+        .into_iter()
+        .map(|l| (l.id, l.library))
+        .collect();
+    let last_import = store.last_import(&ctx.state_dir.join("imports"))?;
+    let report = compose_run_report(&RunReportInput {
+        config: &ctx.config,
+        summary,
+        notices: &notices,
+        libraries: &libraries,
+        last_import: last_import.as_ref(),
+        sent_at: now,
+    })?;
+    let name = format!("report-{day}");
+    outbox
+        .send(&OutgoingMail {
+            notice_id: NoticeId::derive(&format!("report|{day}")),
+            run_day: day,
+            name: name.clone(),
+            from: ctx.config.mail.from.address.clone(),
+            to: ctx.config.mail.staff_inbox.clone(),
+            raw: report.raw,
+        })
+        .await?;
+    tracing::info!(run_day = %day, notices = notices.len(), "run report written");
+    Ok(outbox.mail_dir(day).join(format!("{name}.eml")))
 }
 
 fn print_summary(s: &RunSummary, mail_dir: &Path) {

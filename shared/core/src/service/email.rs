@@ -9,12 +9,13 @@ use chrono::{DateTime, NaiveDate, Utc};
 use crate::address::EmailAddress;
 use crate::config::Config;
 use crate::email::{self, EmailNotice, Templates};
+use crate::ids::NoticeId;
 use crate::ladder::{Channel, Stage};
 use crate::model::{EmailStatus, Loan, Patron};
 use crate::notice::{CancelReason, Notice, NoticeLoan};
 use crate::plan::listing_order;
 use crate::ports::{
-    Ledger, LetterArchive, LoanStore, MailTransport, OutgoingMail, StoreError, TransportError,
+    Ledger, LoanStore, MailTransport, OutgoingMail, StoreError, TransportError,
 };
 use crate::report::RunSummary;
 
@@ -59,7 +60,7 @@ pub enum Delivery {
     Failed(String),
 }
 
-impl<S: LoanStore, L: Ledger, T: MailTransport, A: LetterArchive> Engine<'_, S, L, T, A> {
+impl<S: LoanStore, L: Ledger, T: MailTransport, A> Engine<'_, S, L, T, A> {
     /// Delivers every pending email notice up to `run_day`, in chunks, as a
     /// pipeline: while one chunk is rendered on its own thread (pure work), the
     /// next is read from the store and the previous one sent and recorded.
@@ -83,10 +84,13 @@ impl<S: LoanStore, L: Ledger, T: MailTransport, A: LetterArchive> Engine<'_, S, 
                 work.push((notice.clone(), self.prepare_email(notice, run_day).await?));
             }
             let shared = Arc::clone(&shared);
-            let rendering = std::thread::spawn(move || {
-                let (config, templates) = &*shared;
-                render_chunk(config, templates, work, run_day, now)
-            });
+            let rendering = std::thread::Builder::new()
+                .name("render-email".into())
+                .spawn(move || {
+                    let (config, templates) = &*shared;
+                    render_chunk(config, templates, work, run_day, now)
+                })
+                .expect("a thread can be started");
             if let Some(previous) = in_flight.replace(rendering) {
                 let rendered = previous.join().expect("rendering does not panic")?;
                 if !self
@@ -106,7 +110,8 @@ impl<S: LoanStore, L: Ledger, T: MailTransport, A: LetterArchive> Engine<'_, S, 
     }
 
     /// Sends and records a rendered chunk; false once the transport is taken as
-    /// down (the rest is counted as deferred and stays pending).
+    /// down (the rest is counted as deferred and stays pending). When resending
+    /// is harmless the chunk's sends are recorded together at its end.
     async fn dispatch_chunk(
         &self,
         rendered: Vec<Rendered>,
@@ -115,16 +120,25 @@ impl<S: LoanStore, L: Ledger, T: MailTransport, A: LetterArchive> Engine<'_, S, 
         progress: &mut Progress,
         summary: &mut RunSummary,
     ) -> Result<bool, RunError> {
+        let mut sent = self
+            .transport
+            .resend_is_harmless()
+            .then(|| Vec::with_capacity(rendered.len()));
+        let mut going = true;
         for (notice, step, mail) in rendered {
             if progress.failures_in_a_row >= MAX_CONSECUTIVE_FAILURES {
                 summary.deferred = progress.total - progress.done;
-                return Ok(false);
+                going = false;
+                break;
             }
             progress.done += 1;
             if notice.run_day < run_day {
                 summary.requeued += 1;
             }
-            match self.dispatch(&notice, step, mail, now).await? {
+            match self
+                .dispatch(&notice, step, mail, now, sent.as_mut())
+                .await?
+            {
                 Delivery::Sent(_) => {
                     summary.emails_sent += 1;
                     progress.failures_in_a_row = 0;
@@ -137,7 +151,10 @@ impl<S: LoanStore, L: Ledger, T: MailTransport, A: LetterArchive> Engine<'_, S, 
                 }
             }
         }
-        Ok(true)
+        if let Some(sent) = sent {
+            self.ledger.record_sent_many(&sent, now).await?;
+        }
+        Ok(going)
     }
 
     /// Delivers one pending email notice on `send_day`: re-checks its loans,
@@ -160,7 +177,7 @@ impl<S: LoanStore, L: Ledger, T: MailTransport, A: LetterArchive> Engine<'_, S, 
             )?),
             Step::Cancel | Step::FallBack(_) => None,
         };
-        self.dispatch(notice, step, mail, now).await
+        self.dispatch(notice, step, mail, now, None).await
     }
 
     /// Reads what the notice needs now: its loans still due, its recipient's
@@ -191,13 +208,15 @@ impl<S: LoanStore, L: Ledger, T: MailTransport, A: LetterArchive> Engine<'_, S, 
     }
 
     /// Sends a rendered notice, or cancels it or turns it into letters, and
-    /// records the outcome.
+    /// records the outcome — a send into `sent`, to be recorded by the caller,
+    /// when it is given.
     async fn dispatch(
         &self,
         notice: &Notice,
         step: Step,
         mail: Option<OutgoingMail>,
         now: DateTime<Utc>,
+        sent: Option<&mut Vec<(NoticeId, String)>>,
     ) -> Result<Delivery, RunError> {
         let (draft, mail) = match (step, mail) {
             (Step::Cancel, _) => {
@@ -215,9 +234,14 @@ impl<S: LoanStore, L: Ledger, T: MailTransport, A: LetterArchive> Engine<'_, S, 
         };
         match self.transport.send(&mail).await {
             Ok(message_id) => {
-                self.ledger
-                    .record_sent(&notice.id, &message_id, now)
-                    .await?;
+                match sent {
+                    Some(sent) => sent.push((notice.id.clone(), message_id.clone())),
+                    None => {
+                        self.ledger
+                            .record_sent(&notice.id, &message_id, now)
+                            .await?
+                    }
+                }
                 Ok(Delivery::Sent(message_id))
             }
             Err(TransportError::Rejected(reason)) => {

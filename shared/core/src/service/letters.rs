@@ -57,6 +57,33 @@ impl<S: LoanStore, L: Ledger, T: MailTransport, A: LetterArchive> Engine<'_, S, 
         Ok(())
     }
 
+    /// Renders and sends one library's pending letters up to `run_day` as its
+    /// batch of the day (the serverless letters function, one library per message).
+    /// Nothing pending: nothing sent.
+    pub async fn deliver_library_letters(
+        &self,
+        code: &LibraryCode,
+        run_day: NaiveDate,
+        now: DateTime<Utc>,
+    ) -> Result<RunSummary, RunError> {
+        let mut summary = RunSummary {
+            run_day,
+            ..RunSummary::default()
+        };
+        let notices: Vec<Notice> = self
+            .ledger
+            .pending_notices(Channel::Letter, run_day)
+            .await?
+            .into_iter()
+            .filter(|n| n.library.as_ref() == Some(code))
+            .collect();
+        if !notices.is_empty() {
+            self.deliver_batch(code, notices, run_day, now, &mut summary)
+                .await?;
+        }
+        Ok(summary)
+    }
+
     async fn deliver_batch(
         &self,
         code: &LibraryCode,

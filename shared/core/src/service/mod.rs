@@ -70,7 +70,9 @@ pub struct Engine<'a, S, L, T, A> {
     pub archive: &'a A,
 }
 
-impl<S: LoanStore, L: Ledger, T: MailTransport, A: LetterArchive> Engine<'_, S, L, T, A> {
+/// Planning needs only the store and the ledger: the serverless planner runs it
+/// with no transport or archive (`()`).
+impl<S: LoanStore, L: Ledger, T, A> Engine<'_, S, L, T, A> {
     /// Plans the days the watermark allows for `run_day`, without recording anything.
     pub async fn plan(&self, run_day: NaiveDate) -> Result<(RunPlan, Option<NaiveDate>), RunError> {
         let watermark = self.ledger.watermark().await?;
@@ -116,25 +118,13 @@ impl<S: LoanStore, L: Ledger, T: MailTransport, A: LetterArchive> Engine<'_, S, 
         Ok((plan, watermark))
     }
 
-    /// Runs `run_day`: plans, records, delivers pending emails and letters; with `dry_run`,
-    /// reports what it would plan and records and sends nothing.
-    pub async fn run(
+    /// Plans the days the watermark allows for `run_day` and records the plan
+    /// (unless `dry_run`), delivering nothing: the first half of a run, which the
+    /// serverless planner does before it queues the deliveries.
+    pub async fn plan_and_record(
         &self,
         run_day: NaiveDate,
         dry_run: bool,
-        now: DateTime<Utc>,
-    ) -> Result<RunSummary, RunError> {
-        self.run_observed(run_day, dry_run, now, |_| {}).await
-    }
-
-    /// [`Engine::run`], calling `observe` as each phase ends (the command times
-    /// the phases with it; the engine itself never reads a clock).
-    pub async fn run_observed(
-        &self,
-        run_day: NaiveDate,
-        dry_run: bool,
-        now: DateTime<Utc>,
-        mut observe: impl FnMut(RunPhase) + Send,
     ) -> Result<RunSummary, RunError> {
         let (plan, watermark) = self.plan(run_day).await?;
         let mut summary = RunSummary {
@@ -156,13 +146,39 @@ impl<S: LoanStore, L: Ledger, T: MailTransport, A: LetterArchive> Engine<'_, S, 
                 .iter()
                 .filter(|n| n.channel == Channel::Letter)
                 .count();
-            observe(RunPhase::Planned);
-            return Ok(summary);
-        }
-        if !plan.planned_days.is_empty() {
+        } else if !plan.planned_days.is_empty() {
             self.ledger.record_plan(&plan, watermark).await?;
         }
+        Ok(summary)
+    }
+}
+
+impl<S: LoanStore, L: Ledger, T: MailTransport, A: LetterArchive> Engine<'_, S, L, T, A> {
+    /// Runs `run_day`: plans, records, delivers pending emails and letters; with `dry_run`,
+    /// reports what it would plan and records and sends nothing.
+    pub async fn run(
+        &self,
+        run_day: NaiveDate,
+        dry_run: bool,
+        now: DateTime<Utc>,
+    ) -> Result<RunSummary, RunError> {
+        self.run_observed(run_day, dry_run, now, |_| {}).await
+    }
+
+    /// [`Engine::run`], calling `observe` as each phase ends (the command times
+    /// the phases with it; the engine itself never reads a clock).
+    pub async fn run_observed(
+        &self,
+        run_day: NaiveDate,
+        dry_run: bool,
+        now: DateTime<Utc>,
+        mut observe: impl FnMut(RunPhase) + Send,
+    ) -> Result<RunSummary, RunError> {
+        let mut summary = self.plan_and_record(run_day, dry_run).await?;
         observe(RunPhase::Planned);
+        if dry_run {
+            return Ok(summary);
+        }
         self.deliver_emails(run_day, now, &mut summary).await?;
         observe(RunPhase::EmailsDelivered);
         self.deliver_letters(run_day, now, &mut summary).await?;

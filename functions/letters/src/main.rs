@@ -1,0 +1,19 @@
+//! Lambda entry point of the letters function: batches from the letters queue,
+//! one library per message, with partial batch failures reported.
+
+use aws_lambda_events::event::sqs::SqsEvent;
+use lambda_runtime::{LambdaEvent, service_fn};
+use relance_aws::{Clients, env};
+use relance_letters::{Letters, Settings};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    env::init_json_logs();
+    let settings = Settings::from_env()?;
+    let letters = Letters::new(Clients::from_env().await, settings).await?;
+    let letters = &letters;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
+        Ok::<_, lambda_runtime::Error>(letters.handle(event.payload, chrono::Utc::now()).await)
+    }))
+    .await
+}

@@ -1,0 +1,192 @@
+//! The planner function: for a run day, plans what the watermark allows, records
+//! the plan in the ledger, and queues one message per pending email notice and
+//! one per library with pending letters. Delivery is the mailer's and the letters
+//! function's.
+
+use std::collections::BTreeSet;
+
+use anyhow::Context as _;
+use chrono::{DateTime, NaiveDate, Utc};
+use relance_aws::dynamo::Dynamo;
+use relance_aws::env::{self, ConfigSource, SettingsError};
+use relance_aws::queue::{LetterMessage, MailMessage, Queue};
+use relance_aws::Clients;
+use relance_core::calendar::local_date;
+use relance_core::config::Config;
+use relance_core::email::Templates;
+use relance_core::ladder::Channel;
+use relance_core::ports::Ledger;
+use relance_core::report::RunSummary;
+use relance_core::schedule::resume_watermark;
+use relance_core::service::Engine;
+use serde::{Deserialize, Serialize};
+
+/// The planner's environment.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// `RELANCE_TABLE`: the DynamoDB table.
+    pub table: String,
+    /// `RELANCE_MAIL_QUEUE_URL`: the mailer's queue.
+    pub mail_queue_url: String,
+    /// `RELANCE_LETTER_QUEUE_URL`: the letters function's queue.
+    pub letter_queue_url: String,
+    /// `RELANCE_CONFIG`: where the institution's config is.
+    pub config: ConfigSource,
+}
+
+impl Settings {
+    /// Reads the environment.
+    pub fn from_env() -> Result<Self, SettingsError> {
+        Ok(Self {
+            table: env::required("RELANCE_TABLE")?,
+            mail_queue_url: env::required("RELANCE_MAIL_QUEUE_URL")?,
+            letter_queue_url: env::required("RELANCE_LETTER_QUEUE_URL")?,
+            config: ConfigSource::from_env()?,
+        })
+    }
+}
+
+/// What the planner is invoked with: the schedule's time, or a console test event.
+///
+/// - EventBridge Scheduler: `{"scheduled_time": "<aws.scheduler.scheduled-time>"}`
+///   (an EventBridge rule's `time` is accepted too);
+/// - `{"date": "2026-11-29", "dry_run": true}`: plan a day, record nothing;
+/// - `{"date": "2026-11-29", "resume": true}`: after a long stop, plan that day
+///   only (nothing before it is ever sent), then run it.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlannerEvent {
+    /// When the schedule fired; its date in the institution's timezone is the run day.
+    #[serde(default, alias = "time")]
+    pub scheduled_time: Option<DateTime<Utc>>,
+    /// The run day, for console events.
+    #[serde(default)]
+    pub date: Option<NaiveDate>,
+    /// Plan and report, record and queue nothing.
+    #[serde(default)]
+    pub dry_run: bool,
+    /// Set the watermark to the day before first.
+    #[serde(default)]
+    pub resume: bool,
+}
+
+/// The run summary (the same keys as `relance run --json`) and what was queued.
+#[derive(Debug, Clone, Serialize)]
+pub struct PlannerOutput {
+    /// The run.
+    #[serde(flatten)]
+    pub summary: RunSummary,
+    /// Email notices queued for the mailer (new and still pending ones).
+    pub emails_queued: usize,
+    /// Library letter batches queued.
+    pub letter_batches_queued: usize,
+    /// DynamoDB read capacity units this invocation consumed.
+    pub read_units: f64,
+}
+
+/// The planner with its clients and config, built once per Lambda instance.
+pub struct Planner {
+    clients: Clients,
+    settings: Settings,
+    config: Config,
+    templates: Templates,
+}
+
+impl Planner {
+    /// Loads the config.
+    pub async fn new(clients: Clients, settings: Settings) -> Result<Self, SettingsError> {
+        let config = settings.config.load(&clients.s3).await?;
+        Ok(Self {
+            clients,
+            settings,
+            config,
+            templates: Templates::shipped(),
+        })
+    }
+
+    /// The run day an event is for: its date, or the scheduled time's date in
+    /// the institution's timezone — never the clock of a late retry.
+    pub fn run_day(&self, event: &PlannerEvent) -> anyhow::Result<NaiveDate> {
+        match (event.date, event.scheduled_time) {
+            (Some(day), None) => Ok(day),
+            (None, Some(at)) => Ok(local_date(at, self.config.institution.timezone)),
+            (Some(_), Some(_)) => anyhow::bail!("give either date or scheduled_time, not both"),
+            (None, None) => anyhow::bail!(
+                "the event has neither date nor scheduled_time \
+                 (EventBridge Scheduler input: {{\"scheduled_time\": \"<aws.scheduler.scheduled-time>\"}})"
+            ),
+        }
+    }
+
+    /// Plans, records and queues the run day of `event`.
+    pub async fn handle(&self, event: PlannerEvent) -> anyhow::Result<PlannerOutput> {
+        let run_day = self.run_day(&event)?;
+        let dynamo = Dynamo::new(self.clients.dynamodb.clone(), &self.settings.table);
+        let engine = Engine {
+            config: &self.config,
+            templates: &self.templates,
+            store: &dynamo,
+            ledger: &dynamo,
+            transport: &(),
+            archive: &(),
+        };
+        if event.resume && !event.dry_run {
+            let watermark = resume_watermark(run_day).context("date out of range")?;
+            dynamo.set_watermark(watermark).await?;
+            tracing::info!(%run_day, %watermark, "resumed: this run plans its own day only");
+        }
+        let summary = engine.plan_and_record(run_day, event.dry_run).await?;
+        let (emails_queued, letter_batches_queued) = if event.dry_run {
+            (0, 0)
+        } else {
+            self.queue_pending(&dynamo, run_day).await?
+        };
+        let output = PlannerOutput {
+            summary,
+            emails_queued,
+            letter_batches_queued,
+            read_units: dynamo.read_units(),
+        };
+        tracing::info!(
+            %run_day,
+            dry_run = event.dry_run,
+            planned_days = output.summary.planned_days.len(),
+            notices = output.summary.notices.values().sum::<usize>(),
+            emails_queued,
+            letter_batches_queued,
+            read_units = output.read_units,
+            "planned"
+        );
+        Ok(output)
+    }
+
+    /// Queues every pending email notice up to the run day (new ones and those a
+    /// failed or lost delivery left pending) and one message per library with
+    /// pending letters. A notice queued twice is sent once: the mailer claims it.
+    async fn queue_pending(&self, dynamo: &Dynamo, run_day: NaiveDate) -> anyhow::Result<(usize, usize)> {
+        let emails: Vec<MailMessage> = dynamo
+            .pending_notices(Channel::Email, run_day)
+            .await?
+            .into_iter()
+            .map(|n| MailMessage {
+                notice_id: n.id.to_string(),
+                run_day: n.run_day,
+            })
+            .collect();
+        let libraries: BTreeSet<String> = dynamo
+            .pending_notices(Channel::Letter, run_day)
+            .await?
+            .into_iter()
+            .filter_map(|n| n.library.map(|l| l.to_string()))
+            .collect();
+        let letters: Vec<LetterMessage> = libraries
+            .into_iter()
+            .map(|library| LetterMessage { run_day, library })
+            .collect();
+        let mail_queue = Queue::new(self.clients.sqs.clone(), &self.settings.mail_queue_url);
+        let letter_queue = Queue::new(self.clients.sqs.clone(), &self.settings.letter_queue_url);
+        mail_queue.send_all(&emails).await?;
+        letter_queue.send_all(&letters).await?;
+        Ok((emails.len(), letters.len()))
+    }
+}

@@ -1,0 +1,12 @@
+//! AWS adapters of the engine's ports: DynamoDB for patrons, loans and the ledger,
+//! SES v2 for mail, S3 for letters, SQS for the fan-out queues.
+
+pub mod archive;
+pub mod dynamo;
+pub mod env;
+pub mod mail;
+pub mod provision;
+pub mod queue;
+pub mod sdk;
+
+pub use sdk::Clients;

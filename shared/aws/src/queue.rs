@@ -1,0 +1,244 @@
+//! SQS fan-out: the typed messages the planner sends to the `mailer` and
+//! `letters` functions, and a [`Queue`] that sends them in batches of ten.
+
+use aws_sdk_sqs::Client;
+use aws_sdk_sqs::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
+use chrono::NaiveDate;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::dynamo::backoff;
+
+/// SendMessageBatch takes at most ten entries.
+const BATCH_MAX: usize = 10;
+/// Attempts of a batch before its failed entries make it fail.
+const BATCH_ATTEMPTS: u32 = 8;
+
+/// One email notice to send: the `mailer` function's message.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct MailMessage {
+    /// The notice to send (its content is read from the ledger).
+    pub notice_id: String,
+    /// The run day it belongs to.
+    pub run_day: NaiveDate,
+}
+
+/// One library's letters of a run day to render: the `letters` function's message.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct LetterMessage {
+    /// The run day.
+    pub run_day: NaiveDate,
+    /// The owning library's code.
+    pub library: String,
+}
+
+/// A queue failure.
+#[derive(Debug, thiserror::Error)]
+pub enum QueueError {
+    /// A message could not be encoded or a body decoded.
+    #[error("message encoding: {0}")]
+    Encoding(#[from] serde_json::Error),
+    /// SQS could not be reached, throttled, or kept failing some entries:
+    /// retrying later may work. `sent` messages went out before the failure.
+    #[error("queue unavailable after {sent} messages sent: {reason}")]
+    Unavailable {
+        /// Messages sent before the failure.
+        sent: usize,
+        /// What failed.
+        reason: String,
+    },
+    /// SQS refused entries for good (too large, invalid characters).
+    #[error("queue refused messages after {sent} sent: {reason}")]
+    Refused {
+        /// Messages sent before the failure.
+        sent: usize,
+        /// What SQS said.
+        reason: String,
+    },
+    /// Anything else (missing queue, permissions).
+    #[error("queue error: {0}")]
+    Unexpected(String),
+}
+
+/// A queue and its client.
+#[derive(Debug, Clone)]
+pub struct Queue {
+    client: Client,
+    url: String,
+}
+
+impl Queue {
+    /// The queue at `url`.
+    pub fn new(client: Client, url: impl Into<String>) -> Self {
+        Self {
+            client,
+            url: url.into(),
+        }
+    }
+
+    /// The queue URL.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Sends every message as JSON, ten per SendMessageBatch; entries SQS fails
+    /// for a passing reason are retried with backoff. Returns how many were sent.
+    /// On failure, messages of the earlier batches have gone out: consumers are
+    /// idempotent (the ledger), so the caller may send them all again.
+    pub async fn send_all<T: Serialize>(&self, messages: &[T]) -> Result<usize, QueueError> {
+        let bodies = messages
+            .iter()
+            .map(serde_json::to_string)
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut sent = 0;
+        for chunk in bodies.chunks(BATCH_MAX) {
+            sent += self.send_batch(chunk, sent).await?;
+        }
+        Ok(sent)
+    }
+
+    async fn send_batch(&self, bodies: &[String], sent_before: usize) -> Result<usize, QueueError> {
+        let mut pending: Vec<SendMessageBatchRequestEntry> = bodies
+            .iter()
+            .enumerate()
+            .map(|(i, body)| {
+                SendMessageBatchRequestEntry::builder()
+                    .id(i.to_string())
+                    .message_body(body)
+                    .build()
+                    .expect("id and body are set")
+            })
+            .collect();
+        let mut sent = 0;
+        for attempt in 0..BATCH_ATTEMPTS {
+            let out = self
+                .client
+                .send_message_batch()
+                .queue_url(&self.url)
+                .set_entries(Some(pending.clone()))
+                .send()
+                .await
+                .map_err(|e| queue_error(e, sent_before + sent))?;
+            sent += out.successful().len();
+            let failed = out.failed();
+            if failed.is_empty() {
+                return Ok(sent);
+            }
+            if let Some(refused) = failed.iter().find(|f| f.sender_fault()) {
+                return Err(QueueError::Refused {
+                    sent: sent_before + sent,
+                    reason: format!(
+                        "{}: {}",
+                        refused.code(),
+                        refused.message().unwrap_or_default()
+                    ),
+                });
+            }
+            pending.retain(|entry| failed.iter().any(|f| f.id() == entry.id()));
+            if attempt + 1 < BATCH_ATTEMPTS {
+                backoff(attempt).await;
+            }
+        }
+        Err(QueueError::Unavailable {
+            sent: sent_before + sent,
+            reason: format!(
+                "{} entries still failing after {BATCH_ATTEMPTS} attempts",
+                pending.len()
+            ),
+        })
+    }
+
+    /// Up to `max` (1–10) messages, waiting up to `wait_s` seconds for one (long
+    /// polling): each as (receipt handle, body). They stay invisible for the
+    /// queue's visibility timeout, then come back unless [`Queue::delete`]d.
+    pub async fn receive(
+        &self,
+        max: i32,
+        wait_s: i32,
+    ) -> Result<Vec<(String, String)>, QueueError> {
+        let out = self
+            .client
+            .receive_message()
+            .queue_url(&self.url)
+            .max_number_of_messages(max)
+            .wait_time_seconds(wait_s)
+            .send()
+            .await
+            .map_err(|e| queue_error(e, 0))?;
+        Ok(out
+            .messages
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|m| Some((m.receipt_handle?, m.body.unwrap_or_default())))
+            .collect())
+    }
+
+    /// Deletes a received message by its receipt handle.
+    pub async fn delete(&self, receipt: &str) -> Result<(), QueueError> {
+        self.client
+            .delete_message()
+            .queue_url(&self.url)
+            .receipt_handle(receipt)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| queue_error(e, 0))
+    }
+}
+
+/// Decodes a message body.
+pub fn decode<T: DeserializeOwned>(body: &str) -> Result<T, QueueError> {
+    Ok(serde_json::from_str(body)?)
+}
+
+/// Maps an SQS failure: timeouts, unreachable endpoints, throttling and 5xx are
+/// `Unavailable`; the rest `Unexpected`.
+fn queue_error<E>(
+    err: SdkError<E, aws_sdk_sqs::config::http::HttpResponse>,
+    sent: usize,
+) -> QueueError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    let reason = DisplayErrorContext(&err).to_string();
+    let passing = match &err {
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
+            true
+        }
+        SdkError::ServiceError(service) => {
+            matches!(
+                service.err().code(),
+                Some(
+                    "ThrottlingException"
+                        | "RequestThrottled"
+                        | "ServiceUnavailable"
+                        | "InternalError"
+                )
+            ) || service.raw().status().is_server_error()
+        }
+        _ => false,
+    };
+    if passing {
+        QueueError::Unavailable { sent, reason }
+    } else {
+        QueueError::Unexpected(reason)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_are_plain_json_with_iso_days() {
+        let message = MailMessage {
+            notice_id: "N1".into(),
+            run_day: NaiveDate::from_ymd_opt(2026, 11, 29).expect("date"),
+        };
+        let body = serde_json::to_string(&message).expect("encode");
+        assert_eq!(body, r#"{"notice_id":"N1","run_day":"2026-11-29"}"#);
+        assert_eq!(decode::<MailMessage>(&body).expect("decode"), message);
+        assert!(decode::<LetterMessage>(&body).is_err());
+    }
+}

@@ -1,0 +1,440 @@
+//! The run report: after each run, one email to the staff inbox with the counts
+//! per stage and per library, the cancellations and why, the print fallbacks, the
+//! failures and the last import's rejects, and the run day's notices attached as
+//! CSV. Ids and references only: names and addresses stay in the ledger.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write as _;
+
+use chrono::{DateTime, Utc};
+use mail_builder::MessageBuilder;
+use mail_builder::encoders::base64::base64_encode;
+use mail_builder::headers::date::Date;
+use mail_builder::headers::message_id::MessageId;
+use mail_builder::headers::raw::Raw;
+use mail_builder::headers::text::Text;
+use serde::{Deserialize, Serialize};
+
+use crate::address::EmailAddress;
+use crate::config::Config;
+use crate::ids::{LibraryCode, LoanId};
+use crate::notice::{CancelReason, Notice, NoticeStatus};
+use crate::report::RunSummary;
+
+/// Rejected rows listed in the email; the rest are in the rejects file.
+const REJECTS_LISTED: usize = 20;
+
+/// One line of an import's rejects file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RejectLine {
+    /// The export.
+    pub file: String,
+    /// Its line.
+    pub line: String,
+    /// The row's id.
+    pub record_id: String,
+    /// The field at fault.
+    pub field: String,
+    /// Why.
+    pub reason: String,
+    /// `rejected` or `imported` (a warning).
+    pub outcome: String,
+}
+
+/// The last import, as the store recorded it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LastImport {
+    /// When it ran.
+    pub at: DateTime<Utc>,
+    /// Rows not imported.
+    pub rejected: u64,
+    /// Problems in imported rows.
+    pub warnings: u64,
+    /// Whether anything was kept.
+    pub committed: bool,
+    /// The rejects file, when there was anything to report.
+    pub rejects_file: Option<String>,
+    /// Its lines (possibly only the first ones).
+    pub lines: Vec<RejectLine>,
+}
+
+/// Everything the report is built from.
+pub struct RunReportInput<'a> {
+    /// Sender, staff inbox, libraries.
+    pub config: &'a Config,
+    /// What the run did.
+    pub summary: &'a RunSummary,
+    /// The notices of the run day, as the ledger holds them after the run.
+    pub notices: &'a [Notice],
+    /// The owning library of each of their loans.
+    pub libraries: &'a HashMap<LoanId, LibraryCode>,
+    /// The last import, if any.
+    pub last_import: Option<&'a LastImport>,
+    /// The Date header.
+    pub sent_at: DateTime<Utc>,
+}
+
+/// The report, built.
+#[derive(Debug, Clone)]
+pub struct RunReport {
+    /// Its subject.
+    pub subject: String,
+    /// The text body.
+    pub text: String,
+    /// The attached `notices-{run_day}.csv`.
+    pub csv: Vec<u8>,
+    /// The attachment's file name.
+    pub csv_name: String,
+    /// The whole message.
+    pub raw: Vec<u8>,
+}
+
+/// Why the report could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum RunReportError {
+    /// Writing the CSV failed (unexpected: it is written in memory).
+    #[error("writing the notices CSV: {0}")]
+    Csv(String),
+    /// Writing the MIME message failed.
+    #[error("building the report email: {0}")]
+    Mime(String),
+}
+
+/// The columns of the attached CSV.
+pub const CSV_COLUMNS: [&str; 10] = [
+    "notice_id",
+    "reference",
+    "patron_id",
+    "stage",
+    "channel",
+    "library",
+    "loans",
+    "status",
+    "detail",
+    "attempts",
+];
+
+/// A notice's status as the CSV writes it, and its detail (cancel reason or message id).
+pub fn status_columns(notice: &Notice) -> (&'static str, String) {
+    match &notice.status {
+        NoticeStatus::Pending => ("pending", String::new()),
+        NoticeStatus::Sent { message_id, .. } => ("sent", message_id.clone()),
+        NoticeStatus::Cancelled { reason } => ("cancelled", reason.as_str().to_owned()),
+    }
+}
+
+/// The libraries of a notice: a letter's own, an email's loans' ones, in code order.
+pub fn notice_libraries(notice: &Notice, libraries: &HashMap<LoanId, LibraryCode>) -> Vec<String> {
+    if let Some(library) = &notice.library {
+        return vec![library.to_string()];
+    }
+    let mut codes: Vec<String> = notice
+        .loans
+        .iter()
+        .filter_map(|l| libraries.get(&l.loan_id).map(ToString::to_string))
+        .collect();
+    codes.sort();
+    codes.dedup();
+    codes
+}
+
+/// Builds the notices CSV: one row per notice, loans and libraries separated by spaces.
+pub fn notices_csv(
+    notices: &[Notice],
+    libraries: &HashMap<LoanId, LibraryCode>,
+) -> Result<Vec<u8>, RunReportError> {
+    let err = |e: csv::Error| RunReportError::Csv(e.to_string());
+    let mut csv = csv::Writer::from_writer(Vec::new());
+    csv.write_record(CSV_COLUMNS).map_err(err)?;
+    for notice in notices {
+        let (status, detail) = status_columns(notice);
+        let loans: Vec<&str> = notice.loans.iter().map(|l| l.loan_id.as_str()).collect();
+        csv.write_record([
+            notice.id.as_str(),
+            notice.reference.as_str(),
+            notice.patron_id.as_str(),
+            notice.stage.as_str(),
+            notice.channel.as_str(),
+            &notice_libraries(notice, libraries).join(" "),
+            &loans.join(" "),
+            status,
+            &detail,
+            &notice.attempts.to_string(),
+        ])
+        .map_err(err)?;
+    }
+    csv.into_inner()
+        .map_err(|e| RunReportError::Csv(e.to_string()))
+}
+
+/// Builds the report email to the staff inbox.
+pub fn compose_run_report(input: &RunReportInput<'_>) -> Result<RunReport, RunReportError> {
+    let config = input.config;
+    let s = input.summary;
+    let day = s.run_day;
+    let total: usize = s.notices.values().sum();
+    let subject = format!(
+        "Relance – run of {day}: {total} new notices, {} emails sent, {} letters to print{}",
+        s.emails_sent,
+        s.letters_rendered,
+        if s.failed + s.deferred > 0 {
+            format!(", {} failures", s.failed + s.deferred)
+        } else {
+            String::new()
+        }
+    );
+    let text = body(input);
+    let csv = notices_csv(input.notices, input.libraries)?;
+    let csv_name = format!("notices-{day}.csv");
+    let domain = config.mail.from.address.domain();
+    let message_id = format!(
+        "relance.report.{day}.{}@{domain}",
+        input.sent_at.timestamp()
+    );
+    let raw = MessageBuilder::new()
+        .header(
+            "From",
+            Raw::new(mailbox(
+                config.mail.from.name.as_deref(),
+                &config.mail.from.address,
+            )?),
+        )
+        .header("To", Raw::new(mailbox(None, &config.mail.staff_inbox)?))
+        .subject(Text::new(subject.clone()))
+        .date(Date::new(input.sent_at.timestamp()))
+        .message_id(MessageId::new(message_id))
+        .header("Auto-Submitted", Raw::new("auto-generated"))
+        .text_body(text.clone())
+        .attachment("text/csv", csv_name.clone(), csv.clone())
+        .write_to_vec()
+        .map_err(|e| RunReportError::Mime(e.to_string()))?;
+    Ok(RunReport {
+        subject,
+        text,
+        csv,
+        csv_name,
+        raw,
+    })
+}
+
+fn body(input: &RunReportInput<'_>) -> String {
+    let config = input.config;
+    let s = input.summary;
+    let mut t = String::new();
+    let days: Vec<String> = s.planned_days.iter().map(ToString::to_string).collect();
+    let _ = writeln!(t, "{} – run of {}", config.institution.name, s.run_day);
+    let _ = writeln!(
+        t,
+        "Planned days: {}",
+        if days.is_empty() {
+            "none (already planned; pending notices retried)".to_owned()
+        } else {
+            days.join(", ")
+        }
+    );
+
+    let stages: Vec<String> = config
+        .ladder
+        .stages()
+        .iter()
+        .map(|x| x.name.to_string())
+        .collect();
+    let _ = writeln!(t, "\nNew notices per stage");
+    for stage in &stages {
+        let n = s.notices.get(stage).copied().unwrap_or(0);
+        let _ = writeln!(t, "  {stage:<24} {n:>6}");
+    }
+    let _ = writeln!(
+        t,
+        "  {:<24} {:>6}",
+        "total",
+        s.notices.values().sum::<usize>()
+    );
+
+    let _ = writeln!(
+        t,
+        "\nNotices of {} per library and stage (an email listing loans of several libraries counts for each)",
+        s.run_day
+    );
+    let mut per_library: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
+    for notice in input.notices {
+        for library in notice_libraries(notice, input.libraries) {
+            *per_library
+                .entry(library)
+                .or_default()
+                .entry(notice.stage.to_string())
+                .or_default() += 1;
+        }
+    }
+    if per_library.is_empty() {
+        let _ = writeln!(t, "  none");
+    }
+    for (library, counts) in &per_library {
+        let name = LibraryCode::parse(library)
+            .ok()
+            .and_then(|c| config.library(&c).map(|l| l.name.clone()))
+            .unwrap_or_default();
+        let line: Vec<String> = stages
+            .iter()
+            .filter_map(|st| counts.get(st).map(|n| format!("{st} {n}")))
+            .collect();
+        let _ = writeln!(t, "  {library:<8} {name}: {}", line.join(", "));
+    }
+
+    let _ = writeln!(t, "\nDelivery");
+    let _ = writeln!(t, "  emails sent                {:>6}", s.emails_sent);
+    let _ = writeln!(
+        t,
+        "  letters rendered           {:>6}  (print batches emailed to the libraries)",
+        s.letters_rendered
+    );
+    let _ = writeln!(t, "  letters still pending      {:>6}", s.letters_pending);
+    let _ = writeln!(t, "  retried from earlier days  {:>6}", s.requeued);
+
+    let _ = writeln!(t, "\nPrint fallbacks");
+    let _ = writeln!(
+        t,
+        "  {} reminder loans planned to print (patron without a usable email)",
+        s.print_fallbacks
+    );
+    let _ = writeln!(
+        t,
+        "  {} emails turned into letters (the address stopped working)",
+        s.fell_back_to_print
+    );
+
+    let _ = writeln!(t, "\nCancellations: {} in this run", s.cancelled);
+    for reason in [CancelReason::NothingLeft, CancelReason::FellBackToPrint] {
+        let refs: Vec<&str> = input
+            .notices
+            .iter()
+            .filter(|n| n.status == NoticeStatus::Cancelled { reason })
+            .map(|n| n.reference.as_str())
+            .collect();
+        if !refs.is_empty() {
+            let why = match reason {
+                CancelReason::NothingLeft => "every loan returned or renewed since planning",
+                CancelReason::FellBackToPrint => "fell back to print (loans moved to a letter)",
+            };
+            let _ = writeln!(t, "  {} {why}: {}", refs.len(), refs.join(" "));
+        }
+    }
+    if !s.skipped.is_empty() {
+        let skipped: Vec<String> = s.skipped.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        let _ = writeln!(t, "  loans skipped (no notice): {}", skipped.join(", "));
+    }
+
+    let _ = writeln!(
+        t,
+        "\nFailures: {} failed (retried by the next run), {} not attempted (transport down)",
+        s.failed, s.deferred
+    );
+    for n in input
+        .notices
+        .iter()
+        .filter(|n| n.status == NoticeStatus::Pending && n.attempts > 0)
+    {
+        let _ = writeln!(
+            t,
+            "  {} {} {} {}: {} failed attempts",
+            n.reference, n.channel, n.stage, n.patron_id, n.attempts
+        );
+    }
+
+    let _ = writeln!(t, "\nLast import");
+    match input.last_import {
+        None => {
+            let _ = writeln!(t, "  none recorded");
+        }
+        Some(import) => {
+            let _ = writeln!(
+                t,
+                "  {}: {} rejected rows, {} warnings{}",
+                import.at.format("%Y-%m-%d %H:%M UTC"),
+                import.rejected,
+                import.warnings,
+                if import.committed {
+                    ""
+                } else {
+                    " (nothing kept: strict import)"
+                }
+            );
+            if let Some(file) = &import.rejects_file {
+                let _ = writeln!(t, "  rejects file: {file}");
+            }
+            for line in import.lines.iter().take(REJECTS_LISTED) {
+                let _ = writeln!(
+                    t,
+                    "  {} line {} {} {}: {} ({})",
+                    line.file, line.line, line.record_id, line.field, line.reason, line.outcome
+                );
+            }
+            if import.lines.len() > REJECTS_LISTED {
+                let _ = writeln!(
+                    t,
+                    "  … and {} more in the rejects file",
+                    import.lines.len() - REJECTS_LISTED
+                );
+            }
+        }
+    }
+    let _ = writeln!(
+        t,
+        "\nAttached: notices-{}.csv, the {} notices of run day {} as the ledger holds them.",
+        s.run_day,
+        input.notices.len(),
+        s.run_day
+    );
+    t
+}
+
+/// Longest ASCII display name written as a quoted string.
+const MAX_QUOTED_NAME: usize = 60;
+
+/// An address header value whose display name can never add an address: quoted
+/// when short ASCII, else whole B encoded-words (RFC 2047), which hold no specials.
+fn mailbox(name: Option<&str>, address: &EmailAddress) -> Result<String, RunReportError> {
+    let address = address.as_str();
+    if address.contains(['<', '>', '\r', '\n', ' ']) {
+        return Err(RunReportError::Mime(format!(
+            "address {address:?} cannot go in a header"
+        )));
+    }
+    let name: String = name
+        .unwrap_or_default()
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect::<String>()
+        .trim()
+        .to_owned();
+    if name.is_empty() {
+        return Ok(address.to_owned());
+    }
+    if name.is_ascii() && name.len() <= MAX_QUOTED_NAME {
+        let escaped = name.replace('\\', "\\\\").replace('"', "\\\"");
+        return Ok(format!("\"{escaped}\" <{address}>"));
+    }
+    let mut words = Vec::new();
+    let mut chunk = String::new();
+    for c in name.chars() {
+        if chunk.len() + c.len_utf8() > 45 {
+            words.push(encoded_word(&chunk)?);
+            chunk.clear();
+        }
+        chunk.push(c);
+    }
+    if !chunk.is_empty() {
+        words.push(encoded_word(&chunk)?);
+    }
+    Ok(format!("{} <{address}>", words.join(" ")))
+}
+
+fn encoded_word(text: &str) -> Result<String, RunReportError> {
+    let encoded =
+        base64_encode(text.as_bytes()).map_err(|e| RunReportError::Mime(e.to_string()))?;
+    let encoded = String::from_utf8(encoded).map_err(|e| RunReportError::Mime(e.to_string()))?;
+    Ok(format!("=?utf-8?B?{encoded}?="))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,160 @@
+//! `relance history`: every notice of a patron with its loans, newest first.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use relance_core::ids::PatronId;
+use relance_core::notice::NoticeStatus;
+use relance_core::ports::StoreError;
+use rusqlite::{OptionalExtension, params};
+use serde::Serialize;
+
+use crate::store::{Store, parse_instant, sql};
+
+/// A loan as listed in a notice, with what the store knows of it now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HistoryLoan {
+    /// The loan.
+    pub loan_id: String,
+    /// The stage it reached in this notice.
+    pub stage: String,
+    /// Its local due date when planned.
+    pub due_date: NaiveDate,
+    /// The owning library (empty if the loan is no longer in the store).
+    pub library: String,
+    /// The item's barcode.
+    pub barcode: String,
+    /// The item's title.
+    pub title: String,
+    /// When it came back, if it has.
+    pub returned_at: Option<DateTime<Utc>>,
+}
+
+/// One notice of the patron.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HistoryNotice {
+    /// The notice's id.
+    pub notice_id: String,
+    /// Its reference.
+    pub reference: String,
+    /// The run day that decided it.
+    pub run_day: NaiveDate,
+    /// `email` or `letter`.
+    pub channel: String,
+    /// Its stage.
+    pub stage: String,
+    /// For a letter, the library that prints it.
+    pub library: Option<String>,
+    /// `pending`, `sent` or `cancelled`.
+    pub status: String,
+    /// The transport's message id, once sent.
+    pub message_id: Option<String>,
+    /// When it was sent.
+    pub sent_at: Option<DateTime<Utc>>,
+    /// Why it was cancelled.
+    pub cancel_reason: Option<String>,
+    /// Failed delivery attempts.
+    pub attempts: u32,
+    /// The last failure, if any.
+    pub last_error: Option<String>,
+    /// The loans it lists.
+    pub loans: Vec<HistoryLoan>,
+    /// Replies linked to it: none is recorded yet (replies are not stored).
+    pub replies: Vec<String>,
+}
+
+/// A patron's notices.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PatronHistory {
+    /// The patron.
+    pub patron_id: String,
+    /// Their name as stored.
+    pub full_name: String,
+    /// Newest first: by run day, then by send time.
+    pub notices: Vec<HistoryNotice>,
+}
+
+impl Store {
+    /// The patron's notices, newest first; `None` when the store has no such patron.
+    pub fn history(&self, patron: &PatronId) -> Result<Option<PatronHistory>, StoreError> {
+        let full_name: Option<String> = self
+            .conn()
+            .query_row(
+                "SELECT full_name FROM patrons WHERE patron_id = ?1",
+                [patron.as_str()],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(sql)?;
+        let Some(full_name) = full_name else {
+            return Ok(None);
+        };
+        let notices = crate::ledger::notices_where(
+            &self.conn(),
+            "patron_id = ?1 ORDER BY run_day DESC, IFNULL(sent_at, '9999') DESC, notice_id",
+            [patron.as_str()],
+        )?;
+        let conn = self.conn();
+        let mut errors = conn
+            .prepare_cached("SELECT last_error FROM notices WHERE notice_id = ?1")
+            .map_err(sql)?;
+        let mut loans = conn
+            .prepare_cached(
+                "SELECT library_code, barcode, title, returned_at FROM loans WHERE loan_id = ?1",
+            )
+            .map_err(sql)?;
+        let mut out = Vec::with_capacity(notices.len());
+        for notice in notices {
+            let last_error: Option<String> = errors
+                .query_row([notice.id.as_str()], |r| r.get(0))
+                .map_err(sql)?;
+            let mut listed = Vec::with_capacity(notice.loans.len());
+            for l in &notice.loans {
+                let row: Option<(String, String, String, Option<String>)> = loans
+                    .query_row(params![l.loan_id.as_str()], |r| {
+                        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                    })
+                    .optional()
+                    .map_err(sql)?;
+                let (library, barcode, title, returned) = row.unwrap_or_default();
+                listed.push(HistoryLoan {
+                    loan_id: l.loan_id.to_string(),
+                    stage: l.stage.to_string(),
+                    due_date: l.due_date,
+                    library,
+                    barcode,
+                    title,
+                    returned_at: returned.as_deref().map(parse_instant).transpose()?,
+                });
+            }
+            let (status, message_id, sent_at, cancel_reason) = match &notice.status {
+                NoticeStatus::Pending => ("pending", None, None, None),
+                NoticeStatus::Sent { message_id, at } => {
+                    ("sent", Some(message_id.clone()), Some(*at), None)
+                }
+                NoticeStatus::Cancelled { reason } => {
+                    ("cancelled", None, None, Some(reason.as_str().to_owned()))
+                }
+            };
+            out.push(HistoryNotice {
+                notice_id: notice.id.to_string(),
+                reference: notice.reference.to_string(),
+                run_day: notice.run_day,
+                channel: notice.channel.to_string(),
+                stage: notice.stage.to_string(),
+                library: notice.library.as_ref().map(ToString::to_string),
+                status: status.to_owned(),
+                message_id,
+                sent_at,
+                cancel_reason,
+                attempts: notice.attempts,
+                last_error,
+                loans: listed,
+                replies: Vec::new(),
+            });
+        }
+        Ok(Some(PatronHistory {
+            patron_id: patron.to_string(),
+            full_name,
+            notices: out,
+        }))
+    }
+}
