@@ -18,10 +18,15 @@ demo: build
 browser:
 	scripts/browser-check.sh
 
-## test: every test of the workspace
+## test: every test of the workspace; the AWS emulators are started first (installed
+## on first use) and stopped after, unless they were already running
 test: browser
-	$(CARGO) test --workspace --all-targets
-	$(CARGO) test --workspace --doc
+	@if scripts/emulators.sh status >/dev/null 2>&1; then keep=1; else keep=0; fi; \
+	scripts/emulators.sh start && \
+	$(CARGO) test --workspace --all-targets && $(CARGO) test --workspace --doc; \
+	status=$$?; \
+	if [ $$keep = 0 ]; then scripts/emulators.sh stop; fi; \
+	exit $$status
 
 ## bench: the performance figures of the README, on a generated network
 bench:

@@ -24,12 +24,14 @@ echo
 "$relance" --config "$dir/relance.toml" status --runs "$days"
 echo
 outbox="$dir/var/outbox"
-emails=$(find "$outbox" -path '*/mail/*.eml' ! -name 'letters-*' | wc -l)
+emails=$(find "$outbox" -path '*/mail/*.eml' ! -name 'letters-*' ! -name 'report-*' | wc -l)
+reports=$(find "$outbox" -name 'report-*.eml' | wc -l)
 batches=$(find "$outbox" -name 'letters-*.eml' | wc -l)
 letters=$(find "$outbox" -path '*/letters/*' -name '*.pdf' ! -name batch.pdf | wc -l)
 echo "Outbox: $outbox/<run day>/"
 echo "  mail/{stage}-{patron}.eml     $emails consolidated patron emails"
 echo "  mail/letters-{library}.eml    $batches print-batch emails to the libraries' inboxes"
+echo "  mail/report-{day}.eml         $reports run reports to the staff inbox"
 echo "  letters/{library}/            $letters letters as PDF, with batch.pdf and manifest.csv"
 echo "For instance: $(find "$outbox" -name 'first_reminder-*.eml' | sort | head -1)"
 echo "          and $(find "$outbox" -name batch.pdf | sort | head -1)"

@@ -44,9 +44,17 @@ pub fn unique(what: &str) -> String {
     format!("relance-t-{}-{n}-{what}", std::process::id())
 }
 
+/// moto's base URL on loopback.
+pub fn moto_url() -> String {
+    let port = std::env::var("RELANCE_MOTO_PORT").unwrap_or_else(|_| "5000".into());
+    format!("http://127.0.0.1:{port}")
+}
+
 /// A message moto's SES accepted.
 #[derive(Debug, Clone)]
 pub struct SentMail {
+    /// SES's message id.
+    pub id: String,
     /// The envelope sender.
     pub source: String,
     /// The envelope recipients.
@@ -56,10 +64,22 @@ pub struct SentMail {
 }
 
 /// Every message moto's SES accepted since it started, oldest first. moto keeps
-/// them as `RawMessage` models, listed at `GET /moto-api/data.json`.
+/// every message sent through SES (v1 or v2) as a `RawMessage` model instance and
+/// lists the instances of every model at `GET /moto-api/data.json`.
 pub fn sent_mail() -> Vec<SentMail> {
-    let port = std::env::var("RELANCE_MOTO_PORT").unwrap_or_else(|_| "5000".into());
-    let body = http_get(&format!("127.0.0.1:{port}"), "/moto-api/data.json");
+    // moto builds that listing from every live model: while another test writes,
+    // it can fail with a 500 (an S3 object it cannot serialize); ask again.
+    let url = format!("{}/moto-api/data.json", moto_url());
+    let mut answer = http_get(&url);
+    for _ in 0..10 {
+        if answer.0 == 200 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        answer = http_get(&url);
+    }
+    let (status, body) = answer;
+    assert_eq!(status, 200, "moto's data");
     let data: serde_json::Value = serde_json::from_slice(&body).expect("moto data is JSON");
     let text = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_owned();
     data["ses"]["RawMessage"]
@@ -67,6 +87,7 @@ pub fn sent_mail() -> Vec<SentMail> {
         .into_iter()
         .flatten()
         .map(|m| SentMail {
+            id: text(&m["id"]),
             source: text(&m["source"]),
             destinations: m["destinations"]
                 .as_array()
@@ -79,9 +100,11 @@ pub fn sent_mail() -> Vec<SentMail> {
         .collect()
 }
 
-/// A plain HTTP/1.0 GET to a loopback `host:port`; the body of a 200 answer.
-pub fn http_get(host: &str, path: &str) -> Vec<u8> {
+/// A plain HTTP/1.0 GET on loopback (no keep-alive, no chunking): status and body.
+pub fn http_get(url: &str) -> (u16, Vec<u8>) {
     use std::io::{Read, Write};
+    let rest = url.strip_prefix("http://").expect("an http:// URL");
+    let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
     assert!(host.starts_with("127.0.0.1:"), "loopback only, got {host}");
     let mut stream = std::net::TcpStream::connect(host).expect("connect");
     stream
@@ -95,6 +118,10 @@ pub fn http_get(host: &str, path: &str) -> Vec<u8> {
         .position(|w| w == b"\r\n\r\n")
         .expect("end of headers");
     let head = String::from_utf8_lossy(&response[..end]);
-    assert!(head.starts_with("HTTP/1.0 200") || head.starts_with("HTTP/1.1 200"), "{head}");
-    response[end + 4..].to_vec()
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("status");
+    (status, response[end + 4..].to_vec())
 }

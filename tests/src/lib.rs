@@ -2,6 +2,8 @@
 //! temporary folder per test (zero-to-production's `spawn_app` pattern).
 
 pub mod emulators;
+pub mod stack;
+pub mod throttle;
 
 use std::path::{Path, PathBuf};
 

@@ -102,9 +102,6 @@ impl Letters {
             failed = summary.failed,
             "letter batch"
         );
-        if summary.failed > 0 && summary.letters_rendered == 0 {
-            anyhow::bail!("the batch could not be sent; its letters stay pending");
-        }
         Ok(summary)
     }
 }

@@ -3,7 +3,7 @@
 //! one per library with pending letters. Delivery is the mailer's and the letters
 //! function's.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use anyhow::Context as _;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -14,7 +14,9 @@ use relance_aws::Clients;
 use relance_core::calendar::local_date;
 use relance_core::config::Config;
 use relance_core::email::Templates;
+use relance_core::ids::{LibraryCode, NoticeId};
 use relance_core::ladder::Channel;
+use relance_core::notice::Notice;
 use relance_core::ports::Ledger;
 use relance_core::report::RunSummary;
 use relance_core::schedule::resume_watermark;
@@ -135,11 +137,11 @@ impl Planner {
             dynamo.set_watermark(watermark).await?;
             tracing::info!(%run_day, %watermark, "resumed: this run plans its own day only");
         }
-        let summary = engine.plan_and_record(run_day, event.dry_run).await?;
+        let (summary, plan) = engine.plan_and_record(run_day, event.dry_run).await?;
         let (emails_queued, letter_batches_queued) = if event.dry_run {
             (0, 0)
         } else {
-            self.queue_pending(&dynamo, run_day).await?
+            self.queue_pending(&dynamo, &plan.notices, run_day).await?
         };
         let output = PlannerOutput {
             summary,
@@ -160,28 +162,42 @@ impl Planner {
         Ok(output)
     }
 
-    /// Queues every pending email notice up to the run day (new ones and those a
-    /// failed or lost delivery left pending) and one message per library with
-    /// pending letters. A notice queued twice is sent once: the mailer claims it.
-    async fn queue_pending(&self, dynamo: &Dynamo, run_day: NaiveDate) -> anyhow::Result<(usize, usize)> {
-        let emails: Vec<MailMessage> = dynamo
-            .pending_notices(Channel::Email, run_day)
-            .await?
+    /// Queues every pending email notice up to the run day — those just planned
+    /// and those a failed or lost delivery left pending — and one message per
+    /// library with pending letters. The plan's own notices are queued from the
+    /// plan: the index of pending notices is eventually consistent and may not
+    /// list them yet. A notice queued twice is sent once: the mailer claims it.
+    async fn queue_pending(
+        &self,
+        dynamo: &Dynamo,
+        planned: &[Notice],
+        run_day: NaiveDate,
+    ) -> anyhow::Result<(usize, usize)> {
+        let mut emails: BTreeMap<NoticeId, NaiveDate> = BTreeMap::new();
+        let mut libraries: BTreeSet<LibraryCode> = BTreeSet::new();
+        let earlier_emails = dynamo.pending_notices(Channel::Email, run_day).await?;
+        let earlier_letters = dynamo.pending_notices(Channel::Letter, run_day).await?;
+        for notice in planned.iter().chain(&earlier_emails).chain(&earlier_letters) {
+            match notice.channel {
+                Channel::Email => {
+                    emails.insert(notice.id.clone(), notice.run_day);
+                }
+                Channel::Letter => libraries.extend(notice.library.clone()),
+            }
+        }
+        let emails: Vec<MailMessage> = emails
             .into_iter()
-            .map(|n| MailMessage {
-                notice_id: n.id.to_string(),
-                run_day: n.run_day,
+            .map(|(id, day)| MailMessage {
+                notice_id: id.to_string(),
+                run_day: day,
             })
-            .collect();
-        let libraries: BTreeSet<String> = dynamo
-            .pending_notices(Channel::Letter, run_day)
-            .await?
-            .into_iter()
-            .filter_map(|n| n.library.map(|l| l.to_string()))
             .collect();
         let letters: Vec<LetterMessage> = libraries
             .into_iter()
-            .map(|library| LetterMessage { run_day, library })
+            .map(|library| LetterMessage {
+                run_day,
+                library: library.to_string(),
+            })
             .collect();
         let mail_queue = Queue::new(self.clients.sqs.clone(), &self.settings.mail_queue_url);
         let letter_queue = Queue::new(self.clients.sqs.clone(), &self.settings.letter_queue_url);

@@ -8,7 +8,6 @@ use std::fmt::Write as _;
 
 use chrono::{DateTime, Utc};
 use mail_builder::MessageBuilder;
-use mail_builder::encoders::base64::base64_encode;
 use mail_builder::headers::date::Date;
 use mail_builder::headers::message_id::MessageId;
 use mail_builder::headers::raw::Raw;
@@ -388,52 +387,9 @@ fn body(input: &RunReportInput<'_>) -> String {
     t
 }
 
-/// Longest ASCII display name written as a quoted string.
-const MAX_QUOTED_NAME: usize = 60;
-
-/// An address header value whose display name can never add an address: quoted
-/// when short ASCII, else whole B encoded-words (RFC 2047), which hold no specials.
+/// An address header value, encoded as every other mail's (`email::mailbox`).
 fn mailbox(name: Option<&str>, address: &EmailAddress) -> Result<String, RunReportError> {
-    let address = address.as_str();
-    if address.contains(['<', '>', '\r', '\n', ' ']) {
-        return Err(RunReportError::Mime(format!(
-            "address {address:?} cannot go in a header"
-        )));
-    }
-    let name: String = name
-        .unwrap_or_default()
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect::<String>()
-        .trim()
-        .to_owned();
-    if name.is_empty() {
-        return Ok(address.to_owned());
-    }
-    if name.is_ascii() && name.len() <= MAX_QUOTED_NAME {
-        let escaped = name.replace('\\', "\\\\").replace('"', "\\\"");
-        return Ok(format!("\"{escaped}\" <{address}>"));
-    }
-    let mut words = Vec::new();
-    let mut chunk = String::new();
-    for c in name.chars() {
-        if chunk.len() + c.len_utf8() > 45 {
-            words.push(encoded_word(&chunk)?);
-            chunk.clear();
-        }
-        chunk.push(c);
-    }
-    if !chunk.is_empty() {
-        words.push(encoded_word(&chunk)?);
-    }
-    Ok(format!("{} <{address}>", words.join(" ")))
-}
-
-fn encoded_word(text: &str) -> Result<String, RunReportError> {
-    let encoded =
-        base64_encode(text.as_bytes()).map_err(|e| RunReportError::Mime(e.to_string()))?;
-    let encoded = String::from_utf8(encoded).map_err(|e| RunReportError::Mime(e.to_string()))?;
-    Ok(format!("=?utf-8?B?{encoded}?="))
+    crate::email::mailbox(name, address).map_err(|e| RunReportError::Mime(e.to_string()))
 }
 
 #[cfg(test)]

@@ -99,7 +99,7 @@ fn token(value: &str, what: &str) -> Result<String, RenderError> {
 }
 
 /// An address header value: `"Name" <addr>`, `=?utf-8?B?…?= <addr>` or `addr`.
-pub(super) fn mailbox(name: Option<&str>, address: &EmailAddress) -> Result<String, RenderError> {
+pub(crate) fn mailbox(name: Option<&str>, address: &EmailAddress) -> Result<String, RenderError> {
     // Addresses are checked when read; this keeps one stored otherwise from
     // breaking the header.
     let address = token(address.as_str(), "address")?;

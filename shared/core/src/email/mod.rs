@@ -16,6 +16,7 @@ mod print_batch;
 mod templates;
 mod view;
 
+pub(crate) use mime::mailbox;
 pub use print_batch::{BatchEntry, PrintBatchMail, compose_print_batch};
 
 #[cfg(test)]

@@ -51,6 +51,7 @@ impl<S: LoanStore, L: Ledger, T: MailTransport, A: LetterArchive> Engine<'_, S, 
             batches.entry(library).or_default().push(notice);
         }
         for (library, notices) in batches {
+            // A batch the transport refused stays pending for the next run.
             self.deliver_batch(&library, notices, run_day, now, summary)
                 .await?;
         }
@@ -59,7 +60,8 @@ impl<S: LoanStore, L: Ledger, T: MailTransport, A: LetterArchive> Engine<'_, S, 
 
     /// Renders and sends one library's pending letters up to `run_day` as its
     /// batch of the day (the serverless letters function, one library per message).
-    /// Nothing pending: nothing sent.
+    /// Nothing pending: nothing sent. A batch the transport could not take is an
+    /// error (its letters stay pending), so that the message is delivered again.
     pub async fn deliver_library_letters(
         &self,
         code: &LibraryCode,
@@ -78,12 +80,18 @@ impl<S: LoanStore, L: Ledger, T: MailTransport, A: LetterArchive> Engine<'_, S, 
             .filter(|n| n.library.as_ref() == Some(code))
             .collect();
         if !notices.is_empty() {
-            self.deliver_batch(code, notices, run_day, now, &mut summary)
-                .await?;
+            if let Some(error) = self
+                .deliver_batch(code, notices, run_day, now, &mut summary)
+                .await?
+            {
+                return Err(RunError::Transport(error));
+            }
         }
         Ok(summary)
     }
 
+    /// Delivers a library's batch; returns the transport's error when it could
+    /// not take the batch (the letters stay pending, the failure is recorded).
     async fn deliver_batch(
         &self,
         code: &LibraryCode,
@@ -91,7 +99,7 @@ impl<S: LoanStore, L: Ledger, T: MailTransport, A: LetterArchive> Engine<'_, S, 
         day: NaiveDate,
         now: DateTime<Utc>,
         summary: &mut RunSummary,
-    ) -> Result<(), RunError> {
+    ) -> Result<Option<TransportError>, RunError> {
         let library = self
             .config
             .library(code)
@@ -103,7 +111,7 @@ impl<S: LoanStore, L: Ledger, T: MailTransport, A: LetterArchive> Engine<'_, S, 
             }
         }
         if ready.is_empty() {
-            return Ok(());
+            return Ok(None);
         }
         let mut views: Vec<LetterView<'_>> = ready
             .iter()
@@ -179,18 +187,21 @@ impl<S: LoanStore, L: Ledger, T: MailTransport, A: LetterArchive> Engine<'_, S, 
             }
             // The letters stay pending: the next run renders and sends the batch again.
             Err(
-                TransportError::Throttled(e)
-                | TransportError::Transient(e)
-                | TransportError::Rejected(e),
+                error @ (TransportError::Throttled(_)
+                | TransportError::Transient(_)
+                | TransportError::Rejected(_)),
             ) => {
                 for view in &views {
-                    self.ledger.record_failure(&view.notice.id, &e).await?;
+                    self.ledger
+                        .record_failure(&view.notice.id, &error.to_string())
+                        .await?;
                 }
                 summary.failed += 1;
+                return Ok(Some(error));
             }
             Err(e @ TransportError::Unexpected(_)) => return Err(RunError::Transport(e)),
         }
-        Ok(())
+        Ok(None)
     }
 
     /// Re-checks a letter's loans and finds its recipient and stage; a letter left

@@ -120,12 +120,13 @@ impl<S: LoanStore, L: Ledger, T, A> Engine<'_, S, L, T, A> {
 
     /// Plans the days the watermark allows for `run_day` and records the plan
     /// (unless `dry_run`), delivering nothing: the first half of a run, which the
-    /// serverless planner does before it queues the deliveries.
+    /// serverless planner does before it queues the deliveries. Returns the
+    /// summary and the plan.
     pub async fn plan_and_record(
         &self,
         run_day: NaiveDate,
         dry_run: bool,
-    ) -> Result<RunSummary, RunError> {
+    ) -> Result<(RunSummary, RunPlan), RunError> {
         let (plan, watermark) = self.plan(run_day).await?;
         let mut summary = RunSummary {
             run_day,
@@ -149,7 +150,7 @@ impl<S: LoanStore, L: Ledger, T, A> Engine<'_, S, L, T, A> {
         } else if !plan.planned_days.is_empty() {
             self.ledger.record_plan(&plan, watermark).await?;
         }
-        Ok(summary)
+        Ok((summary, plan))
     }
 }
 
@@ -174,7 +175,7 @@ impl<S: LoanStore, L: Ledger, T: MailTransport, A: LetterArchive> Engine<'_, S, 
         now: DateTime<Utc>,
         mut observe: impl FnMut(RunPhase) + Send,
     ) -> Result<RunSummary, RunError> {
-        let mut summary = self.plan_and_record(run_day, dry_run).await?;
+        let (mut summary, _) = self.plan_and_record(run_day, dry_run).await?;
         observe(RunPhase::Planned);
         if dry_run {
             return Ok(summary);

@@ -1,0 +1,274 @@
+//! The planner against DynamoDB Local with 100,000 open loans: read units and
+//! time against the number of loans that reach a stage, side by side with what
+//! a Scan of the same table reads.
+//!
+//! `cargo run --release -p relance-tests --example aws_planner_bench` (in
+//! `make bench`); the emulators are started when they are not running. One
+//! table holds 20,000 patrons and 100,000 open loans: for each run day of the
+//! table below, exactly that many loans are due on the dates of its stages
+//! (courtesy −3, first +7, second +21, letter +35); the others are spread over
+//! the surrounding year on dates that reach no stage on any of those run days.
+//! Each run day is planned dry (nothing recorded, so the runs do not interfere).
+
+use std::collections::BTreeSet;
+use std::time::Instant;
+
+use chrono::{Duration, NaiveDate, TimeZone, Utc};
+use relance_aws::dynamo::Dynamo;
+use relance_core::address::EmailAddress;
+use relance_core::ids::{LibraryCode, LoanId, PatronId};
+use relance_core::model::{EmailStatus, Item, Language, Loan, Patron, PostalAddress};
+use relance_planner::PlannerEvent;
+use relance_tests::day;
+use relance_tests::stack::Stack;
+
+const PATRONS: u64 = 20_000;
+const LOANS: u64 = 100_000;
+/// Loans reaching a stage on each measured run day.
+const MATCHED: [u64; 5] = [0, 100, 1_000, 5_000, 10_000];
+/// Days between two measured run days: their stage dates never meet.
+const APART: i64 = 100;
+/// The ladder of the test config, in days from the due date.
+const OFFSETS: [i64; 4] = [-3, 7, 21, 35];
+
+/// A deterministic 64-bit mix (splitmix64), so the data are the same every run.
+fn mix(n: u64) -> u64 {
+    let mut z = n.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+fn pick<'a>(list: &[&'a str], n: u64) -> &'a str {
+    list[(n % list.len() as u64) as usize]
+}
+
+const GIVEN: [&str; 10] = [
+    "Marie-Hélène",
+    "Jean-Baptiste",
+    "Camille",
+    "Ngozi",
+    "François",
+    "Léa",
+    "Mohamed",
+    "Anne-Sophie",
+    "Thibault",
+    "Inès",
+];
+const FAMILY: [&str; 10] = [
+    "Martin",
+    "Lefebvre-Moreau",
+    "Dubois",
+    "Okafor",
+    "Nguyen",
+    "Garcia",
+    "Rousseau",
+    "Bertrand",
+    "Fontaine",
+    "Chevalier",
+];
+const OPENINGS: [&str; 8] = [
+    "Introduction à",
+    "Histoire de",
+    "Traité de",
+    "Manuel de",
+    "Éléments de",
+    "Précis de",
+    "Leçons sur",
+    "Nouvelles perspectives en",
+];
+const SUBJECTS: [&str; 8] = [
+    "la théorie des graphes",
+    "droit administratif général",
+    "la mécanique des fluides",
+    "la littérature comparée",
+    "l'économie politique européenne",
+    "la chimie organique",
+    "la sociologie urbaine contemporaine",
+    "l'analyse numérique matricielle",
+];
+const ENDINGS: [&str; 6] = [
+    " : structures, algorithmes et applications",
+    " : une approche historique et critique",
+    ". Tome II, Les fondements",
+    " : cours et exercices corrigés",
+    " (3e édition revue et augmentée)",
+    "",
+];
+
+/// Patron `n`, with an email and a postal address like an export's.
+fn patron(n: u64) -> Patron {
+    let h = mix(n);
+    let (given, family) = (pick(&GIVEN, h), pick(&FAMILY, h >> 8));
+    let email = format!(
+        "{}.{}{n}@etu.u-bordeaux.example.fr",
+        given
+            .to_lowercase()
+            .replace(['é', 'è'], "e")
+            .replace('ç', "c"),
+        family.to_lowercase()
+    );
+    Patron {
+        id: PatronId::parse(&format!("P{n:06}")).unwrap(),
+        full_name: format!("{given} {family}"),
+        email: Some(EmailAddress::parse(&email).unwrap()),
+        email_status: EmailStatus::Deliverable,
+        address: PostalAddress {
+            line1: format!("{} cours de la Libération", 1 + h % 300),
+            line2: if h % 3 == 0 {
+                "Résidence Le Vélodrome, bât. C".into()
+            } else {
+                String::new()
+            },
+            postcode: "33400".into(),
+            city: "Talence".into(),
+            country: String::new(),
+        },
+        language: Some(Language::Fr),
+        courtesy_opt_out: false,
+    }
+}
+
+/// Open loan `n`, of one of `patrons` patrons, due on `due_date`.
+fn loan(n: u64, patrons: u64, due_date: NaiveDate) -> Loan {
+    let h = mix(n ^ 0x5EED);
+    let title = format!(
+        "{} {}{}",
+        pick(&OPENINGS, h >> 7),
+        pick(&SUBJECTS, h >> 13),
+        pick(&ENDINGS, h >> 19)
+    );
+    let author = match (h >> 25) % 3 {
+        0 => format!("{}, {}", pick(&FAMILY, h >> 29), pick(&GIVEN, h >> 33)),
+        1 => format!(
+            "{}, {} ; {}, {} (dir.)",
+            pick(&FAMILY, h >> 29),
+            pick(&GIVEN, h >> 33),
+            pick(&FAMILY, h >> 37),
+            pick(&GIVEN, h >> 41)
+        ),
+        _ => String::new(),
+    };
+    let due_at = chrono_tz::Europe::Paris
+        .from_local_datetime(&due_date.and_hms_opt(23, 59, 0).unwrap())
+        .unwrap()
+        .with_timezone(&Utc);
+    Loan {
+        id: LoanId::parse(&format!("L{n:07}")).unwrap(),
+        patron_id: PatronId::parse(&format!("P{:06}", mix(n ^ 0xB0B) % patrons)).unwrap(),
+        library: LibraryCode::parse(pick(&["STS", "DRT", "LSH"], h >> 45)).unwrap(),
+        item: Item {
+            barcode: format!("3000001{:07}", n),
+            title,
+            author,
+            call_number: format!(
+                "{}.{} {}",
+                300 + (h >> 48) % 600,
+                (h >> 52) % 100,
+                &pick(&FAMILY, h >> 29)[..3].to_uppercase()
+            ),
+        },
+        loaned_at: Some(due_at - Duration::days(28)),
+        due_at,
+        due_date,
+        returned_at: None,
+    }
+}
+
+/// The read units of a paginated Scan of the whole table, and the items it saw.
+async fn scan(dynamo: &Dynamo) -> (f64, usize) {
+    let (mut units, mut items, mut start) = (0.0, 0, None);
+    loop {
+        let page = dynamo
+            .client()
+            .scan()
+            .table_name(dynamo.table())
+            .return_consumed_capacity("TOTAL".into())
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .expect("scan");
+        units += page
+            .consumed_capacity()
+            .and_then(|c| c.capacity_units())
+            .expect("scan capacity reported");
+        items += page.items().len();
+        start = page.last_evaluated_key().cloned();
+        if start.as_ref().is_none_or(|k| k.is_empty()) {
+            return (units, items);
+        }
+    }
+}
+
+/// The run days, each with the loans that reach a stage on it, then the others.
+fn loans(first_run_day: NaiveDate) -> (Vec<NaiveDate>, Vec<Loan>) {
+    let run_days: Vec<NaiveDate> = (0..MATCHED.len() as i64)
+        .map(|k| first_run_day + Duration::days(k * APART))
+        .collect();
+    let stage_dates: BTreeSet<NaiveDate> = run_days
+        .iter()
+        .flat_map(|d| OFFSETS.map(|o| *d - Duration::days(o)))
+        .collect();
+    let mut loans = Vec::with_capacity(LOANS as usize);
+    for (run_day, matched) in run_days.iter().zip(MATCHED) {
+        for _ in 0..matched {
+            let n = loans.len() as u64;
+            let offset = OFFSETS[(mix(n ^ 0xDA7E) % 4) as usize];
+            loans.push(loan(n, PATRONS, *run_day - Duration::days(offset)));
+        }
+    }
+    // The rest over the year before the first run day up to 60 days after the
+    // last, stage dates left out.
+    let background: Vec<NaiveDate> = (0..365 + APART * (MATCHED.len() as i64 - 1) + 60)
+        .map(|k| first_run_day - Duration::days(365) + Duration::days(k))
+        .filter(|d| !stage_dates.contains(d))
+        .collect();
+    while (loans.len() as u64) < LOANS {
+        let n = loans.len() as u64;
+        let due = background[(mix(n ^ 0xD0E) % background.len() as u64) as usize];
+        loans.push(loan(n, PATRONS, due));
+    }
+    (run_days, loans)
+}
+
+#[tokio::main(flavor = "multi_thread")]
+async fn main() {
+    let stack = Stack::new().await;
+    let dynamo = stack.dynamo();
+    let (run_days, loans) = loans(day("2026-03-02"));
+    let patrons: Vec<Patron> = (0..PATRONS).map(patron).collect();
+    let started = Instant::now();
+    dynamo.put_patrons(&patrons).await.expect("patrons loaded");
+    dynamo.put_loans(&loans).await.expect("loans loaded");
+    println!(
+        "loaded {PATRONS} patrons and {LOANS} open loans into DynamoDB Local in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+
+    let started = Instant::now();
+    let (scan_units, scanned) = scan(&dynamo).await;
+    let scan_ms = started.elapsed().as_millis();
+    println!("a Scan of the table: {scanned} items, {scan_units} read units, {scan_ms} ms\n");
+
+    let planner = stack.planner().await;
+    println!(
+        "| matched loans | notices | planner read units | planner ms | scan read units | scan / planner |"
+    );
+    println!("| ---: | ---: | ---: | ---: | ---: | ---: |");
+    for (run_day, matched) in run_days.iter().zip(MATCHED) {
+        let event = PlannerEvent {
+            date: Some(*run_day),
+            dry_run: true,
+            ..PlannerEvent::default()
+        };
+        let started = Instant::now();
+        let out = planner.handle(event).await.expect("planned");
+        let ms = started.elapsed().as_millis();
+        let notices: usize = out.summary.notices.values().sum();
+        println!(
+            "| {matched} | {notices} | {} | {ms} | {scan_units} | {:.1}× |",
+            out.read_units,
+            scan_units / out.read_units
+        );
+    }
+}

@@ -1,0 +1,218 @@
+//! A provisioned serverless institution on the emulators, with its functions
+//! called the way Lambda calls them: the tests' `spawn_app` for the AWS path.
+
+use aws_lambda_events::event::s3::S3Event;
+use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use relance_aws::Clients;
+use relance_aws::dynamo::Dynamo;
+use relance_aws::env::ConfigSource;
+use relance_aws::provision::{Names, Resources, provision};
+use relance_aws::queue::Queue;
+use relance_importer::Importer;
+use relance_letters::Letters;
+use relance_mailer::Mailer;
+use relance_planner::{Planner, PlannerEvent, PlannerOutput};
+
+use crate::CONFIG;
+use crate::emulators::{SentMail, clients, sent_mail, unique};
+
+/// The institution's generic sender in [`CONFIG`], a verified SES identity.
+pub const SENDER: &str = "contentieux@bibliotheques.example.fr";
+
+/// A provisioned institution with its functions.
+pub struct Stack {
+    /// The clients, pointed at the emulators.
+    pub clients: Clients,
+    /// What was provisioned.
+    pub resources: Resources,
+    /// Where the config is (`s3://{bucket}/config/relance.toml`).
+    pub config: ConfigSource,
+}
+
+impl Stack {
+    /// Provisions fresh resources and uploads [`CONFIG`].
+    pub async fn new() -> Self {
+        let clients = clients();
+        let names = Names {
+            table: unique("table"),
+            bucket: unique("bucket"),
+            mail_queue: unique("mail"),
+            letter_queue: unique("letters"),
+            visibility_timeout_s: 1,
+        };
+        let resources = provision(&clients, &names, SENDER).await.expect("provision");
+        clients
+            .s3
+            .put_object()
+            .bucket(&resources.bucket)
+            .key("config/relance.toml")
+            .body(CONFIG.as_bytes().to_vec().into())
+            .send()
+            .await
+            .expect("config uploaded");
+        let config = ConfigSource::parse(&format!("s3://{}/config/relance.toml", resources.bucket)).unwrap();
+        Self {
+            clients,
+            resources,
+            config,
+        }
+    }
+
+    /// The DynamoDB adapter on the table.
+    pub fn dynamo(&self) -> Dynamo {
+        Dynamo::new(self.clients.dynamodb.clone(), &self.resources.table)
+    }
+
+    /// Drops an export in the bucket and runs the importer on its S3 event.
+    pub async fn import(&self, name: &str, rows: &[String], header: &str) {
+        let key = format!("imports/{name}");
+        let body = format!("{header}\n{}\n", rows.join("\n"));
+        self.clients
+            .s3
+            .put_object()
+            .bucket(&self.resources.bucket)
+            .key(&key)
+            .body(body.into_bytes().into())
+            .send()
+            .await
+            .expect("export uploaded");
+        // The console test event shipped with the function, pointed at this export.
+        let mut event: serde_json::Value =
+            serde_json::from_str(include_str!("../../functions/importer/events/s3-put.json")).unwrap();
+        event["Records"][0]["s3"]["bucket"]["name"] = self.resources.bucket.clone().into();
+        event["Records"][0]["s3"]["object"]["key"] = key.clone().into();
+        let event: S3Event = serde_json::from_value(event)
+        .expect("an S3 event");
+        let importer = Importer::new(
+            self.clients.clone(),
+            relance_importer::Settings {
+                table: self.resources.table.clone(),
+                config: self.config.clone(),
+            },
+        )
+        .await
+        .expect("importer");
+        let done = importer.handle(event, Utc::now()).await.expect("imported");
+        assert_eq!(done.len(), 1);
+        assert_eq!(done[0].summary.rejected, 0, "{name}: {:?}", done[0].summary);
+    }
+
+    /// The planner function.
+    pub async fn planner(&self) -> Planner {
+        Planner::new(
+            self.clients.clone(),
+            relance_planner::Settings {
+                table: self.resources.table.clone(),
+                mail_queue_url: self.resources.mail_queue_url.clone(),
+                letter_queue_url: self.resources.letter_queue_url.clone(),
+                config: self.config.clone(),
+            },
+        )
+        .await
+        .expect("planner")
+    }
+
+    /// Runs the planner for `run_day` (a console event).
+    pub async fn plan(&self, run_day: NaiveDate) -> PlannerOutput {
+        let event = PlannerEvent {
+            date: Some(run_day),
+            ..PlannerEvent::default()
+        };
+        self.planner().await.handle(event).await.expect("planned")
+    }
+
+    /// The mailer function.
+    pub async fn mailer(&self) -> Mailer {
+        Mailer::new(
+            self.clients.clone(),
+            relance_mailer::Settings {
+                table: self.resources.table.clone(),
+                config: self.config.clone(),
+                configuration_set: None,
+            },
+        )
+        .await
+        .expect("mailer")
+    }
+
+    /// The letters function.
+    pub async fn letters(&self) -> Letters {
+        Letters::new(
+            self.clients.clone(),
+            relance_letters::Settings {
+                table: self.resources.table.clone(),
+                bucket: self.resources.bucket.clone(),
+                config: self.config.clone(),
+            },
+        )
+        .await
+        .expect("letters")
+    }
+
+    /// Every message waiting on a queue, as a Lambda SQS event (deleted from the queue).
+    pub async fn drain(&self, url: &str) -> SqsEvent {
+        let queue = Queue::new(self.clients.sqs.clone(), url);
+        let mut event = SqsEvent::default();
+        loop {
+            let received = queue.receive(10, 1).await.expect("receive");
+            if received.is_empty() {
+                return event;
+            }
+            for (receipt, body) in received {
+                let mut message = SqsMessage::default();
+                message.message_id = Some(format!("m{}", event.records.len()));
+                message.body = Some(body);
+                event.records.push(message);
+                queue.delete(&receipt).await.expect("delete");
+            }
+        }
+    }
+
+    /// Runs the mailer on every queued email notice; returns the failures reported.
+    pub async fn deliver_mail(&self, now: DateTime<Utc>) -> usize {
+        let event = self.drain(&self.resources.mail_queue_url).await;
+        self.mailer().await.handle(event, now).await.batch_item_failures.len()
+    }
+
+    /// Runs the letters function on every queued batch; returns the failures reported.
+    pub async fn deliver_letters(&self, now: DateTime<Utc>) -> usize {
+        let event = self.drain(&self.resources.letter_queue_url).await;
+        self.letters().await.handle(event, now).await.batch_item_failures.len()
+    }
+
+    /// The keys under `letters/{run_day}/`, sorted.
+    pub async fn letter_keys(&self, run_day: NaiveDate) -> Vec<String> {
+        let listed = self
+            .clients
+            .s3
+            .list_objects_v2()
+            .bucket(&self.resources.bucket)
+            .prefix(format!("letters/{run_day}/"))
+            .send()
+            .await
+            .expect("list");
+        let mut keys: Vec<String> = listed.contents().iter().filter_map(|o| o.key().map(str::to_owned)).collect();
+        keys.sort();
+        keys
+    }
+}
+
+/// 08:00 in Paris on `day`.
+pub fn morning(day: NaiveDate) -> DateTime<Utc> {
+    chrono_tz::Europe::Paris
+        .from_local_datetime(&day.and_hms_opt(8, 0, 0).unwrap())
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+/// The mail moto accepted since `before` messages.
+pub fn new_mail(before: usize) -> Vec<SentMail> {
+    sent_mail().into_iter().skip(before).collect()
+}
+
+/// The messages sent to `address`.
+pub fn to(mail: &[SentMail], address: &str) -> Vec<SentMail> {
+    mail.iter().filter(|m| m.destinations.iter().any(|d| d == address)).cloned().collect()
+}
+

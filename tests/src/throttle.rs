@@ -1,0 +1,395 @@
+//! A fault-injecting HTTP proxy on loopback, placed between an SES client and
+//! moto: moto cannot throttle, so the proxy answers chosen SES v2 `SendEmail`
+//! requests with the throttling error SES itself sends (HTTP 429,
+//! `x-amzn-ErrorType: TooManyRequestsException`) and forwards everything else
+//! to moto unchanged. The SDK is not mocked: it signs, sends, parses the error
+//! and retries exactly as it would against SES.
+//!
+//! One request per connection: every answer carries `Connection: close`, so the
+//! client never reuses a connection the proxy is about to close.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+/// The path of SES v2 `SendEmail`.
+pub const SEND_EMAIL_PATH: &str = "/v2/email/outbound-emails";
+/// The body of the throttling answer, as SES v2 words it.
+pub const THROTTLED_BODY: &str = r#"{"message":"Maximum sending rate exceeded."}"#;
+
+const IO_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A `SendEmail` request as the proxy sees it, for a [`Rule`] to decide on.
+#[derive(Debug, Clone)]
+pub struct SendRequest {
+    /// How many `SendEmail` requests came before this one (throttled or not).
+    pub index: usize,
+    /// The JSON body (the destination addresses are in clear in it).
+    pub body: String,
+}
+
+impl SendRequest {
+    /// Whether the request is addressed to (or otherwise mentions) `address`.
+    pub fn mentions(&self, address: &str) -> bool {
+        self.body.contains(&format!("\"{address}\""))
+    }
+}
+
+/// Which `SendEmail` requests are answered with a throttling error.
+pub type Rule = Box<dyn Fn(&SendRequest) -> bool + Send + Sync>;
+
+/// No request is throttled.
+pub fn never() -> Rule {
+    Box::new(|_| false)
+}
+
+/// The first `n` `SendEmail` requests (counted from when the rule is set) are throttled.
+pub fn first(n: usize) -> Rule {
+    let seen = AtomicUsize::new(0);
+    Box::new(move |_| seen.fetch_add(1, Ordering::SeqCst) < n)
+}
+
+/// Every other `SendEmail` request, starting with the first after the rule is set.
+pub fn every_other() -> Rule {
+    let seen = AtomicUsize::new(0);
+    Box::new(move |_| seen.fetch_add(1, Ordering::SeqCst) % 2 == 0)
+}
+
+/// Every `SendEmail` request addressed to one of `addresses`, however often it is tried.
+pub fn addressed_to(addresses: &[&str]) -> Rule {
+    let addresses: Vec<String> = addresses.iter().map(|a| (*a).to_owned()).collect();
+    Box::new(move |request| addresses.iter().any(|a| request.mentions(a)))
+}
+
+#[derive(Default)]
+struct Counters {
+    sends: AtomicUsize,
+    throttled: AtomicUsize,
+    forwarded_sends: AtomicUsize,
+    forwarded: AtomicUsize,
+}
+
+struct Shared {
+    upstream: SocketAddr,
+    rule: Mutex<Rule>,
+    counters: Counters,
+    throttled_bodies: Mutex<Vec<String>>,
+    stopping: AtomicBool,
+}
+
+/// The running proxy; stopped when dropped.
+pub struct ThrottlingProxy {
+    address: SocketAddr,
+    shared: Arc<Shared>,
+    accept: Option<JoinHandle<()>>,
+}
+
+impl ThrottlingProxy {
+    /// Listens on `127.0.0.1:0` and forwards to `upstream` (loopback only),
+    /// throttling the `SendEmail` requests `rule` picks.
+    pub fn start(upstream: SocketAddr, rule: Rule) -> Self {
+        assert!(upstream.ip().is_loopback(), "loopback only, got {upstream}");
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind the proxy");
+        let address = listener.local_addr().expect("proxy address");
+        let shared = Arc::new(Shared {
+            upstream,
+            rule: Mutex::new(rule),
+            counters: Counters::default(),
+            throttled_bodies: Mutex::new(Vec::new()),
+            stopping: AtomicBool::new(false),
+        });
+        let accept = {
+            let shared = Arc::clone(&shared);
+            std::thread::spawn(move || {
+                for stream in listener.incoming() {
+                    if shared.stopping.load(Ordering::SeqCst) {
+                        return;
+                    }
+                    let Ok(stream) = stream else { continue };
+                    let shared = Arc::clone(&shared);
+                    std::thread::spawn(move || {
+                        if let Err(e) = serve(stream, &shared) {
+                            eprintln!("throttling proxy: {e}");
+                        }
+                    });
+                }
+            })
+        };
+        Self {
+            address,
+            shared,
+            accept: Some(accept),
+        }
+    }
+
+    /// A proxy in front of the moto server the tests use (`RELANCE_MOTO_PORT`, 5000).
+    pub fn for_moto(rule: Rule) -> Self {
+        let port: u16 = std::env::var("RELANCE_MOTO_PORT")
+            .ok()
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(5000);
+        Self::start(SocketAddr::from(([127, 0, 0, 1], port)), rule)
+    }
+
+    /// The endpoint URL to give the client (`http://127.0.0.1:{port}`).
+    pub fn url(&self) -> String {
+        format!("http://{}", self.address)
+    }
+
+    /// Replaces the rule for the requests to come.
+    pub fn set_rule(&self, rule: Rule) {
+        *self.shared.rule.lock().unwrap_or_else(|e| e.into_inner()) = rule;
+    }
+
+    /// `SendEmail` requests received (throttled or forwarded).
+    pub fn sends(&self) -> usize {
+        self.shared.counters.sends.load(Ordering::SeqCst)
+    }
+
+    /// `SendEmail` requests answered with a throttling error.
+    pub fn throttled(&self) -> usize {
+        self.shared.counters.throttled.load(Ordering::SeqCst)
+    }
+
+    /// `SendEmail` requests forwarded to the upstream.
+    pub fn forwarded_sends(&self) -> usize {
+        self.shared.counters.forwarded_sends.load(Ordering::SeqCst)
+    }
+
+    /// Every request forwarded to the upstream, `SendEmail` or not.
+    pub fn forwarded(&self) -> usize {
+        self.shared.counters.forwarded.load(Ordering::SeqCst)
+    }
+
+    /// The bodies of the throttled `SendEmail` requests, in order.
+    pub fn throttled_requests(&self) -> Vec<String> {
+        self.shared
+            .throttled_bodies
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+}
+
+impl Drop for ThrottlingProxy {
+    fn drop(&mut self) {
+        self.shared.stopping.store(true, Ordering::SeqCst);
+        // Wakes the accept loop so that it sees the flag.
+        let _ = TcpStream::connect(self.address);
+        if let Some(accept) = self.accept.take() {
+            let _ = accept.join();
+        }
+    }
+}
+
+/// One HTTP/1.1 request, its body read in full (de-chunked when chunked).
+struct Request {
+    method: String,
+    target: String,
+    version: String,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Request {
+    fn header(&self, name: &str) -> Option<&str> {
+        header(&self.headers, name)
+    }
+}
+
+fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
+}
+
+fn serve(client: TcpStream, shared: &Shared) -> std::io::Result<()> {
+    client.set_read_timeout(Some(IO_TIMEOUT))?;
+    client.set_write_timeout(Some(IO_TIMEOUT))?;
+    let mut writer = client.try_clone()?;
+    let mut reader = BufReader::new(client);
+    let Some(request) = read_request(&mut reader, &mut writer)? else {
+        return Ok(());
+    };
+    let path = request.target.split('?').next().unwrap_or_default();
+    let is_send = request.method == "POST" && path == SEND_EMAIL_PATH;
+    if is_send {
+        let send = SendRequest {
+            index: shared.counters.sends.fetch_add(1, Ordering::SeqCst),
+            body: String::from_utf8_lossy(&request.body).into_owned(),
+        };
+        let throttle = (shared.rule.lock().unwrap_or_else(|e| e.into_inner()))(&send);
+        if throttle {
+            shared.counters.throttled.fetch_add(1, Ordering::SeqCst);
+            shared
+                .throttled_bodies
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(send.body);
+            write!(
+                writer,
+                "HTTP/1.1 429 Too Many Requests\r\n\
+                 Content-Type: application/json\r\n\
+                 x-amzn-ErrorType: TooManyRequestsException\r\n\
+                 x-amzn-RequestId: throttling-proxy-{}\r\n\
+                 Content-Length: {}\r\n\
+                 Connection: close\r\n\r\n{THROTTLED_BODY}",
+                send.index,
+                THROTTLED_BODY.len()
+            )?;
+            writer.flush()?;
+            return writer.shutdown(Shutdown::Both);
+        }
+        shared
+            .counters
+            .forwarded_sends
+            .fetch_add(1, Ordering::SeqCst);
+    }
+    shared.counters.forwarded.fetch_add(1, Ordering::SeqCst);
+    let response = forward(&request, shared.upstream)?;
+    writer.write_all(&response)?;
+    writer.flush()?;
+    writer.shutdown(Shutdown::Both)
+}
+
+/// Reads one request; `None` when the client closed without sending one.
+/// Answers `100 Continue` itself when the client waits for it.
+fn read_request(
+    reader: &mut BufReader<TcpStream>,
+    writer: &mut TcpStream,
+) -> std::io::Result<Option<Request>> {
+    let mut line = String::new();
+    if reader.read_line(&mut line)? == 0 {
+        return Ok(None);
+    }
+    let mut parts = line.split_whitespace();
+    let (Some(method), Some(target), Some(version)) = (parts.next(), parts.next(), parts.next())
+    else {
+        return Err(invalid(format!("bad request line {line:?}")));
+    };
+    let (method, target, version) = (method.to_owned(), target.to_owned(), version.to_owned());
+    let mut headers = Vec::new();
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line)? == 0 {
+            return Err(invalid("headers cut short".into()));
+        }
+        let line = line.trim_end_matches(['\r', '\n']);
+        if line.is_empty() {
+            break;
+        }
+        let (name, value) = line
+            .split_once(':')
+            .ok_or_else(|| invalid(format!("bad header {line:?}")))?;
+        headers.push((name.trim().to_owned(), value.trim().to_owned()));
+    }
+    if header(&headers, "expect").is_some_and(|v| v.eq_ignore_ascii_case("100-continue")) {
+        writer.write_all(b"HTTP/1.1 100 Continue\r\n\r\n")?;
+        writer.flush()?;
+    }
+    let chunked = header(&headers, "transfer-encoding")
+        .is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
+    let body = if chunked {
+        read_chunked(reader)?
+    } else {
+        let length: usize = match header(&headers, "content-length") {
+            Some(v) => v
+                .parse()
+                .map_err(|_| invalid(format!("bad content-length {v:?}")))?,
+            None => 0,
+        };
+        let mut body = vec![0; length];
+        reader.read_exact(&mut body)?;
+        body
+    };
+    Ok(Some(Request {
+        method,
+        target,
+        version,
+        headers,
+        body,
+    }))
+}
+
+fn read_chunked(reader: &mut BufReader<TcpStream>) -> std::io::Result<Vec<u8>> {
+    let mut body = Vec::new();
+    loop {
+        let mut size = String::new();
+        reader.read_line(&mut size)?;
+        let size = size.trim().split(';').next().unwrap_or_default();
+        let size = usize::from_str_radix(size, 16)
+            .map_err(|_| invalid(format!("bad chunk size {size:?}")))?;
+        if size == 0 {
+            // Trailers, up to the empty line.
+            loop {
+                let mut trailer = String::new();
+                if reader.read_line(&mut trailer)? == 0 || trailer.trim().is_empty() {
+                    return Ok(body);
+                }
+            }
+        }
+        let start = body.len();
+        body.resize(start + size, 0);
+        reader.read_exact(&mut body[start..])?;
+        let mut end = [0; 2];
+        reader.read_exact(&mut end)?;
+    }
+}
+
+/// Sends the request upstream (body with its length, `Connection: close`) and
+/// returns the whole answer, its `Connection` header replaced by `close`.
+fn forward(request: &Request, upstream: SocketAddr) -> std::io::Result<Vec<u8>> {
+    let mut stream = TcpStream::connect_timeout(&upstream, IO_TIMEOUT)?;
+    stream.set_read_timeout(Some(IO_TIMEOUT))?;
+    stream.set_write_timeout(Some(IO_TIMEOUT))?;
+    let mut head = format!(
+        "{} {} {}\r\n",
+        request.method, request.target, request.version
+    );
+    for (name, value) in &request.headers {
+        let dropped = [
+            "connection",
+            "keep-alive",
+            "expect",
+            "transfer-encoding",
+            "content-length",
+        ];
+        if !dropped.iter().any(|d| name.eq_ignore_ascii_case(d)) {
+            head.push_str(&format!("{name}: {value}\r\n"));
+        }
+    }
+    if !request.body.is_empty() || request.header("content-length").is_some() {
+        head.push_str(&format!("Content-Length: {}\r\n", request.body.len()));
+    }
+    head.push_str("Connection: close\r\n\r\n");
+    stream.write_all(head.as_bytes())?;
+    stream.write_all(&request.body)?;
+    stream.flush()?;
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response)?;
+    let end = response
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .ok_or_else(|| invalid("upstream answer without headers".into()))?;
+    let text = String::from_utf8_lossy(&response[..end]).into_owned();
+    let mut out = String::new();
+    for line in text.split("\r\n") {
+        let name = line.split(':').next().unwrap_or_default().trim();
+        if !(name.eq_ignore_ascii_case("connection") || name.eq_ignore_ascii_case("keep-alive")) {
+            out.push_str(line);
+            out.push_str("\r\n");
+        }
+    }
+    out.push_str("Connection: close\r\n\r\n");
+    let mut answer = out.into_bytes();
+    answer.extend_from_slice(&response[end + 4..]);
+    Ok(answer)
+}
+
+fn invalid(message: String) -> std::io::Error {
+    std::io::Error::new(std::io::ErrorKind::InvalidData, message)
+}

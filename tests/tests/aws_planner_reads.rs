@@ -1,0 +1,307 @@
+//! The planner reads only what it needs (SPEC §11: no Scan on the daily path).
+//!
+//! 20,000 open loans with realistic titles and authors, spread over 800 due dates,
+//! of which about a hundred reach a stage on the run day. The read units the
+//! planner reports (DynamoDB's `ConsumedCapacity`) must be at most twice what
+//! reading each matched loan and its patron once costs, and at least ten times
+//! below what a Scan of the same table reads. Both references are measured on
+//! the emulator, not hard-coded: a BatchGetItem of exactly the matched loans and
+//! their patrons (eventually consistent, as the planner's reads of them are), and
+//! a real paginated Scan, each with `ReturnConsumedCapacity` TOTAL.
+
+use std::collections::BTreeSet;
+
+use chrono::{Duration, NaiveDate, TimeZone, Utc};
+use relance_aws::dynamo::table::{loan_key, patron_key};
+use relance_aws::dynamo::{Dynamo, key_item};
+use relance_core::address::EmailAddress;
+use relance_core::ids::{LibraryCode, LoanId, PatronId};
+use relance_core::model::{EmailStatus, Item, Language, Loan, Patron, PostalAddress};
+use relance_tests::day;
+use relance_tests::stack::Stack;
+
+const PATRONS: u64 = 5_000;
+const LOANS: u64 = 20_000;
+/// Due dates run over this many days around the run day: 25 loans a day on average.
+const DUE_DAYS: u64 = 800;
+/// The ladder of the test config: courtesy −3, first +7, second +21, letter +35.
+const OFFSETS: [(&str, i64); 4] = [
+    ("courtesy", -3),
+    ("first_reminder", 7),
+    ("second_reminder", 21),
+    ("letter", 35),
+];
+
+/// A deterministic 64-bit mix (splitmix64), so the data are the same every run.
+fn mix(n: u64) -> u64 {
+    let mut z = n.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+fn pick<'a>(list: &[&'a str], n: u64) -> &'a str {
+    list[(n % list.len() as u64) as usize]
+}
+
+const GIVEN: [&str; 10] = [
+    "Marie-Hélène",
+    "Jean-Baptiste",
+    "Camille",
+    "Ngozi",
+    "François",
+    "Léa",
+    "Mohamed",
+    "Anne-Sophie",
+    "Thibault",
+    "Inès",
+];
+const FAMILY: [&str; 10] = [
+    "Martin",
+    "Lefebvre-Moreau",
+    "Dubois",
+    "Okafor",
+    "Nguyen",
+    "Garcia",
+    "Rousseau",
+    "Bertrand",
+    "Fontaine",
+    "Chevalier",
+];
+const OPENINGS: [&str; 8] = [
+    "Introduction à",
+    "Histoire de",
+    "Traité de",
+    "Manuel de",
+    "Éléments de",
+    "Précis de",
+    "Leçons sur",
+    "Nouvelles perspectives en",
+];
+const SUBJECTS: [&str; 8] = [
+    "la théorie des graphes",
+    "droit administratif général",
+    "la mécanique des fluides",
+    "la littérature comparée",
+    "l'économie politique européenne",
+    "la chimie organique",
+    "la sociologie urbaine contemporaine",
+    "l'analyse numérique matricielle",
+];
+const ENDINGS: [&str; 6] = [
+    " : structures, algorithmes et applications",
+    " : une approche historique et critique",
+    ". Tome II, Les fondements",
+    " : cours et exercices corrigés",
+    " (3e édition revue et augmentée)",
+    "",
+];
+
+/// Patron `n`, with an email and a postal address like an export's.
+fn patron(n: u64) -> Patron {
+    let h = mix(n);
+    let (given, family) = (pick(&GIVEN, h), pick(&FAMILY, h >> 8));
+    let email = format!(
+        "{}.{}{n}@etu.u-bordeaux.example.fr",
+        given
+            .to_lowercase()
+            .replace(['é', 'è'], "e")
+            .replace('ç', "c"),
+        family.to_lowercase()
+    );
+    Patron {
+        id: PatronId::parse(&format!("P{n:06}")).unwrap(),
+        full_name: format!("{given} {family}"),
+        email: Some(EmailAddress::parse(&email).unwrap()),
+        email_status: EmailStatus::Deliverable,
+        address: PostalAddress {
+            line1: format!("{} cours de la Libération", 1 + h % 300),
+            line2: if h % 3 == 0 {
+                "Résidence Le Vélodrome, bât. C".into()
+            } else {
+                String::new()
+            },
+            postcode: "33400".into(),
+            city: "Talence".into(),
+            country: String::new(),
+        },
+        language: Some(Language::Fr),
+        courtesy_opt_out: false,
+    }
+}
+
+/// Open loan `n`, of one of `patrons` patrons, due on one of [`DUE_DAYS`] days
+/// around `run_day` (mostly in the past: long-overdue loans stay open).
+fn loan(n: u64, patrons: u64, run_day: NaiveDate) -> Loan {
+    let h = mix(n ^ 0x5EED);
+    let due_date = run_day - Duration::days(760) + Duration::days((h % DUE_DAYS) as i64);
+    let title = format!(
+        "{} {}{}",
+        pick(&OPENINGS, h >> 7),
+        pick(&SUBJECTS, h >> 13),
+        pick(&ENDINGS, h >> 19)
+    );
+    let author = match (h >> 25) % 3 {
+        0 => format!("{}, {}", pick(&FAMILY, h >> 29), pick(&GIVEN, h >> 33)),
+        1 => format!(
+            "{}, {} ; {}, {} (dir.)",
+            pick(&FAMILY, h >> 29),
+            pick(&GIVEN, h >> 33),
+            pick(&FAMILY, h >> 37),
+            pick(&GIVEN, h >> 41)
+        ),
+        _ => String::new(),
+    };
+    let due_at = chrono_tz::Europe::Paris
+        .from_local_datetime(&due_date.and_hms_opt(23, 59, 0).unwrap())
+        .unwrap()
+        .with_timezone(&Utc);
+    Loan {
+        id: LoanId::parse(&format!("L{n:07}")).unwrap(),
+        patron_id: PatronId::parse(&format!("P{:06}", mix(n ^ 0xB0B) % patrons)).unwrap(),
+        library: LibraryCode::parse(pick(&["STS", "DRT", "LSH"], h >> 45)).unwrap(),
+        item: Item {
+            barcode: format!("3000001{:07}", n),
+            title,
+            author,
+            call_number: format!(
+                "{}.{} {}",
+                300 + (h >> 48) % 600,
+                (h >> 52) % 100,
+                &pick(&FAMILY, h >> 29)[..3].to_uppercase()
+            ),
+        },
+        loaned_at: Some(due_at - Duration::days(28)),
+        due_at,
+        due_date,
+        returned_at: None,
+    }
+}
+
+/// The read units of a paginated Scan of the whole table, and the items it saw.
+async fn scan(dynamo: &Dynamo) -> (f64, usize) {
+    let (mut units, mut items, mut start) = (0.0, 0, None);
+    loop {
+        let page = dynamo
+            .client()
+            .scan()
+            .table_name(dynamo.table())
+            .return_consumed_capacity("TOTAL".into())
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .expect("scan");
+        units += page
+            .consumed_capacity()
+            .and_then(|c| c.capacity_units())
+            .expect("scan capacity reported");
+        items += page.items().len();
+        start = page.last_evaluated_key().cloned();
+        if start.as_ref().is_none_or(|k| k.is_empty()) {
+            return (units, items);
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_planner_reads_the_matched_loans_and_their_patrons_not_the_table() {
+    let stack = Stack::new().await;
+    let run_day = day("2026-11-30");
+    let patrons: Vec<Patron> = (0..PATRONS).map(patron).collect();
+    let loans: Vec<Loan> = (0..LOANS).map(|n| loan(n, PATRONS, run_day)).collect();
+    let dynamo = stack.dynamo();
+    dynamo.put_patrons(&patrons).await.expect("patrons loaded");
+    dynamo.put_loans(&loans).await.expect("loans loaded");
+
+    // The loans that reach a stage on the run day, and what the plan must hold:
+    // one email per (patron, reminder stage), one letter per (patron, library).
+    let mut matched = Vec::new();
+    let mut expected_notices = BTreeSet::new();
+    for (stage, offset) in OFFSETS {
+        for loan in loans
+            .iter()
+            .filter(|l| l.due_date == run_day - Duration::days(offset))
+        {
+            matched.push(loan);
+            let group = if stage == "letter" {
+                loan.library.as_str()
+            } else {
+                stage
+            };
+            expected_notices.insert((stage, loan.patron_id.clone(), group));
+        }
+    }
+    assert!(
+        (60..=160).contains(&matched.len()),
+        "about 100 matched loans, got {}",
+        matched.len()
+    );
+    let matched_patrons: BTreeSet<&PatronId> = matched.iter().map(|l| &l.patron_id).collect();
+
+    // What DynamoDB Local reports for one loan read on its own: an item under
+    // 4 KB, eventually consistent, is half a unit.
+    let one = dynamo
+        .client()
+        .get_item()
+        .table_name(dynamo.table())
+        .set_key(Some(key_item(loan_key(&matched[0].id))))
+        .return_consumed_capacity("TOTAL".into())
+        .send()
+        .await
+        .expect("get one loan");
+    assert!(one.item().is_some());
+    assert_eq!(
+        one.consumed_capacity().and_then(|c| c.capacity_units()),
+        Some(0.5)
+    );
+
+    // Each matched loan and its patron read once, at their actual sizes.
+    let reference = stack.dynamo();
+    let keys: Vec<_> = matched
+        .iter()
+        .map(|l| key_item(loan_key(&l.id)))
+        .chain(matched_patrons.iter().map(|p| key_item(patron_key(p))))
+        .collect();
+    let wanted = keys.len();
+    let read = reference.get_many(keys, false).await.expect("batch get");
+    assert_eq!(read.len(), wanted, "every matched loan and patron exists");
+    let needed = reference.read_units();
+    assert!(
+        needed >= 0.5 * wanted as f64,
+        "{needed} units for {wanted} items"
+    );
+
+    // A Scan of the same table.
+    let (scanned, scanned_items) = scan(&dynamo).await;
+    assert!(
+        scanned_items as u64 >= PATRONS + LOANS,
+        "{scanned_items} items scanned"
+    );
+
+    let planned = stack.plan(run_day).await;
+    assert_eq!(planned.summary.planned_days, vec![run_day]);
+    let notices: usize = planned.summary.notices.values().sum();
+    assert_eq!(
+        notices,
+        expected_notices.len(),
+        "{:?}",
+        planned.summary.notices
+    );
+
+    eprintln!(
+        "matched loans {}, their patrons {}: once each = {needed} RU; planner = {} RU; scan = {scanned} RU ({scanned_items} items)",
+        matched.len(),
+        matched_patrons.len(),
+        planned.read_units
+    );
+    assert!(
+        planned.read_units <= 2.0 * needed,
+        "the planner read {} units, more than twice the {needed} that reading each matched loan and patron once costs",
+        planned.read_units
+    );
+    assert!(
+        planned.read_units * 10.0 <= scanned,
+        "the planner read {} units, not ten times below a Scan's {scanned}",
+        planned.read_units
+    );
+}
