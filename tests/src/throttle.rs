@@ -55,7 +55,7 @@ pub fn first(n: usize) -> Rule {
 /// Every other `SendEmail` request, starting with the first after the rule is set.
 pub fn every_other() -> Rule {
     let seen = AtomicUsize::new(0);
-    Box::new(move |_| seen.fetch_add(1, Ordering::SeqCst) % 2 == 0)
+    Box::new(move |_| seen.fetch_add(1, Ordering::SeqCst).is_multiple_of(2))
 }
 
 /// Every `SendEmail` request addressed to one of `addresses`, however often it is tried.

@@ -8,6 +8,11 @@
 //! reports as batch item failures when throttling outlasts the SDK's attempts.
 //! Tests run one at a time because moto's record of sent mail is shared.
 
+#![allow(
+    clippy::await_holding_lock,
+    reason = "the lock only serialises tests, each on its own runtime and thread"
+)]
+
 use std::collections::BTreeSet;
 use std::sync::Mutex;
 

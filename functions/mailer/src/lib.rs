@@ -62,17 +62,20 @@ pub struct Mailer {
     settings: Settings,
     config: Config,
     templates: Templates,
+    transport: SesTransport,
 }
 
 impl Mailer {
     /// Loads the config.
     pub async fn new(clients: Clients, settings: Settings) -> Result<Self, SettingsError> {
         let config = settings.config.load(&clients.s3).await?;
+        let transport = SesTransport::new(&clients.ses, settings.configuration_set.clone());
         Ok(Self {
             clients,
             settings,
             config,
             templates: Templates::shipped(),
+            transport,
         })
     }
 
@@ -120,13 +123,12 @@ impl Mailer {
             }
             Claim::Leased => return Ok(Outcome::Retry("claimed by another invocation".into())),
         };
-        let transport = SesTransport::new(&self.clients.ses, self.settings.configuration_set.clone());
         let engine = Engine {
             config: &self.config,
             templates: &self.templates,
             store: &dynamo,
             ledger: &dynamo,
-            transport: &transport,
+            transport: &self.transport,
             archive: &(),
         };
         let send_day = local_date(now, self.config.institution.timezone);
