@@ -33,6 +33,7 @@ bench:
 	$(CARGO) build --release -p relance-cli --example letters_bench -p relance-core
 	RELANCE=target/release/relance scripts/bench.sh
 	target/release/examples/letters_bench 10000
+	$(CARGO) run --release -p relance-tests --example aws_planner_bench
 
 lint:
 	$(CARGO) fmt --all -- --check

@@ -42,11 +42,9 @@ async fn main() -> anyhow::Result<()> {
 
 async fn import(clients: &Clients, files: &[String]) -> anyhow::Result<()> {
     let bucket = env::required("RELANCE_BUCKET")?;
-    let importer = relance_importer::Importer::new(
-        clients.clone(),
-        relance_importer::Settings::from_env()?,
-    )
-    .await?;
+    let importer =
+        relance_importer::Importer::new(clients.clone(), relance_importer::Settings::from_env()?)
+            .await?;
     for file in files {
         let name = Path::new(file)
             .file_name()
@@ -119,7 +117,11 @@ async fn deliver(clients: &Clients) -> anyhow::Result<()> {
     let count = mail.records.len();
     let mailer =
         relance_mailer::Mailer::new(clients.clone(), relance_mailer::Settings::from_env()?).await?;
-    let failed = mailer.handle(mail, Utc::now()).await.batch_item_failures.len();
+    let failed = mailer
+        .handle(mail, Utc::now())
+        .await
+        .batch_item_failures
+        .len();
     println!("mailer: {count} message(s), {failed} to retry");
     let letters_event = drain(clients, &env::required("RELANCE_LETTER_QUEUE_URL")?).await?;
     let count = letters_event.records.len();

@@ -27,7 +27,8 @@ pub fn clients() -> Clients {
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         );
-        let port = |name: &str, default: &str| std::env::var(name).unwrap_or_else(|_| default.into());
+        let port =
+            |name: &str, default: &str| std::env::var(name).unwrap_or_else(|_| default.into());
         (
             format!("http://127.0.0.1:{}", port("RELANCE_DYNAMODB_PORT", "8000")),
             format!("http://127.0.0.1:{}", port("RELANCE_MOTO_PORT", "5000")),

@@ -41,7 +41,9 @@ impl Stack {
             letter_queue: unique("letters"),
             visibility_timeout_s: 1,
         };
-        let resources = provision(&clients, &names, SENDER).await.expect("provision");
+        let resources = provision(&clients, &names, SENDER)
+            .await
+            .expect("provision");
         clients
             .s3
             .put_object()
@@ -51,7 +53,8 @@ impl Stack {
             .send()
             .await
             .expect("config uploaded");
-        let config = ConfigSource::parse(&format!("s3://{}/config/relance.toml", resources.bucket)).unwrap();
+        let config =
+            ConfigSource::parse(&format!("s3://{}/config/relance.toml", resources.bucket)).unwrap();
         Self {
             clients,
             resources,
@@ -79,11 +82,11 @@ impl Stack {
             .expect("export uploaded");
         // The console test event shipped with the function, pointed at this export.
         let mut event: serde_json::Value =
-            serde_json::from_str(include_str!("../../functions/importer/events/s3-put.json")).unwrap();
+            serde_json::from_str(include_str!("../../functions/importer/events/s3-put.json"))
+                .unwrap();
         event["Records"][0]["s3"]["bucket"]["name"] = self.resources.bucket.clone().into();
         event["Records"][0]["s3"]["object"]["key"] = key.clone().into();
-        let event: S3Event = serde_json::from_value(event)
-        .expect("an S3 event");
+        let event: S3Event = serde_json::from_value(event).expect("an S3 event");
         let importer = Importer::new(
             self.clients.clone(),
             relance_importer::Settings {
@@ -172,13 +175,23 @@ impl Stack {
     /// Runs the mailer on every queued email notice; returns the failures reported.
     pub async fn deliver_mail(&self, now: DateTime<Utc>) -> usize {
         let event = self.drain(&self.resources.mail_queue_url).await;
-        self.mailer().await.handle(event, now).await.batch_item_failures.len()
+        self.mailer()
+            .await
+            .handle(event, now)
+            .await
+            .batch_item_failures
+            .len()
     }
 
     /// Runs the letters function on every queued batch; returns the failures reported.
     pub async fn deliver_letters(&self, now: DateTime<Utc>) -> usize {
         let event = self.drain(&self.resources.letter_queue_url).await;
-        self.letters().await.handle(event, now).await.batch_item_failures.len()
+        self.letters()
+            .await
+            .handle(event, now)
+            .await
+            .batch_item_failures
+            .len()
     }
 
     /// The keys under `letters/{run_day}/`, sorted.
@@ -192,7 +205,11 @@ impl Stack {
             .send()
             .await
             .expect("list");
-        let mut keys: Vec<String> = listed.contents().iter().filter_map(|o| o.key().map(str::to_owned)).collect();
+        let mut keys: Vec<String> = listed
+            .contents()
+            .iter()
+            .filter_map(|o| o.key().map(str::to_owned))
+            .collect();
         keys.sort();
         keys
     }
@@ -213,6 +230,8 @@ pub fn new_mail(before: usize) -> Vec<SentMail> {
 
 /// The messages sent to `address`.
 pub fn to(mail: &[SentMail], address: &str) -> Vec<SentMail> {
-    mail.iter().filter(|m| m.destinations.iter().any(|d| d == address)).cloned().collect()
+    mail.iter()
+        .filter(|m| m.destinations.iter().any(|d| d == address))
+        .cloned()
+        .collect()
 }
-

@@ -93,9 +93,7 @@ async fn a_sender_that_is_not_a_verified_identity_is_refused_as_misconfiguration
     // Our sender, not the patron's address: no fallback to print, stop and report.
     assert!(matches!(err, TransportError::Unexpected(_)), "{err:?}");
     assert!(err.to_string().contains(&from), "{err}");
-    assert!(
-        !sent_mail().iter().any(|m| m.raw.contains(&marker))
-    );
+    assert!(!sent_mail().iter().any(|m| m.raw.contains(&marker)));
 }
 
 #[tokio::test]

@@ -4,8 +4,6 @@
 //! and the letters in S3. Each test provisions its own table, queues and bucket;
 //! they run one at a time because moto's record of sent mail is shared.
 
-use std::sync::Mutex;
-
 use chrono::{Duration, NaiveDate};
 use mail_parser::{MessageParser, MimeHeaders};
 use relance_core::ids::NoticeId;
@@ -14,7 +12,7 @@ use relance_tests::emulators::sent_mail;
 use relance_tests::stack::{SENDER, Stack, morning, new_mail, to};
 use relance_tests::{LOANS_HEADER, PATRONS_HEADER, day, loan_row, patron_row};
 
-static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// A patron with loans at three libraries reaching the first reminder, one
 /// patron without email (print fallback), one reaching the letter stage.
@@ -49,7 +47,7 @@ async fn institution(stack: &Stack, run_day: NaiveDate) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_full_day_goes_through_the_functions() {
-    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let _one = ONE_AT_A_TIME.lock().await;
     let stack = Stack::new().await;
     let run_day = day("2026-11-30");
     institution(&stack, run_day).await;
@@ -57,10 +55,18 @@ async fn a_full_day_goes_through_the_functions() {
 
     let planned = stack.plan(run_day).await;
     assert_eq!(planned.summary.planned_days, vec![run_day]);
-    assert_eq!(planned.summary.notices.get("first_reminder"), Some(&2), "{:?}", planned.summary.notices);
+    assert_eq!(
+        planned.summary.notices.get("first_reminder"),
+        Some(&2),
+        "{:?}",
+        planned.summary.notices
+    );
     assert_eq!(planned.summary.notices.get("letter"), Some(&1));
     assert_eq!(planned.emails_queued, 1, "P1's reminder; P2 has no email");
-    assert_eq!(planned.letter_batches_queued, 2, "STS (P2's fallback) and DRT (P3's letter)");
+    assert_eq!(
+        planned.letter_batches_queued, 2,
+        "STS (P2's fallback) and DRT (P3's letter)"
+    );
     assert!(planned.read_units > 0.0);
 
     assert_eq!(stack.deliver_mail(morning(run_day)).await, 0);
@@ -69,8 +75,16 @@ async fn a_full_day_goes_through_the_functions() {
     let mail = new_mail(before);
     let patron_mail = to(&mail, "camille.martin@example.org");
     assert_eq!(patron_mail.len(), 1, "one consolidated reminder");
-    let parsed = MessageParser::default().parse(patron_mail[0].raw.as_bytes()).expect("MIME");
-    assert_eq!(parsed.reply_to().and_then(|a| a.first()).and_then(|a| a.address()), Some(SENDER));
+    let parsed = MessageParser::default()
+        .parse(patron_mail[0].raw.as_bytes())
+        .expect("MIME");
+    assert_eq!(
+        parsed
+            .reply_to()
+            .and_then(|a| a.first())
+            .and_then(|a| a.address()),
+        Some(SENDER)
+    );
     let subject = parsed.subject().unwrap_or_default();
     assert!(subject.contains("Réf."), "{subject}");
     let text = parsed.body_text(0).expect("text part");
@@ -78,7 +92,10 @@ async fn a_full_day_goes_through_the_functions() {
         "Bibliothèque Sciences et techniques",
         "Bibliothèque Droit et science politique",
     ] {
-        assert!(text.contains(library), "section for {library} missing:\n{text}");
+        assert!(
+            text.contains(library),
+            "section for {library} missing:\n{text}"
+        );
     }
     for title in ["Titre L1", "Titre L2", "Titre L3"] {
         assert!(text.contains(title), "{title} missing");
@@ -87,10 +104,22 @@ async fn a_full_day_goes_through_the_functions() {
 
     let sts = to(&mail, "bu-sciences@bibliotheques.example.fr");
     let drt = to(&mail, "bu-droit@bibliotheques.example.fr");
-    assert_eq!((sts.len(), drt.len()), (1, 1), "one print batch per library");
-    let batch = MessageParser::default().parse(sts[0].raw.as_bytes()).expect("MIME");
-    let attached: Vec<_> = batch.attachments().filter_map(|a| a.attachment_name()).collect();
-    assert!(attached.contains(&format!("relance-STS-{run_day}.pdf").as_str()), "{attached:?}");
+    assert_eq!(
+        (sts.len(), drt.len()),
+        (1, 1),
+        "one print batch per library"
+    );
+    let batch = MessageParser::default()
+        .parse(sts[0].raw.as_bytes())
+        .expect("MIME");
+    let attached: Vec<_> = batch
+        .attachments()
+        .filter_map(|a| a.attachment_name())
+        .collect();
+    assert!(
+        attached.contains(&format!("relance-STS-{run_day}.pdf").as_str()),
+        "{attached:?}"
+    );
     assert!(attached.contains(&"manifest.csv"), "{attached:?}");
 
     let keys = stack.letter_keys(run_day).await;
@@ -112,12 +141,15 @@ async fn a_full_day_goes_through_the_functions() {
         .send()
         .await
         .expect("head");
-    assert!(head.server_side_encryption().is_some(), "letters are encrypted at rest");
+    assert!(
+        head.server_side_encryption().is_some(),
+        "letters are encrypted at rest"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn each_notice_is_sent_once_whatever_is_repeated() {
-    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let _one = ONE_AT_A_TIME.lock().await;
     let stack = Stack::new().await;
     let run_day = day("2026-11-30");
     institution(&stack, run_day).await;
@@ -141,12 +173,15 @@ async fn each_notice_is_sent_once_whatever_is_repeated() {
     assert_eq!(to(&new_mail(before), "camille.martin@example.org").len(), 1);
     assert_eq!(stack.deliver_letters(morning(run_day)).await, 0);
     assert_eq!(stack.deliver_letters(morning(run_day)).await, 0);
-    assert_eq!(to(&new_mail(before), "bu-droit@bibliotheques.example.fr").len(), 1);
+    assert_eq!(
+        to(&new_mail(before), "bu-droit@bibliotheques.example.fr").len(),
+        1
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_notice_whose_invocation_died_after_its_claim_is_sent_after_the_lease() {
-    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let _one = ONE_AT_A_TIME.lock().await;
     let stack = Stack::new().await;
     let run_day = day("2026-11-30");
     institution(&stack, run_day).await;
@@ -159,19 +194,32 @@ async fn a_notice_whose_invocation_died_after_its_claim_is_sent_after_the_lease(
 
     // An invocation claims the notice, then dies before sending.
     let claimed_at = morning(run_day);
-    let claim = stack.dynamo().claim(&id, claimed_at, LEASE).await.expect("claim");
-    assert!(matches!(claim, relance_aws::dynamo::ledger::Claim::Claimed(_)));
+    let claim = stack
+        .dynamo()
+        .claim(&id, claimed_at, LEASE)
+        .await
+        .expect("claim");
+    assert!(matches!(
+        claim,
+        relance_aws::dynamo::ledger::Claim::Claimed(_)
+    ));
 
     // SQS shows the message again while the lease runs: retried later, not sent.
     let mailer = stack.mailer().await;
-    let early = mailer.handle(event.clone(), claimed_at + Duration::seconds(30)).await;
+    let early = mailer
+        .handle(event.clone(), claimed_at + Duration::seconds(30))
+        .await;
     assert_eq!(early.batch_item_failures.len(), 1);
     assert!(to(&new_mail(before), "camille.martin@example.org").is_empty());
 
     // After the lease: sent, once.
-    let late = mailer.handle(event.clone(), claimed_at + LEASE + Duration::seconds(1)).await;
+    let late = mailer
+        .handle(event.clone(), claimed_at + LEASE + Duration::seconds(1))
+        .await;
     assert!(late.batch_item_failures.is_empty());
-    let again = mailer.handle(event, claimed_at + LEASE + Duration::seconds(2)).await;
+    let again = mailer
+        .handle(event, claimed_at + LEASE + Duration::seconds(2))
+        .await;
     assert!(again.batch_item_failures.is_empty());
     assert_eq!(to(&new_mail(before), "camille.martin@example.org").len(), 1);
 }

@@ -116,7 +116,11 @@ impl Importer {
 
     /// Imports every export the event names. An error fails the invocation,
     /// which Lambda retries (an import is an upsert: running it again is harmless).
-    pub async fn handle(&self, event: S3Event, now: DateTime<Utc>) -> anyhow::Result<Vec<ImportedObject>> {
+    pub async fn handle(
+        &self,
+        event: S3Event,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<Vec<ImportedObject>> {
         let mut done = Vec::new();
         for record in &event.records {
             if let Some(imported) = self.import_record(record, now).await? {
@@ -126,9 +130,25 @@ impl Importer {
         Ok(done)
     }
 
-    async fn import_record(&self, record: &S3EventRecord, now: DateTime<Utc>) -> anyhow::Result<Option<ImportedObject>> {
-        let bucket = record.s3.bucket.name.as_deref().context("event without bucket")?;
-        let key = decode_key(record.s3.object.key.as_deref().context("event without key")?)?;
+    async fn import_record(
+        &self,
+        record: &S3EventRecord,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<Option<ImportedObject>> {
+        let bucket = record
+            .s3
+            .bucket
+            .name
+            .as_deref()
+            .context("event without bucket")?;
+        let key = decode_key(
+            record
+                .s3
+                .object
+                .key
+                .as_deref()
+                .context("event without key")?,
+        )?;
         let Some(export) = Export::of_key(&key) else {
             tracing::info!(key = %key, "not an export; left alone");
             return Ok(None);
@@ -161,7 +181,10 @@ impl Importer {
                     .next()
                     .unwrap_or("export")
                     .trim_end_matches(".csv");
-                let rejects_key = format!("{REJECTS_PREFIX}{stem}-{}.csv", now.format("%Y%m%dT%H%M%SZ"));
+                let rejects_key = format!(
+                    "{REJECTS_PREFIX}{stem}-{}.csv",
+                    now.format("%Y%m%dT%H%M%SZ")
+                );
                 archive.put_object(&rejects_key, report, "text/csv").await?;
                 Some(rejects_key)
             }
@@ -203,17 +226,32 @@ mod tests {
 
     #[test]
     fn keys_name_their_export() {
-        assert_eq!(Export::of_key("imports/patrons-2026-11-29.csv"), Some(Export::Patrons));
-        assert_eq!(Export::of_key("imports/alma/Loans.CSV"), Some(Export::Loans { snapshot: false }));
-        assert_eq!(Export::of_key("imports/snapshot/loans.csv"), Some(Export::Loans { snapshot: true }));
-        assert_eq!(Export::of_key("imports/rejects/loans-20261129T010000Z.csv"), None);
+        assert_eq!(
+            Export::of_key("imports/patrons-2026-11-29.csv"),
+            Some(Export::Patrons)
+        );
+        assert_eq!(
+            Export::of_key("imports/alma/Loans.CSV"),
+            Some(Export::Loans { snapshot: false })
+        );
+        assert_eq!(
+            Export::of_key("imports/snapshot/loans.csv"),
+            Some(Export::Loans { snapshot: true })
+        );
+        assert_eq!(
+            Export::of_key("imports/rejects/loans-20261129T010000Z.csv"),
+            None
+        );
         assert_eq!(Export::of_key("imports/readme.txt"), None);
         assert_eq!(Export::of_key("letters/2026-11-29/STS/batch.pdf"), None);
     }
 
     #[test]
     fn event_keys_are_url_decoded() {
-        assert_eq!(decode_key("imports/pr%C3%AAts+du+jour.csv").unwrap(), "imports/prêts du jour.csv");
+        assert_eq!(
+            decode_key("imports/pr%C3%AAts+du+jour.csv").unwrap(),
+            "imports/prêts du jour.csv"
+        );
         assert_eq!(decode_key("imports/a%2Bb.csv").unwrap(), "imports/a+b.csv");
     }
 }

@@ -75,7 +75,11 @@ impl Letters {
     }
 
     /// Delivers the batch one message names; an error means "deliver the message again".
-    pub async fn handle_message(&self, message: &SqsMessage, now: DateTime<Utc>) -> anyhow::Result<RunSummary> {
+    pub async fn handle_message(
+        &self,
+        message: &SqsMessage,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<RunSummary> {
         let request: LetterMessage = decode(message.body.as_deref().unwrap_or_default())?;
         let library = LibraryCode::parse(&request.library)?;
         let dynamo = Dynamo::new(self.clients.dynamodb.clone(), &self.settings.table);

@@ -7,10 +7,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use anyhow::Context as _;
 use chrono::{DateTime, NaiveDate, Utc};
+use relance_aws::Clients;
 use relance_aws::dynamo::Dynamo;
 use relance_aws::env::{self, ConfigSource, SettingsError};
 use relance_aws::queue::{LetterMessage, MailMessage, Queue};
-use relance_aws::Clients;
 use relance_core::calendar::local_date;
 use relance_core::config::Config;
 use relance_core::email::Templates;
@@ -177,7 +177,11 @@ impl Planner {
         let mut libraries: BTreeSet<LibraryCode> = BTreeSet::new();
         let earlier_emails = dynamo.pending_notices(Channel::Email, run_day).await?;
         let earlier_letters = dynamo.pending_notices(Channel::Letter, run_day).await?;
-        for notice in planned.iter().chain(&earlier_emails).chain(&earlier_letters) {
+        for notice in planned
+            .iter()
+            .chain(&earlier_emails)
+            .chain(&earlier_letters)
+        {
             match notice.channel {
                 Channel::Email => {
                     emails.insert(notice.id.clone(), notice.run_day);

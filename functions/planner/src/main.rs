@@ -11,8 +11,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let settings = Settings::from_env()?;
     let planner = Planner::new(Clients::from_env().await, settings).await?;
     let planner = &planner;
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<PlannerEvent>| async move {
-        planner.handle(event.payload).await
-    }))
+    lambda_runtime::run(service_fn(
+        move |event: LambdaEvent<PlannerEvent>| async move { planner.handle(event.payload).await },
+    ))
     .await
 }

@@ -123,6 +123,18 @@ impl LetterArchive for S3Archive {
             .ok_or_else(|| StoreError::Unexpected(format!("unsafe letter file name {name:?}")))?;
         self.put_object(&key, bytes, content_type(name)).await
     }
+
+    /// A presigned GET valid for [`MAX_LINK_LIFE`] (7 days).
+    async fn link(
+        &self,
+        run_day: NaiveDate,
+        library: &LibraryCode,
+        name: &str,
+    ) -> Result<Option<String>, StoreError> {
+        let key = Self::letter_key(run_day, library, name)
+            .ok_or_else(|| StoreError::Unexpected(format!("unsafe letter file name {name:?}")))?;
+        self.presign_get(&key, MAX_LINK_LIFE).await.map(Some)
+    }
 }
 
 /// The content type of a letter file, by extension.

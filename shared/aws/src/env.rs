@@ -99,7 +99,9 @@ impl ConfigSource {
                     .key(key)
                     .send()
                     .await
-                    .map_err(|e| unreadable(aws_sdk_s3::error::DisplayErrorContext(&e).to_string()))?;
+                    .map_err(|e| {
+                        unreadable(aws_sdk_s3::error::DisplayErrorContext(&e).to_string())
+                    })?;
                 let bytes = object
                     .body
                     .collect()
@@ -108,10 +110,12 @@ impl ConfigSource {
                     .into_bytes();
                 String::from_utf8(bytes.to_vec()).map_err(|_| unreadable("not UTF-8".into()))?
             }
-            Self::Path(path) => std::fs::read_to_string(path).map_err(|e| SettingsError::Unreadable {
-                source_name: path.display().to_string(),
-                reason: e.to_string(),
-            })?,
+            Self::Path(path) => {
+                std::fs::read_to_string(path).map_err(|e| SettingsError::Unreadable {
+                    source_name: path.display().to_string(),
+                    reason: e.to_string(),
+                })?
+            }
         };
         Ok(Config::parse(&text)?)
     }

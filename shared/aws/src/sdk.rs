@@ -50,7 +50,13 @@ impl Clients {
             .behavior_version(BehaviorVersion::latest())
             .region(aws_config::Region::new("eu-west-3"))
             .credentials_provider(aws_sdk_dynamodb::config::SharedCredentialsProvider::new(
-                aws_sdk_dynamodb::config::Credentials::new("testing", "testing", None, None, "emulators"),
+                aws_sdk_dynamodb::config::Credentials::new(
+                    "testing",
+                    "testing",
+                    None,
+                    None,
+                    "emulators",
+                ),
             ))
             .endpoint_url(moto_url)
             .build();

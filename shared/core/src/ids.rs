@@ -209,7 +209,11 @@ impl NoticeId {
 
     /// Parses an id received from outside (a queue message): 20 lowercase hex digits.
     pub fn parse(value: &str) -> Result<Self, IdError> {
-        if value.len() == 20 && value.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+        if value.len() == 20
+            && value
+                .bytes()
+                .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+        {
             Ok(Self(value.to_owned()))
         } else {
             Err(IdError::Charset("20 lowercase hexadecimal digits"))
@@ -293,7 +297,12 @@ mod tests {
     fn a_notice_id_from_outside_must_look_derived() {
         let id = NoticeId::derive("email|P1|first_reminder|2026-11-29");
         assert_eq!(NoticeId::parse(id.as_str()).unwrap(), id);
-        for bad in ["", "ABCDEF0123456789abcd", "0123456789abcdef012", "../../0123456789abcd"] {
+        for bad in [
+            "",
+            "ABCDEF0123456789abcd",
+            "0123456789abcdef012",
+            "../../0123456789abcd",
+        ] {
             assert!(NoticeId::parse(bad).is_err(), "{bad:?} accepted");
         }
     }

@@ -100,7 +100,11 @@ impl Dynamo {
 
     /// The items with these keys that exist, in no particular order; strongly
     /// consistent when `consistent`. Unprocessed keys are retried with backoff.
-    pub async fn get_many(&self, keys: Vec<Item>, consistent: bool) -> Result<Vec<Item>, StoreError> {
+    pub async fn get_many(
+        &self,
+        keys: Vec<Item>,
+        consistent: bool,
+    ) -> Result<Vec<Item>, StoreError> {
         let mut items = Vec::with_capacity(keys.len());
         for chunk in keys.chunks(BATCH_GET_MAX) {
             let mut pending = KeysAndAttributes::builder()
@@ -143,7 +147,12 @@ impl Dynamo {
     pub async fn put_many(&self, items: Vec<Item>) -> Result<(), StoreError> {
         let mut requests = items.into_iter().map(|item| {
             WriteRequest::builder()
-                .put_request(PutRequest::builder().set_item(Some(item)).build().expect("item is set"))
+                .put_request(
+                    PutRequest::builder()
+                        .set_item(Some(item))
+                        .build()
+                        .expect("item is set"),
+                )
                 .build()
         });
         loop {
@@ -165,7 +174,10 @@ impl Dynamo {
                 .send()
                 .await
                 .map_err(store_error)?;
-            match out.unprocessed_items.and_then(|mut u| u.remove(&self.table)) {
+            match out
+                .unprocessed_items
+                .and_then(|mut u| u.remove(&self.table))
+            {
                 Some(rest) if !rest.is_empty() => {
                     if attempt + 1 >= BATCH_ATTEMPTS {
                         return Err(StoreError::Unavailable(format!(

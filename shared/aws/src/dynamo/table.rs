@@ -4,8 +4,8 @@
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType,
-    Projection, ProjectionType, ScalarAttributeType, TableStatus, TimeToLiveSpecification,
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
+    ProjectionType, ScalarAttributeType, TableStatus, TimeToLiveSpecification,
 };
 use chrono::NaiveDate;
 use relance_core::ids::{LoanId, NoticeId, PatronId};
@@ -102,7 +102,12 @@ fn key(name: &str, kind: KeyType) -> KeySchemaElement {
         .expect("name and type are set")
 }
 
-fn index(name: &str, partition: &str, sort: &str, projection: ProjectionType) -> GlobalSecondaryIndex {
+fn index(
+    name: &str,
+    partition: &str,
+    sort: &str,
+    projection: ProjectionType,
+) -> GlobalSecondaryIndex {
     GlobalSecondaryIndex::builder()
         .index_name(name)
         .key_schema(key(partition, KeyType::Hash))
@@ -122,10 +127,19 @@ pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError
         .key_schema(key(PK, KeyType::Hash))
         .key_schema(key(SK, KeyType::Range))
         .set_attribute_definitions(Some(
-            [PK, SK, DUE_DAY, OPEN_PATRON, LOAN_ID, PENDING, PENDING_SK, MESSAGE_ID]
-                .into_iter()
-                .map(attribute)
-                .collect(),
+            [
+                PK,
+                SK,
+                DUE_DAY,
+                OPEN_PATRON,
+                LOAN_ID,
+                PENDING,
+                PENDING_SK,
+                MESSAGE_ID,
+            ]
+            .into_iter()
+            .map(attribute)
+            .collect(),
         ))
         .global_secondary_indexes(index(BY_DUE, DUE_DAY, LOAN_ID, ProjectionType::All))
         .global_secondary_indexes(index(BY_PATRON, OPEN_PATRON, LOAN_ID, ProjectionType::All))
@@ -135,11 +149,19 @@ pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError
         .await;
     match created {
         Ok(_) => {}
-        Err(err) if err.as_service_error().is_some_and(|e| e.is_resource_in_use_exception()) => {}
+        Err(err)
+            if err
+                .as_service_error()
+                .is_some_and(|e| e.is_resource_in_use_exception()) => {}
         Err(err) => return Err(store_error(err)),
     }
     for _ in 0..120 {
-        let described = client.describe_table().table_name(table).send().await.map_err(store_error)?;
+        let described = client
+            .describe_table()
+            .table_name(table)
+            .send()
+            .await
+            .map_err(store_error)?;
         if described.table().and_then(|t| t.table_status()) == Some(&TableStatus::Active) {
             break;
         }
@@ -160,7 +182,11 @@ pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError
         .map(|_| ())
         .or_else(|err| {
             // Asking again for the TTL already set is refused: that is fine.
-            if err.as_service_error().is_some_and(|e| e.meta().message().is_some_and(|m| m.contains("already enabled"))) {
+            if err.as_service_error().is_some_and(|e| {
+                e.meta()
+                    .message()
+                    .is_some_and(|m| m.contains("already enabled"))
+            }) {
                 Ok(())
             } else {
                 Err(store_error(err))

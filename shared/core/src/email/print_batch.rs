@@ -41,6 +41,9 @@ pub struct PrintBatchMail<'a> {
     pub entries: &'a [BatchEntry],
     /// `batch.pdf`.
     pub batch_pdf: &'a [u8],
+    /// Where `batch.pdf` can be downloaded, when it is too large to attach:
+    /// then the mail carries the link instead of the PDF.
+    pub batch_link: Option<&'a str>,
     /// `manifest.csv`.
     pub manifest_csv: &'a [u8],
     /// The Date header.
@@ -51,6 +54,7 @@ struct Wording {
     subject: &'static str,
     intro: &'static str,
     manifest: &'static str,
+    link: &'static str,
     references: &'static str,
     items: &'static str,
     pages: &'static str,
@@ -63,6 +67,7 @@ const FR: Wording = Wording {
             dans un seul fichier PDF (A4, chaque courrier commence sur une nouvelle page, \
             adresse placée pour une enveloppe DL à fenêtre à droite).",
     manifest: "Le fichier manifest.csv joint en donne la liste.",
+    link: "Le lot à imprimer, trop volumineux pour être joint, se télécharge ici (lien valable 7 jours) :",
     references: "Courriers",
     items: "document(s)",
     pages: "page(s)",
@@ -75,6 +80,7 @@ const EN: Wording = Wording {
             (A4, each letter starts on a new page, address placed for a right-window \
             DL envelope).",
     manifest: "The attached manifest.csv lists them.",
+    link: "The batch to print, too large to attach, can be downloaded here (the link is valid for 7 days):",
     references: "Letters",
     items: "item(s)",
     pages: "page(s)",
@@ -110,7 +116,11 @@ pub fn compose_print_batch(mail: &PrintBatchMail<'_>) -> Result<ComposedEmail, R
         .name
         .as_deref()
         .unwrap_or(&config.institution.name);
-    text.push_str(&format!("\n{}\n\n{signature}\n", words.manifest));
+    text.push_str(&format!("\n{}\n", words.manifest));
+    if let Some(link) = mail.batch_link {
+        text.push_str(&format!("\n{}\n{link}\n", words.link));
+    }
+    text.push_str(&format!("\n{signature}\n"));
 
     let domain = config.mail.from.address.domain();
     let message_id = format!(
@@ -118,7 +128,11 @@ pub fn compose_print_batch(mail: &PrintBatchMail<'_>) -> Result<ComposedEmail, R
         mail.library.code, mail.run_day
     );
     let file = format!("relance-{}-{}.pdf", mail.library.code, mail.run_day);
-    let raw = MessageBuilder::new()
+    let mut builder = MessageBuilder::new();
+    if mail.batch_link.is_none() {
+        builder = builder.attachment("application/pdf", file, mail.batch_pdf.to_vec());
+    }
+    let raw = builder
         .header(
             "From",
             Raw::new(mailbox(
@@ -132,7 +146,6 @@ pub fn compose_print_batch(mail: &PrintBatchMail<'_>) -> Result<ComposedEmail, R
         .message_id(MessageId::new(message_id.clone()))
         .header("Auto-Submitted", Raw::new("auto-generated"))
         .text_body(text)
-        .attachment("application/pdf", file, mail.batch_pdf.to_vec())
         .attachment("text/csv", "manifest.csv", mail.manifest_csv.to_vec())
         .write_to_vec()
         .map_err(|e| RenderError::Mime(e.to_string()))?;
@@ -164,6 +177,7 @@ mod tests {
             run_day: NaiveDate::from_ymd_opt(2026, 11, 29).unwrap(),
             entries: &entries,
             batch_pdf: b"%PDF-1.7 test",
+            batch_link: None,
             manifest_csv: b"patron_id,reference\n",
             sent_at: DateTime::from_timestamp(1_796_000_000, 0).unwrap(),
         })
@@ -181,5 +195,31 @@ mod tests {
             message.attachment(1).unwrap().attachment_name(),
             Some("manifest.csv")
         );
+    }
+
+    #[test]
+    fn a_batch_too_large_to_attach_goes_as_a_link() {
+        let config = Config::parse(super::super::fixtures::CONFIG).unwrap();
+        let link = "https://relance-letters.s3.eu-west-3.amazonaws.com/letters/2026-11-29/STS/batch.pdf?X-Amz-Expires=604800&X-Amz-Signature=ab12";
+        let composed = compose_print_batch(&PrintBatchMail {
+            config: &config,
+            library: &config.libraries[0],
+            run_day: NaiveDate::from_ymd_opt(2026, 11, 29).unwrap(),
+            entries: &[],
+            batch_pdf: b"%PDF-1.7 large",
+            batch_link: Some(link),
+            manifest_csv: b"patron_id,reference\n",
+            sent_at: DateTime::from_timestamp(1_796_000_000, 0).unwrap(),
+        })
+        .unwrap();
+        let message = MessageParser::default().parse(&composed.raw).unwrap();
+        let text = message.body_text(0).unwrap();
+        assert!(text.contains(link), "{text}");
+        assert!(text.contains("7 jours"), "{text}");
+        let names: Vec<_> = message
+            .attachments()
+            .filter_map(|a| a.attachment_name())
+            .collect();
+        assert_eq!(names, ["manifest.csv"], "the PDF is linked, not attached");
     }
 }

@@ -14,9 +14,7 @@ use crate::ladder::{Channel, Stage};
 use crate::model::{EmailStatus, Loan, Patron};
 use crate::notice::{CancelReason, Notice, NoticeLoan};
 use crate::plan::listing_order;
-use crate::ports::{
-    Ledger, LoanStore, MailTransport, OutgoingMail, StoreError, TransportError,
-};
+use crate::ports::{Ledger, LoanStore, MailTransport, OutgoingMail, StoreError, TransportError};
 use crate::report::RunSummary;
 
 use super::{Engine, RunError};

@@ -18,6 +18,12 @@ use crate::report::RunSummary;
 
 use super::{Engine, RunError};
 
+/// Largest print batch attached to the library's email (7 MiB, about 9.4 MB once
+/// base64-encoded): above it the email carries a download link instead, when the
+/// archive gives one. Many institutional mail servers refuse messages over 10 MB
+/// (on-premises Exchange's default), well below SES's own 40 MB.
+const ATTACH_LIMIT: usize = 7 * 1024 * 1024;
+
 /// A letter ready to render: its notice, recipient, stage and re-checked loans.
 struct Ready {
     notice: Notice,
@@ -79,13 +85,12 @@ impl<S: LoanStore, L: Ledger, T: MailTransport, A: LetterArchive> Engine<'_, S, 
             .into_iter()
             .filter(|n| n.library.as_ref() == Some(code))
             .collect();
-        if !notices.is_empty() {
-            if let Some(error) = self
+        if !notices.is_empty()
+            && let Some(error) = self
                 .deliver_batch(code, notices, run_day, now, &mut summary)
                 .await?
-            {
-                return Err(RunError::Transport(error));
-            }
+        {
+            return Err(RunError::Transport(error));
         }
         Ok(summary)
     }
@@ -159,12 +164,18 @@ impl<S: LoanStore, L: Ledger, T: MailTransport, A: LetterArchive> Engine<'_, S, 
                 pages: l.pages,
             })
             .collect();
+        let batch_link = if batch.pdf.len() > ATTACH_LIMIT {
+            self.archive.link(day, code, "batch.pdf").await?
+        } else {
+            None
+        };
         let composed = compose_print_batch(&PrintBatchMail {
             config: self.config,
             library,
             run_day: day,
             entries: &entries,
             batch_pdf: &batch.pdf,
+            batch_link: batch_link.as_deref(),
             manifest_csv: &batch.manifest_csv,
             sent_at: now,
         })?;
