@@ -115,7 +115,7 @@ fn patron(n: u64) -> Patron {
         email_status: EmailStatus::Deliverable,
         address: PostalAddress {
             line1: format!("{} cours de la Libération", 1 + h % 300),
-            line2: if h % 3 == 0 {
+            line2: if h.is_multiple_of(3) {
                 "Résidence Le Vélodrome, bât. C".into()
             } else {
                 String::new()

@@ -77,11 +77,14 @@ impl Ledger for Dynamo {
     }
 
     async fn handled(&self, keys: &[MarkerKey]) -> Result<HashSet<MarkerKey>, StoreError> {
-        // BatchGetItem refuses a key asked twice.
+        // BatchGetItem refuses a key asked twice. Eventually consistent reads (half
+        // the cost): a marker missed because it was written a moment ago is still
+        // safe, since recording a plan writes markers conditionally and merges
+        // into the same notice ids.
         let by_key: HashMap<(String, String), &MarkerKey> =
             keys.iter().map(|k| (marker_key(k), k)).collect();
         let found = self
-            .get_many(by_key.keys().cloned().map(key_item).collect(), true)
+            .get_many(by_key.keys().cloned().map(key_item).collect(), false)
             .await?;
         Ok(found
             .iter()
