@@ -2,6 +2,7 @@
 //! temporary folder per test (zero-to-production's `spawn_app` pattern).
 
 pub mod emulators;
+pub mod network;
 pub mod stack;
 pub mod throttle;
 
