@@ -14,11 +14,10 @@ use std::collections::BTreeSet;
 use std::time::Instant;
 
 use chrono::{Duration, NaiveDate};
-use relance_aws::dynamo::Dynamo;
 use relance_core::model::{Loan, Patron};
 use relance_planner::PlannerEvent;
 use relance_tests::day;
-use relance_tests::network::{loan, mix, patron};
+use relance_tests::network::{loan, mix, patron, scan};
 use relance_tests::stack::Stack;
 
 const PATRONS: u64 = 20_000;
@@ -29,31 +28,6 @@ const MATCHED: [u64; 5] = [0, 100, 1_000, 5_000, 10_000];
 const APART: i64 = 100;
 /// The ladder of the test config, in days from the due date.
 const OFFSETS: [i64; 4] = [-3, 7, 21, 35];
-
-/// The read units of a paginated Scan of the whole table, and the items it saw.
-async fn scan(dynamo: &Dynamo) -> (f64, usize) {
-    let (mut units, mut items, mut start) = (0.0, 0, None);
-    loop {
-        let page = dynamo
-            .client()
-            .scan()
-            .table_name(dynamo.table())
-            .return_consumed_capacity("TOTAL".into())
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .expect("scan");
-        units += page
-            .consumed_capacity()
-            .and_then(|c| c.capacity_units())
-            .expect("scan capacity reported");
-        items += page.items().len();
-        start = page.last_evaluated_key().cloned();
-        if start.as_ref().is_none_or(|k| k.is_empty()) {
-            return (units, items);
-        }
-    }
-}
 
 /// The run days, each with the loans that reach a stage on it, then the others.
 fn loans(first_run_day: NaiveDate) -> (Vec<NaiveDate>, Vec<Loan>) {

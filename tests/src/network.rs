@@ -3,6 +3,7 @@
 //! every run.
 
 use chrono::{Duration, NaiveDate, TimeZone, Utc};
+use relance_aws::dynamo::Dynamo;
 use relance_core::address::EmailAddress;
 use relance_core::ids::{LibraryCode, LoanId, PatronId};
 use relance_core::model::{EmailStatus, Item, Language, Loan, Patron, PostalAddress};
@@ -148,5 +149,30 @@ pub fn loan(n: u64, patrons: u64, due_date: NaiveDate) -> Loan {
         due_at,
         due_date,
         returned_at: None,
+    }
+}
+
+/// The read units of a paginated Scan of the whole table, and the items it saw.
+pub async fn scan(dynamo: &Dynamo) -> (f64, usize) {
+    let (mut units, mut items, mut start) = (0.0, 0, None);
+    loop {
+        let page = dynamo
+            .client()
+            .scan()
+            .table_name(dynamo.table())
+            .return_consumed_capacity("TOTAL".into())
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .expect("scan");
+        units += page
+            .consumed_capacity()
+            .and_then(|c| c.capacity_units())
+            .expect("scan capacity reported");
+        items += page.items().len();
+        start = page.last_evaluated_key().cloned();
+        if start.as_ref().is_none_or(|k| k.is_empty()) {
+            return (units, items);
+        }
     }
 }

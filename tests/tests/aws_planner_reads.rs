@@ -12,12 +12,12 @@
 use std::collections::BTreeSet;
 
 use chrono::{Duration, NaiveDate};
+use relance_aws::dynamo::key_item;
 use relance_aws::dynamo::table::{loan_key, patron_key};
-use relance_aws::dynamo::{Dynamo, key_item};
 use relance_core::ids::PatronId;
 use relance_core::model::{Loan, Patron};
 use relance_tests::day;
-use relance_tests::network::{self, mix, patron};
+use relance_tests::network::{self, mix, patron, scan};
 use relance_tests::stack::Stack;
 
 const PATRONS: u64 = 5_000;
@@ -38,31 +38,6 @@ fn loan(n: u64, patrons: u64, run_day: NaiveDate) -> Loan {
     let h = mix(n ^ 0x5EED);
     let due_date = run_day - Duration::days(760) + Duration::days((h % DUE_DAYS) as i64);
     network::loan(n, patrons, due_date)
-}
-
-/// The read units of a paginated Scan of the whole table, and the items it saw.
-async fn scan(dynamo: &Dynamo) -> (f64, usize) {
-    let (mut units, mut items, mut start) = (0.0, 0, None);
-    loop {
-        let page = dynamo
-            .client()
-            .scan()
-            .table_name(dynamo.table())
-            .return_consumed_capacity("TOTAL".into())
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .expect("scan");
-        units += page
-            .consumed_capacity()
-            .and_then(|c| c.capacity_units())
-            .expect("scan capacity reported");
-        items += page.items().len();
-        start = page.last_evaluated_key().cloned();
-        if start.as_ref().is_none_or(|k| k.is_empty()) {
-            return (units, items);
-        }
-    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
