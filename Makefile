@@ -20,7 +20,7 @@ browser:
 
 ## test: every test of the workspace; the AWS emulators are started first (installed
 ## on first use) and stopped after, unless they were already running
-test: browser
+test: browser lint-infra
 	@if scripts/emulators.sh status >/dev/null 2>&1; then keep=1; else keep=0; fi; \
 	scripts/emulators.sh start && \
 	$(CARGO) test --workspace --all-targets && $(CARGO) test --workspace --doc; \
@@ -56,3 +56,24 @@ emulators:
 
 emulators-stop:
 	scripts/emulators.sh stop
+
+.PHONY: lint-infra package deploy
+
+## lint-infra: cfn-lint on infra/template.yaml (installed from PyPI into var/cfn-lint/ on first use)
+lint-infra:
+	scripts/cfn-lint.sh
+
+## package: every function built for arm64 Lambda with cargo-lambda (PyPI, with Zig) into
+## target/lambda/zips/{function}/bootstrap.zip; prints each binary's and zip's size
+package:
+	CARGO_TARGET_DIR=target/lambda scripts/package.sh
+
+## deploy: sam build && sam deploy with infra/samconfig.toml. Needs the AWS SAM CLI and
+## AWS credentials for the target account (README, "Deploy to AWS"); cannot run here.
+SAM ?= sam
+deploy:
+	@command -v $(SAM) >/dev/null || { echo 'deploy: the AWS SAM CLI is needed (pip install aws-sam-cli), with AWS credentials for the target account' >&2; exit 1; }
+	@test -x var/package/venv/bin/cargo-lambda || scripts/package.sh --tools-only
+	PATH="$(CURDIR)/var/package/venv/bin:$$PATH" CARGO_TARGET_DIR=target/lambda \
+	  $(SAM) build --config-file infra/samconfig.toml --template-file infra/template.yaml --build-dir var/sam/build
+	$(SAM) deploy --config-file infra/samconfig.toml --template-file var/sam/build/template.yaml

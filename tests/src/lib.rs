@@ -3,6 +3,7 @@
 
 pub mod emulators;
 pub mod network;
+pub mod recorder;
 pub mod stack;
 pub mod throttle;
 

@@ -2,6 +2,8 @@
 //! called the way Lambda calls them: the tests' `spawn_app` for the AWS path.
 
 use aws_lambda_events::event::s3::S3Event;
+use aws_lambda_events::event::ses::SimpleEmailEvent;
+use aws_lambda_events::event::sns::SnsEvent;
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use relance_aws::Clients;
@@ -9,7 +11,10 @@ use relance_aws::dynamo::Dynamo;
 use relance_aws::env::ConfigSource;
 use relance_aws::provision::{Names, Resources, provision};
 use relance_aws::queue::Queue;
+use relance_core::service::{FeedbackOutcome, Received};
+use relance_feedback::Feedback;
 use relance_importer::Importer;
+use relance_inbound::{INBOUND_PREFIX, Inbound};
 use relance_letters::Letters;
 use relance_mailer::Mailer;
 use relance_planner::{Planner, PlannerEvent, PlannerOutput};
@@ -151,6 +156,62 @@ impl Stack {
         )
         .await
         .expect("letters")
+    }
+
+    /// The inbound function.
+    pub async fn inbound(&self) -> Inbound {
+        Inbound::new(
+            self.clients.clone(),
+            relance_inbound::Settings {
+                table: self.resources.table.clone(),
+                bucket: self.resources.bucket.clone(),
+                config: self.config.clone(),
+            },
+        )
+        .await
+        .expect("inbound")
+    }
+
+    /// Stores `raw` where SES receiving puts mail and runs the inbound function
+    /// on the receipt event (the console event shipped with the function, with
+    /// this message id and these spam and virus verdicts).
+    pub async fn receive(&self, ses_id: &str, raw: &[u8], spam: &str, virus: &str) -> Received {
+        self.clients
+            .s3
+            .put_object()
+            .bucket(&self.resources.bucket)
+            .key(format!("{INBOUND_PREFIX}{ses_id}"))
+            .body(raw.to_vec().into())
+            .send()
+            .await
+            .expect("mail stored");
+        let mut event: serde_json::Value =
+            serde_json::from_str(include_str!("../../functions/inbound/events/ses.json")).unwrap();
+        let ses = &mut event["Records"][0]["ses"];
+        ses["mail"]["messageId"] = ses_id.into();
+        ses["receipt"]["spamVerdict"]["status"] = spam.into();
+        ses["receipt"]["virusVerdict"]["status"] = virus.into();
+        let event: SimpleEmailEvent = serde_json::from_value(event).expect("an SES event");
+        let mut received = self.inbound().await.handle(event).await.expect("received");
+        assert_eq!(received.len(), 1);
+        received.remove(0)
+    }
+
+    /// Runs the feedback function on an SNS delivery of this SES event (the
+    /// console event shipped with the function, with this message).
+    pub async fn feedback(&self, ses_event: &serde_json::Value) -> Vec<FeedbackOutcome> {
+        let mut event: serde_json::Value =
+            serde_json::from_str(include_str!("../../functions/feedback/events/sns-bounce.json"))
+                .unwrap();
+        event["Records"][0]["Sns"]["Message"] = ses_event.to_string().into();
+        let event: SnsEvent = serde_json::from_value(event).expect("an SNS event");
+        let feedback = Feedback::new(
+            &self.clients,
+            relance_feedback::Settings {
+                table: self.resources.table.clone(),
+            },
+        );
+        feedback.handle(event).await.expect("feedback handled")
     }
 
     /// Every message waiting on a queue, as a Lambda SQS event (deleted from the queue).

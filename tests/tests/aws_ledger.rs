@@ -414,13 +414,13 @@ async fn a_sent_notice_is_found_by_its_message_id() {
         .record_plan(&plan_of(vec![notice.clone()], DAY), None)
         .await
         .unwrap();
-    assert_eq!(ledger.notice_by_message_id("ses-0042").await.unwrap(), None);
+    assert_eq!(ledger.notice_id_of_message("ses-0042").await.unwrap(), None);
     ledger
         .record_sent(&notice.id, "ses-0042", now())
         .await
         .unwrap();
     assert_eq!(
-        ledger.notice_by_message_id("ses-0042").await.unwrap(),
+        ledger.notice_id_of_message("ses-0042").await.unwrap(),
         Some(notice.id.clone())
     );
     let stored = ledger.notice(&notice.id).await.unwrap().unwrap();

@@ -45,6 +45,11 @@ enum Command {
     Forecast(commands::forecast::ForecastArgs),
     /// Show every notice of a patron, newest first.
     History(commands::history::HistoryArgs),
+    /// Read a received mail (a reply to the generic address): record it, and
+    /// forward it to the staff inbox when a person wrote it.
+    Inbound(commands::mailroom::InboundArgs),
+    /// Read a bounce or complaint event: the patron's next reminder becomes a letter.
+    Feedback(commands::mailroom::FeedbackArgs),
 }
 
 fn main() -> ExitCode {
@@ -65,6 +70,8 @@ fn main() -> ExitCode {
         Command::Preview(args) => commands::preview::run(&cli.config, args),
         Command::Forecast(args) => commands::forecast::run(&cli.config, args),
         Command::History(args) => commands::history::run(&cli.config, args),
+        Command::Inbound(args) => commands::mailroom::inbound(&cli.config, args),
+        Command::Feedback(args) => commands::mailroom::feedback(&cli.config, args),
     };
     match outcome {
         Ok(code) => code,

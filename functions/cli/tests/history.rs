@@ -67,7 +67,7 @@ fn history_lists_a_patrons_notices_newest_first_with_their_status() {
 
     let text = ok(relance(&config, &["history", &patron]));
     assert!(text.contains(&format!("Patron {patron}")), "{text}");
-    assert!(text.contains("Replies: none recorded"), "{text}");
+    assert!(!text.contains("Other mail from the patron"), "{text}");
     let first = text.find(days[0]).unwrap();
     let last = text.rfind(days[days.len() - 1]).unwrap();
     assert!(first < last, "{text}");

@@ -9,6 +9,7 @@ pub mod email;
 pub mod forecast;
 pub mod ids;
 pub mod import;
+pub mod inbound;
 pub mod ladder;
 pub mod letter;
 pub mod model;

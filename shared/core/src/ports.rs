@@ -8,7 +8,8 @@ use std::future::Future;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::address::EmailAddress;
-use crate::ids::{LibraryCode, LoanId, NoticeId, PatronId};
+use crate::ids::{LibraryCode, LoanId, NoticeId, PatronId, Reference};
+use crate::inbound::{FeedbackRecord, ReplyRecord};
 use crate::ladder::Channel;
 use crate::model::{EmailStatus, Loan, Patron};
 use crate::notice::{CancelReason, MarkerKey, Notice};
@@ -149,6 +150,54 @@ pub trait Ledger: Sync {
         &self,
         summary: &RunSummary,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// What links mail coming back to notices and patrons, and keeps its record.
+pub trait Correspondence: Sync {
+    /// The notice with this id.
+    fn notice(
+        &self,
+        id: &NoticeId,
+    ) -> impl Future<Output = Result<Option<Notice>, StoreError>> + Send;
+
+    /// The notice whose sent message had this transport message id.
+    fn notice_by_message_id(
+        &self,
+        message_id: &str,
+    ) -> impl Future<Output = Result<Option<Notice>, StoreError>> + Send;
+
+    /// The notice that carries this reference.
+    fn notice_by_reference(
+        &self,
+        reference: &Reference,
+    ) -> impl Future<Output = Result<Option<Notice>, StoreError>> + Send;
+
+    /// The patrons whose email address is this one, compared without case.
+    fn patrons_by_email(
+        &self,
+        address: &EmailAddress,
+    ) -> impl Future<Output = Result<Vec<Patron>, StoreError>> + Send;
+
+    /// Records a received mail, unless one with its id is already recorded; returns
+    /// the record as stored (the earlier one when it was already there).
+    fn record_reply(
+        &self,
+        reply: &ReplyRecord,
+    ) -> impl Future<Output = Result<ReplyRecord, StoreError>> + Send;
+
+    /// Records that a received mail was forwarded, with the forward's message id.
+    fn record_forward(
+        &self,
+        reply_id: &str,
+        message_id: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Records a bounce or complaint; recording the same id again changes nothing.
+    /// Returns false when it was already recorded.
+    fn record_feedback(
+        &self,
+        feedback: &FeedbackRecord,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }
 
 /// A message ready to go: headers and body as built, sent as they are.

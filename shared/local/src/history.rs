@@ -1,7 +1,9 @@
-//! `relance history`: every notice of a patron with its loans, newest first.
+//! `relance history`: every notice of a patron with its loans and the replies
+//! linked to it, newest first; the patron's other replies and bounce reports.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use relance_core::ids::PatronId;
+use relance_core::inbound::ReplyRecord;
 use relance_core::notice::NoticeStatus;
 use relance_core::ports::StoreError;
 use rusqlite::{OptionalExtension, params};
@@ -57,8 +59,44 @@ pub struct HistoryNotice {
     pub last_error: Option<String>,
     /// The loans it lists.
     pub loans: Vec<HistoryLoan>,
-    /// Replies linked to it: none is recorded yet (replies are not stored).
-    pub replies: Vec<String>,
+    /// Replies linked to it, newest first.
+    pub replies: Vec<HistoryReply>,
+}
+
+/// A received mail linked to the patron.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HistoryReply {
+    /// When it was received.
+    pub received_at: DateTime<Utc>,
+    /// `reply`, `auto_reply`, `delivery_report`, `spam`, `virus`, `unreadable`.
+    pub class: String,
+    /// How it was linked: `message_id`, `reference` or `sender`.
+    pub linked_by: Option<String>,
+    /// Where the raw mail is.
+    pub source: String,
+    /// The message id of its forward to staff, if forwarded.
+    pub forwarded: Option<String>,
+}
+
+impl From<&ReplyRecord> for HistoryReply {
+    fn from(reply: &ReplyRecord) -> Self {
+        Self {
+            received_at: reply.received_at,
+            class: reply.class.as_str().to_owned(),
+            linked_by: reply.linked_by.map(|by| by.as_str().to_owned()),
+            source: reply.source.clone(),
+            forwarded: reply.forwarded.clone(),
+        }
+    }
+}
+
+/// A bounce or complaint about the patron's address.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HistoryFeedback {
+    /// When the sending service reported it.
+    pub at: DateTime<Utc>,
+    /// `hard_bounce`, `soft_bounce` or `complaint`.
+    pub kind: String,
 }
 
 /// A patron's notices.
@@ -68,25 +106,33 @@ pub struct PatronHistory {
     pub patron_id: String,
     /// Their name as stored.
     pub full_name: String,
+    /// The address's status: `deliverable`, `bouncing` or `complaining`.
+    pub email_status: String,
     /// Newest first: by run day, then by send time.
     pub notices: Vec<HistoryNotice>,
+    /// Replies linked to the patron but to none of their notices, newest first.
+    pub other_replies: Vec<HistoryReply>,
+    /// Bounces and complaints, newest first.
+    pub feedback: Vec<HistoryFeedback>,
 }
 
 impl Store {
     /// The patron's notices, newest first; `None` when the store has no such patron.
     pub fn history(&self, patron: &PatronId) -> Result<Option<PatronHistory>, StoreError> {
-        let full_name: Option<String> = self
+        let found: Option<(String, String)> = self
             .conn()
             .query_row(
-                "SELECT full_name FROM patrons WHERE patron_id = ?1",
+                "SELECT full_name, email_status FROM patrons WHERE patron_id = ?1",
                 [patron.as_str()],
-                |r| r.get(0),
+                |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()
             .map_err(sql)?;
-        let Some(full_name) = full_name else {
+        let Some((full_name, email_status)) = found else {
             return Ok(None);
         };
+        let mut replies = self.replies_of(patron)?;
+        let feedback = self.feedback_of(patron)?;
         let notices = crate::ledger::notices_where(
             &self.conn(),
             "patron_id = ?1 ORDER BY run_day DESC, IFNULL(sent_at, '9999') DESC, notice_id",
@@ -148,13 +194,37 @@ impl Store {
                 attempts: notice.attempts,
                 last_error,
                 loans: listed,
-                replies: Vec::new(),
+                replies: replies
+                    .extract_if(.., |r| r.notice_id.as_ref() == Some(&notice.id))
+                    .map(|r| HistoryReply::from(&r))
+                    .collect(),
             });
         }
         Ok(Some(PatronHistory {
             patron_id: patron.to_string(),
             full_name,
+            email_status,
             notices: out,
+            other_replies: replies.iter().map(HistoryReply::from).collect(),
+            feedback,
         }))
+    }
+
+    fn feedback_of(&self, patron: &PatronId) -> Result<Vec<HistoryFeedback>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT at, kind FROM feedback WHERE patron_id = ?1 ORDER BY at DESC, feedback_id",
+            )
+            .map_err(sql)?;
+        let mut rows = stmt.query([patron.as_str()]).map_err(sql)?;
+        let mut feedback = Vec::new();
+        while let Some(row) = rows.next().map_err(sql)? {
+            feedback.push(HistoryFeedback {
+                at: parse_instant(&row.get::<_, String>(0).map_err(sql)?)?,
+                kind: row.get(1).map_err(sql)?,
+            });
+        }
+        Ok(feedback)
     }
 }

@@ -1,6 +1,7 @@
 //! Local adapters of the engine's ports: SQLite for patrons, loans and the ledger,
 //! the filesystem for the outbox.
 
+mod correspondence;
 pub mod history;
 pub mod import;
 mod ledger;

@@ -7,8 +7,13 @@ use chrono::{DateTime, NaiveDate, Utc};
 use relance_core::ports::StoreError;
 use rusqlite::Connection;
 
-const SCHEMA: &str = include_str!("schema.sql");
-const SCHEMA_VERSION: i64 = 1;
+/// The schema, one step per version: a database at version `n` applies the steps
+/// after its `n`th, in one transaction.
+const MIGRATIONS: [&str; 2] = [
+    include_str!("schema.sql"),
+    include_str!("migrations/2-replies.sql"),
+];
+const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
 /// The embedded store: one SQLite file holding patrons, loans and the ledger.
 pub struct Store {
@@ -42,18 +47,17 @@ impl Store {
         let version: i64 = conn
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .map_err(sql)?;
-        match version {
-            0 => conn
-                .execute_batch(&format!(
-                    "BEGIN; {SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
-                ))
-                .map_err(sql)?,
-            SCHEMA_VERSION => {}
-            newer => {
-                return Err(StoreError::Corrupt(format!(
-                    "the database has schema version {newer}, newer than this relance ({SCHEMA_VERSION})"
-                )));
-            }
+        if version > SCHEMA_VERSION {
+            return Err(StoreError::Corrupt(format!(
+                "the database has schema version {version}, newer than this relance ({SCHEMA_VERSION})"
+            )));
+        }
+        if version < SCHEMA_VERSION {
+            let steps: String = MIGRATIONS[usize::try_from(version).unwrap_or(0)..].concat();
+            conn.execute_batch(&format!(
+                "BEGIN; {steps} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
+            ))
+            .map_err(sql)?;
         }
         Ok(Self {
             conn: Mutex::new(conn),

@@ -6,6 +6,8 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use relance_core::ids::PatronId;
 
+use relance_local::history::HistoryReply;
+
 use crate::context::Context;
 
 /// Show every notice of a patron.
@@ -32,10 +34,11 @@ pub fn run(config: &Path, args: HistoryArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     println!(
-        "Patron {} ({}): {} notices, newest first",
+        "Patron {} ({}): {} notices, newest first; address {}",
         history.patron_id,
         history.full_name,
-        history.notices.len()
+        history.notices.len(),
+        history.email_status
     );
     for n in &history.notices {
         let status = match (n.status.as_str(), &n.sent_at, &n.cancel_reason) {
@@ -75,7 +78,41 @@ pub fn run(config: &Path, args: HistoryArgs) -> anyhow::Result<ExitCode> {
                 l.loan_id, l.library, l.due_date, l.barcode, l.title
             );
         }
+        for reply in &n.replies {
+            println!("  {}", reply_line(reply));
+        }
     }
-    println!("\nReplies: none recorded (replies are not stored yet).");
+    if !history.other_replies.is_empty() {
+        println!("\nOther mail from the patron:");
+        for reply in &history.other_replies {
+            println!("  {}", reply_line(reply));
+        }
+    }
+    for feedback in &history.feedback {
+        println!(
+            "\n{}  {} reported by the sending service",
+            feedback.at.format("%Y-%m-%d %H:%M UTC"),
+            feedback.kind
+        );
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+fn reply_line(reply: &HistoryReply) -> String {
+    format!(
+        "{} received {}{}{}  ({})",
+        reply.class,
+        reply.received_at.format("%Y-%m-%d %H:%M UTC"),
+        reply
+            .linked_by
+            .as_deref()
+            .map(|by| format!(", linked by {by}"))
+            .unwrap_or_default(),
+        if reply.forwarded.is_some() {
+            ", forwarded to staff"
+        } else {
+            ""
+        },
+        reply.source
+    )
 }

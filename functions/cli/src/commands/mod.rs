@@ -3,6 +3,7 @@
 pub mod forecast;
 pub mod history;
 pub mod import;
+pub mod mailroom;
 pub mod preview;
 pub mod run;
 pub mod sample;

@@ -14,10 +14,16 @@
 //!   `notice_id` or `skipped` (the reason);
 //! - reference claim (`REF#{reference}`, `REF`): `kind`, `notice_id`;
 //! - watermark (`WATERMARK`, `WATERMARK`): `kind`, `day`;
-//! - run (`RUN`, `{run_day}#{n}`): `kind`, `run_day`, `summary` (JSON).
+//! - run (`RUN`, `{run_day}#{n}`): `kind`, `run_day`, `summary` (JSON);
+//! - received mail (`REPLY#{id}`, `REPLY`): `kind`, `received_at`, `class`,
+//!   `patron_id`, `notice_id`, `linked_by` (each absent when not linked),
+//!   `source` (its S3 key), `forwarded` (the forward's message id, once sent);
+//! - bounce or complaint (`FEEDBACK#{id}`, `FEEDBACK`): `kind`, `at`,
+//!   `feedback_kind`, `patron_id`, `notice_id` (absent when not known).
 //!
 //! Dates are `YYYY-MM-DD`, instants RFC 3339 UTC.
 
+mod correspondence;
 mod item;
 mod port;
 mod transact;
@@ -143,7 +149,7 @@ impl Dynamo {
 
     /// The notice whose sent message had this transport id (a reply's
     /// `In-Reply-To`), through the `by_message` index.
-    pub async fn notice_by_message_id(
+    pub async fn notice_id_of_message(
         &self,
         message_id: &str,
     ) -> Result<Option<NoticeId>, StoreError> {

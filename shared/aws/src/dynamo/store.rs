@@ -89,11 +89,21 @@ pub fn patron_item(patron: &Patron) -> Item {
     ]);
     if let Some(email) = &patron.email {
         item.insert(EMAIL.to_owned(), s(email.as_str()));
+        item.insert(
+            super::table::EMAIL_KEY.to_owned(),
+            s(email_key(email)),
+        );
     }
     if let Some(language) = patron.language {
         item.insert(LANGUAGE.to_owned(), s(language.code()));
     }
     item
+}
+
+/// The [`super::table::BY_EMAIL`] partition of an address: lower case, so that a
+/// reply from `Camille.Martin@…` finds the patron exported as `camille.martin@…`.
+pub fn email_key(address: &EmailAddress) -> String {
+    address.as_str().to_lowercase()
 }
 
 /// A loan as an item; only an open loan carries the sparse index keys

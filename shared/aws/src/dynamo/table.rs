@@ -44,6 +44,11 @@ pub const PENDING_SK: &str = "pending_sk";
 pub const BY_MESSAGE: &str = "by_message";
 /// Partition of [`BY_MESSAGE`].
 pub const MESSAGE_ID: &str = "message_id";
+/// Patrons by email address (linking a reply or a bounce to its patron). Only
+/// patrons with an address carry [`EMAIL_KEY`]. Projection: all.
+pub const BY_EMAIL: &str = "by_email";
+/// Partition of [`BY_EMAIL`]: the address in lower case.
+pub const EMAIL_KEY: &str = "email_key";
 
 /// Key of a patron: (`PATRON#{id}`, `PATRON`).
 pub fn patron_key(id: &PatronId) -> (String, String) {
@@ -74,6 +79,16 @@ pub fn marker_key(key: &MarkerKey) -> (String, String) {
 /// (`REF#{reference}`, `REF`).
 pub fn reference_key(reference: &str) -> (String, String) {
     (format!("REF#{reference}"), "REF".into())
+}
+
+/// Key of the record of a received mail: (`REPLY#{id}`, `REPLY`).
+pub fn reply_key(id: &str) -> (String, String) {
+    (format!("REPLY#{id}"), "REPLY".into())
+}
+
+/// Key of the record of a bounce or complaint: (`FEEDBACK#{id}`, `FEEDBACK`).
+pub fn feedback_key(id: &str) -> (String, String) {
+    (format!("FEEDBACK#{id}"), "FEEDBACK".into())
 }
 
 /// Key of the watermark: (`WATERMARK`, `WATERMARK`).
@@ -136,6 +151,7 @@ pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError
                 PENDING,
                 PENDING_SK,
                 MESSAGE_ID,
+                EMAIL_KEY,
             ]
             .into_iter()
             .map(attribute)
@@ -145,6 +161,7 @@ pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError
         .global_secondary_indexes(index(BY_PATRON, OPEN_PATRON, LOAN_ID, ProjectionType::All))
         .global_secondary_indexes(index(BY_PENDING, PENDING, PENDING_SK, ProjectionType::All))
         .global_secondary_indexes(index(BY_MESSAGE, MESSAGE_ID, SK, ProjectionType::KeysOnly))
+        .global_secondary_indexes(index(BY_EMAIL, EMAIL_KEY, SK, ProjectionType::All))
         .send()
         .await;
     match created {

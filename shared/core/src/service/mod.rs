@@ -17,8 +17,10 @@ use crate::schedule::planned_days;
 
 mod email;
 mod letters;
+mod mailroom;
 
 pub use email::Delivery;
+pub use mailroom::{Arrival, FeedbackOutcome, Mailroom, Received, record_feedback};
 
 /// Why a run stopped.
 #[derive(Debug, thiserror::Error)]

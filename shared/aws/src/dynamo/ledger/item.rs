@@ -103,7 +103,7 @@ pub fn text<'a>(item: &'a Item, name: &str) -> Option<&'a str> {
         .map(String::as_str)
 }
 
-fn required<'a>(item: &'a Item, name: &str) -> Result<&'a str, StoreError> {
+pub fn required<'a>(item: &'a Item, name: &str) -> Result<&'a str, StoreError> {
     text(item, name).ok_or_else(|| StoreError::Corrupt(format!("item without {name}")))
 }
 
@@ -112,7 +112,7 @@ pub fn parse_day(value: &str) -> Result<NaiveDate, StoreError> {
     NaiveDate::parse_from_str(value, "%Y-%m-%d").map_err(|e| corrupt("date", value, e))
 }
 
-fn parse_instant(value: &str) -> Result<DateTime<Utc>, StoreError> {
+pub fn parse_instant(value: &str) -> Result<DateTime<Utc>, StoreError> {
     DateTime::parse_from_rfc3339(value)
         .map(|t| t.with_timezone(&Utc))
         .map_err(|e| corrupt("timestamp", value, e))

@@ -1,0 +1,70 @@
+//! The feedback function: SES publishes each bounce and complaint of the
+//! configuration set the mailer sends with to an SNS topic, which invokes this
+//! function. A hard bounce marks the patron's address bouncing, a complaint
+//! complaining — the planner then sends their next reminder as a letter (SPEC
+//! §5); a soft bounce is recorded and counted. Other event types are ignored.
+//! A failure fails the invocation, which SNS retries; an event recorded before
+//! changes nothing.
+
+use anyhow::Context as _;
+use aws_lambda_events::event::sns::SnsEvent;
+use relance_aws::Clients;
+use relance_aws::dynamo::Dynamo;
+use relance_aws::env::{self, SettingsError};
+use relance_core::inbound::feedback;
+use relance_core::service::{FeedbackOutcome, record_feedback};
+
+/// The feedback function's environment.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// `RELANCE_TABLE`: the DynamoDB table.
+    pub table: String,
+}
+
+impl Settings {
+    /// Reads the environment.
+    pub fn from_env() -> Result<Self, SettingsError> {
+        Ok(Self {
+            table: env::required("RELANCE_TABLE")?,
+        })
+    }
+}
+
+/// The feedback function with its table, built once per instance.
+pub struct Feedback {
+    dynamo: Dynamo,
+}
+
+impl Feedback {
+    /// Opens the table.
+    pub fn new(clients: &Clients, settings: Settings) -> Self {
+        Self {
+            dynamo: Dynamo::new(clients.dynamodb.clone(), settings.table),
+        }
+    }
+
+    /// Handles every event of an SNS delivery; the first failure fails it.
+    pub async fn handle(&self, event: SnsEvent) -> anyhow::Result<Vec<FeedbackOutcome>> {
+        let mut outcomes = Vec::new();
+        for record in &event.records {
+            let sns_id = &record.sns.message_id;
+            let Some(event) = feedback::parse(record.sns.message.as_bytes())
+                .with_context(|| format!("SNS message {sns_id}"))?
+            else {
+                tracing::info!(sns = %sns_id, "not a bounce or complaint: ignored");
+                continue;
+            };
+            for outcome in record_feedback(&self.dynamo, &self.dynamo, &event).await? {
+                tracing::info!(
+                    feedback = %outcome.record.id,
+                    kind = outcome.record.kind.as_str(),
+                    patron = outcome.record.patron_id.as_ref().map(|p| p.as_str()),
+                    new = outcome.new,
+                    "feedback recorded"
+                );
+                outcomes.push(outcome);
+            }
+        }
+        Ok(outcomes)
+    }
+}

@@ -1,0 +1,129 @@
+//! The inbound function: SES receiving stores each mail sent to the reply
+//! address in S3 (`inbound/{SES message id}`) and invokes this function, which
+//! reads it from there, classifies it, links it to its notice or patron, records
+//! it and forwards what a person wrote to the staff inbox. A failure fails the
+//! invocation, which Lambda retries (asynchronous invocation); receiving the
+//! same mail again records and forwards nothing more.
+
+use anyhow::Context as _;
+use aws_lambda_events::event::ses::{SimpleEmailEvent, SimpleEmailRecord, SimpleEmailVerdict};
+use relance_aws::Clients;
+use relance_aws::archive::S3Archive;
+use relance_aws::dynamo::Dynamo;
+use relance_aws::env::{self, ConfigSource, SettingsError};
+use relance_aws::mail::SesTransport;
+use relance_core::config::Config;
+use relance_core::inbound::Verdicts;
+use relance_core::service::{Arrival, Mailroom, Received};
+
+/// Where the receipt rule's S3 action puts mail: `{INBOUND_PREFIX}{message id}`.
+pub const INBOUND_PREFIX: &str = "inbound/";
+
+/// The inbound function's environment.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// `RELANCE_TABLE`: the DynamoDB table.
+    pub table: String,
+    /// `RELANCE_BUCKET`: where SES stores received mail.
+    pub bucket: String,
+    /// `RELANCE_CONFIG`: where the institution's config is.
+    pub config: ConfigSource,
+}
+
+impl Settings {
+    /// Reads the environment.
+    pub fn from_env() -> Result<Self, SettingsError> {
+        Ok(Self {
+            table: env::required("RELANCE_TABLE")?,
+            bucket: env::required("RELANCE_BUCKET")?,
+            config: ConfigSource::from_env()?,
+        })
+    }
+}
+
+/// The inbound function with its clients and config, built once per instance.
+pub struct Inbound {
+    config: Config,
+    dynamo: Dynamo,
+    archive: S3Archive,
+    // Forwards go without the configuration set: a staff inbox's bounce is not
+    // a patron's.
+    transport: SesTransport,
+}
+
+impl Inbound {
+    /// Loads the config.
+    pub async fn new(clients: Clients, settings: Settings) -> Result<Self, SettingsError> {
+        let config = settings.config.load(&clients.s3).await?;
+        Ok(Self {
+            config,
+            dynamo: Dynamo::new(clients.dynamodb.clone(), settings.table),
+            archive: S3Archive::new(clients.s3.clone(), settings.bucket),
+            transport: SesTransport::new(&clients.ses, None),
+        })
+    }
+
+    /// Handles every mail of a receipt event; the first failure fails the
+    /// invocation (the mails before it are recorded, so a retry skips them).
+    pub async fn handle(&self, event: SimpleEmailEvent) -> anyhow::Result<Vec<Received>> {
+        let mut received = Vec::with_capacity(event.records.len());
+        for record in &event.records {
+            received.push(self.receive(record).await?);
+        }
+        Ok(received)
+    }
+
+    async fn receive(&self, record: &SimpleEmailRecord) -> anyhow::Result<Received> {
+        let mail = &record.ses.mail;
+        let id = mail
+            .message_id
+            .as_deref()
+            .filter(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+            .context("a receipt event without a usable message id")?;
+        let key = format!("{INBOUND_PREFIX}{id}");
+        let raw = self
+            .archive
+            .get(&key)
+            .await
+            .with_context(|| format!("reading the received mail {key}"))?;
+        let receipt = &record.ses.receipt;
+        let mailroom = Mailroom {
+            config: &self.config,
+            store: &self.dynamo,
+            book: &self.dynamo,
+            transport: &self.transport,
+        };
+        let received = mailroom
+            .receive(&Arrival {
+                id,
+                raw: &raw,
+                source: &format!("s3://{}/{key}", self.archive.bucket()),
+                verdicts: Verdicts {
+                    spam: failed(&receipt.spam_verdict),
+                    virus: failed(&receipt.virus_verdict),
+                },
+                received_at: receipt.timestamp,
+                outbox_name: format!("forward-{id}"),
+            })
+            .await
+            .with_context(|| format!("handling the received mail {key}"))?;
+        let stored = &received.record;
+        tracing::info!(
+            reply = %stored.id,
+            class = stored.class.as_str(),
+            patron = stored.patron_id.as_ref().map(|p| p.as_str()),
+            notice = stored.notice_id.as_ref().map(|n| n.as_str()),
+            linked_by = stored.linked_by.map(|by| by.as_str()),
+            forwarded = received.forwarded_now,
+            "mail received"
+        );
+        Ok(received)
+    }
+}
+
+fn failed(verdict: &SimpleEmailVerdict) -> bool {
+    verdict
+        .status
+        .as_deref()
+        .is_some_and(|status| status.eq_ignore_ascii_case("FAIL"))
+}

@@ -1,0 +1,634 @@
+//! A recording HTTP proxy on loopback, placed between a function's SDK clients
+//! and the emulators: it forwards each request unchanged (DynamoDB to DynamoDB
+//! Local, everything else to moto) and records it, so a test can list the AWS
+//! API calls a function really made and the IAM authorizations each one needs
+//! ([`Recorded::accesses`]). The SDKs are not mocked: they sign, send and parse
+//! as they would against AWS.
+//!
+//! One request per connection: every answer carries `Connection: close`.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use relance_aws::Clients;
+use serde_json::Value;
+
+/// The account id the recorded ARNs carry (moto's default account).
+pub const ACCOUNT: &str = "123456789012";
+
+const IO_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// One request as the proxy received it.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    /// `GET`, `POST`, …
+    pub method: String,
+    /// Path and query, as sent.
+    pub target: String,
+    /// The request headers.
+    pub headers: Vec<(String, String)>,
+    /// The body.
+    pub body: Vec<u8>,
+}
+
+/// One IAM authorization a request needs: an action on a resource, with the
+/// condition keys the request sets.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Access {
+    /// `service:Action`, or `unmapped:…` for a request this module cannot map.
+    pub action: String,
+    /// The resource's ARN.
+    pub resource: String,
+    /// Condition keys and their values (e.g. `ses:FromAddress`).
+    pub context: Vec<(String, Vec<String>)>,
+}
+
+impl Recorded {
+    fn header(&self, name: &str) -> Option<&str> {
+        header(&self.headers, name)
+    }
+
+    /// The signing service of the request (from its SigV4 credential scope).
+    pub fn service(&self) -> Option<&str> {
+        let auth = self.header("authorization")?;
+        let scope = auth.split("Credential=").nth(1)?.split(',').next()?;
+        scope.split('/').nth(3)
+    }
+
+    /// The signing region.
+    pub fn region(&self) -> &str {
+        self.header("authorization")
+            .and_then(|auth| auth.split("Credential=").nth(1))
+            .and_then(|scope| scope.split('/').nth(2))
+            .unwrap_or("us-east-1")
+    }
+
+    /// The JSON operation of `X-Amz-Target` (`DynamoDB_20120810.Query` → `Query`).
+    pub fn json_operation(&self) -> Option<&str> {
+        self.header("x-amz-target")?.rsplit('.').next()
+    }
+
+    /// The body as JSON (`Null` when it is not JSON).
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or(Value::Null)
+    }
+
+    /// The IAM authorizations this request needs.
+    pub fn accesses(&self) -> Vec<Access> {
+        let unmapped = || {
+            vec![Access {
+                action: format!(
+                    "unmapped:{}:{} {}",
+                    self.service().unwrap_or("?"),
+                    self.method,
+                    self.target
+                ),
+                resource: String::new(),
+                context: Vec::new(),
+            }]
+        };
+        let mapped = match self.service() {
+            Some("dynamodb") => self.dynamodb(),
+            Some("sqs") => self.sqs(),
+            Some("s3") => self.s3(),
+            Some("ses") => self.ses(),
+            _ => None,
+        };
+        mapped.unwrap_or_else(unmapped)
+    }
+
+    fn dynamodb(&self) -> Option<Vec<Access>> {
+        let op = self.json_operation()?;
+        let body = self.json();
+        let arn = |table: &str, index: Option<&str>| {
+            let mut arn = format!("arn:aws:dynamodb:{}:{ACCOUNT}:table/{table}", self.region());
+            if let Some(index) = index {
+                arn.push_str(&format!("/index/{index}"));
+            }
+            arn
+        };
+        let access = |action: &str, resource: String| Access {
+            action: format!("dynamodb:{action}"),
+            resource,
+            context: Vec::new(),
+        };
+        Some(match op {
+            "BatchGetItem" | "BatchWriteItem" => body["RequestItems"]
+                .as_object()?
+                .keys()
+                .map(|table| access(op, arn(table, None)))
+                .collect(),
+            // Transactions are authorized item by item, as the operation each one is.
+            "TransactWriteItems" | "TransactGetItems" => body["TransactItems"]
+                .as_array()?
+                .iter()
+                .filter_map(|item| {
+                    let (kind, inner) = item.as_object()?.iter().next()?;
+                    let action = match kind.as_str() {
+                        "Put" => "PutItem",
+                        "Update" => "UpdateItem",
+                        "Delete" => "DeleteItem",
+                        "ConditionCheck" => "ConditionCheckItem",
+                        "Get" => "GetItem",
+                        _ => return None,
+                    };
+                    Some(access(action, arn(inner["TableName"].as_str()?, None)))
+                })
+                .collect(),
+            _ => vec![access(
+                op,
+                arn(body["TableName"].as_str()?, body["IndexName"].as_str()),
+            )],
+        })
+    }
+
+    fn sqs(&self) -> Option<Vec<Access>> {
+        let (op, url) = match self.json_operation() {
+            Some(op) => (op.to_owned(), self.json()["QueueUrl"].as_str()?.to_owned()),
+            // The query protocol, in case an SDK falls back to it.
+            None => {
+                let form = String::from_utf8_lossy(&self.body).into_owned();
+                let field = |name: &str| {
+                    form.split('&').find_map(|pair| {
+                        let (k, v) = pair.split_once('=')?;
+                        (k == name).then(|| percent_decode(v, true))
+                    })
+                };
+                (field("Action")?, field("QueueUrl")?)
+            }
+        };
+        let action = op.strip_suffix("Batch").unwrap_or(&op);
+        let name = url.trim_end_matches('/').rsplit('/').next()?;
+        Some(vec![Access {
+            action: format!("sqs:{action}"),
+            resource: format!("arn:aws:sqs:{}:{ACCOUNT}:{name}", self.region()),
+            context: Vec::new(),
+        }])
+    }
+
+    fn s3(&self) -> Option<Vec<Access>> {
+        let (path, query) = self
+            .target
+            .split_once('?')
+            .unwrap_or((self.target.as_str(), ""));
+        let path = percent_decode(path.trim_start_matches('/'), false);
+        let (bucket, key) = path.split_once('/').unwrap_or((path.as_str(), ""));
+        let action = match (self.method.as_str(), key.is_empty()) {
+            ("GET" | "HEAD", false) => "GetObject",
+            ("PUT", false) if self.header("x-amz-copy-source").is_some() => return None,
+            ("PUT" | "POST", false) => "PutObject",
+            ("DELETE", false) => "DeleteObject",
+            ("GET", true) if query.contains("list-type") || query.is_empty() => "ListBucket",
+            _ => return None,
+        };
+        let resource = if key.is_empty() {
+            format!("arn:aws:s3:::{bucket}")
+        } else {
+            format!("arn:aws:s3:::{bucket}/{key}")
+        };
+        Some(vec![Access {
+            action: format!("s3:{action}"),
+            resource,
+            context: Vec::new(),
+        }])
+    }
+
+    fn ses(&self) -> Option<Vec<Access>> {
+        let path = self.target.split('?').next().unwrap_or_default();
+        if !(self.method == "POST" && path == "/v2/email/outbound-emails") {
+            return None;
+        }
+        let body = self.json();
+        let from = bare_address(body["FromEmailAddress"].as_str()?);
+        let content = body["Content"].as_object()?;
+        // SES v2 SendEmail is authorized as SendRawEmail for raw content.
+        let action = if content.contains_key("Raw") {
+            "ses:SendRawEmail"
+        } else {
+            "ses:SendEmail"
+        };
+        let mut recipients = Vec::new();
+        for field in ["ToAddresses", "CcAddresses", "BccAddresses"] {
+            for address in body["Destination"][field].as_array().into_iter().flatten() {
+                recipients.extend(address.as_str().map(bare_address));
+            }
+        }
+        let context = vec![
+            ("ses:FromAddress".to_owned(), vec![from.clone()]),
+            ("ses:Recipients".to_owned(), recipients),
+        ];
+        let base = format!("arn:aws:ses:{}:{ACCOUNT}", self.region());
+        let domain = from.rsplit('@').next().unwrap_or_default().to_owned();
+        let mut resources = vec![
+            format!("{base}:identity/{from}"),
+            format!("{base}:identity/{domain}"),
+        ];
+        if let Some(set) = body["ConfigurationSetName"].as_str() {
+            resources.push(format!("{base}:configuration-set/{set}"));
+        }
+        Some(
+            resources
+                .into_iter()
+                .map(|resource| Access {
+                    action: action.to_owned(),
+                    resource,
+                    context: context.clone(),
+                })
+                .collect(),
+        )
+    }
+}
+
+/// `Name <a@b>` → `a@b`.
+fn bare_address(text: &str) -> String {
+    match (text.rfind('<'), text.rfind('>')) {
+        (Some(open), Some(close)) if open < close => text[open + 1..close].trim().to_owned(),
+        _ => text.trim().to_owned(),
+    }
+}
+
+/// URL-decodes `%XX`, and `+` as a space in forms (not in paths).
+fn percent_decode(text: &str, plus_is_space: bool) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match bytes[i] {
+            b'%' if i + 2 < bytes.len() => match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                (Some(hi), Some(lo)) => {
+                    out.push((hi * 16 + lo) as u8);
+                    i += 3;
+                    continue;
+                }
+                _ => out.push(b'%'),
+            },
+            b'+' if plus_is_space => out.push(b' '),
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+struct Shared {
+    dynamodb: SocketAddr,
+    moto: SocketAddr,
+    log: Mutex<Vec<Recorded>>,
+    stopping: AtomicBool,
+}
+
+/// The running proxy; stopped when dropped.
+pub struct RecordingProxy {
+    address: SocketAddr,
+    shared: Arc<Shared>,
+    accept: Option<JoinHandle<()>>,
+}
+
+impl RecordingProxy {
+    /// Listens on `127.0.0.1:0`, in front of the emulators the tests use
+    /// (`RELANCE_DYNAMODB_PORT`, 8000; `RELANCE_MOTO_PORT`, 5000).
+    pub fn for_emulators() -> Self {
+        let port = |name: &str, default: u16| {
+            std::env::var(name)
+                .ok()
+                .and_then(|p| p.parse().ok())
+                .unwrap_or(default)
+        };
+        let dynamodb = SocketAddr::from(([127, 0, 0, 1], port("RELANCE_DYNAMODB_PORT", 8000)));
+        let moto = SocketAddr::from(([127, 0, 0, 1], port("RELANCE_MOTO_PORT", 5000)));
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind the proxy");
+        let address = listener.local_addr().expect("proxy address");
+        let shared = Arc::new(Shared {
+            dynamodb,
+            moto,
+            log: Mutex::new(Vec::new()),
+            stopping: AtomicBool::new(false),
+        });
+        let accept = {
+            let shared = Arc::clone(&shared);
+            std::thread::spawn(move || {
+                for stream in listener.incoming() {
+                    if shared.stopping.load(Ordering::SeqCst) {
+                        return;
+                    }
+                    let Ok(stream) = stream else { continue };
+                    let shared = Arc::clone(&shared);
+                    std::thread::spawn(move || {
+                        if let Err(e) = serve(stream, &shared) {
+                            eprintln!("recording proxy: {e}");
+                        }
+                    });
+                }
+            })
+        };
+        Self {
+            address,
+            shared,
+            accept: Some(accept),
+        }
+    }
+
+    /// Clients whose every call goes through the proxy (the emulators' region and
+    /// dummy credentials, S3 path-style).
+    pub fn clients(&self) -> Clients {
+        let url = format!("http://{}", self.address);
+        Clients::for_emulators(&url, &url)
+    }
+
+    /// The requests recorded since the last `take`, oldest first.
+    pub fn take(&self) -> Vec<Recorded> {
+        std::mem::take(&mut *self.shared.log.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+}
+
+impl Drop for RecordingProxy {
+    fn drop(&mut self) {
+        self.shared.stopping.store(true, Ordering::SeqCst);
+        // Wakes the accept loop so that it sees the flag.
+        let _ = TcpStream::connect(self.address);
+        if let Some(accept) = self.accept.take() {
+            let _ = accept.join();
+        }
+    }
+}
+
+fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
+}
+
+fn serve(client: TcpStream, shared: &Shared) -> std::io::Result<()> {
+    client.set_read_timeout(Some(IO_TIMEOUT))?;
+    client.set_write_timeout(Some(IO_TIMEOUT))?;
+    let mut writer = client.try_clone()?;
+    let mut reader = BufReader::new(client);
+    let Some((version, request)) = read_request(&mut reader, &mut writer)? else {
+        return Ok(());
+    };
+    let upstream = if request.service() == Some("dynamodb") {
+        shared.dynamodb
+    } else {
+        shared.moto
+    };
+    let response = forward(&request, &version, upstream)?;
+    shared
+        .log
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push(request);
+    writer.write_all(&response)?;
+    writer.flush()?;
+    writer.shutdown(Shutdown::Both)
+}
+
+/// Reads one request; `None` when the client closed without sending one.
+fn read_request(
+    reader: &mut BufReader<TcpStream>,
+    writer: &mut TcpStream,
+) -> std::io::Result<Option<(String, Recorded)>> {
+    let mut line = String::new();
+    if reader.read_line(&mut line)? == 0 {
+        return Ok(None);
+    }
+    let mut parts = line.split_whitespace();
+    let (Some(method), Some(target), Some(version)) = (parts.next(), parts.next(), parts.next())
+    else {
+        return Err(invalid(format!("bad request line {line:?}")));
+    };
+    let (method, target, version) = (method.to_owned(), target.to_owned(), version.to_owned());
+    let mut headers = Vec::new();
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line)? == 0 {
+            return Err(invalid("headers cut short".into()));
+        }
+        let line = line.trim_end_matches(['\r', '\n']);
+        if line.is_empty() {
+            break;
+        }
+        let (name, value) = line
+            .split_once(':')
+            .ok_or_else(|| invalid(format!("bad header {line:?}")))?;
+        headers.push((name.trim().to_owned(), value.trim().to_owned()));
+    }
+    if header(&headers, "expect").is_some_and(|v| v.eq_ignore_ascii_case("100-continue")) {
+        writer.write_all(b"HTTP/1.1 100 Continue\r\n\r\n")?;
+        writer.flush()?;
+    }
+    let body = if header(&headers, "transfer-encoding")
+        .is_some_and(|v| v.to_ascii_lowercase().contains("chunked"))
+    {
+        read_chunked(reader)?
+    } else {
+        let length: usize = header(&headers, "content-length")
+            .map(|v| v.parse().map_err(|_| invalid(format!("bad length {v:?}"))))
+            .transpose()?
+            .unwrap_or(0);
+        let mut body = vec![0; length];
+        reader.read_exact(&mut body)?;
+        body
+    };
+    Ok(Some((
+        version,
+        Recorded {
+            method,
+            target,
+            headers,
+            body,
+        },
+    )))
+}
+
+fn read_chunked(reader: &mut BufReader<TcpStream>) -> std::io::Result<Vec<u8>> {
+    let mut body = Vec::new();
+    loop {
+        let mut size = String::new();
+        reader.read_line(&mut size)?;
+        let size = size.trim().split(';').next().unwrap_or_default();
+        let size = usize::from_str_radix(size, 16)
+            .map_err(|_| invalid(format!("bad chunk size {size:?}")))?;
+        if size == 0 {
+            loop {
+                let mut trailer = String::new();
+                if reader.read_line(&mut trailer)? == 0 || trailer.trim().is_empty() {
+                    return Ok(body);
+                }
+            }
+        }
+        let start = body.len();
+        body.resize(start + size, 0);
+        reader.read_exact(&mut body[start..])?;
+        let mut end = [0; 2];
+        reader.read_exact(&mut end)?;
+    }
+}
+
+/// Sends the request upstream and returns the whole answer with `Connection: close`.
+fn forward(request: &Recorded, version: &str, upstream: SocketAddr) -> std::io::Result<Vec<u8>> {
+    let mut stream = TcpStream::connect_timeout(&upstream, IO_TIMEOUT)?;
+    stream.set_read_timeout(Some(IO_TIMEOUT))?;
+    stream.set_write_timeout(Some(IO_TIMEOUT))?;
+    let mut head = format!("{} {} {version}\r\n", request.method, request.target);
+    let dropped = [
+        "connection",
+        "keep-alive",
+        "expect",
+        "transfer-encoding",
+        "content-length",
+    ];
+    for (name, value) in &request.headers {
+        if !dropped.iter().any(|d| name.eq_ignore_ascii_case(d)) {
+            head.push_str(&format!("{name}: {value}\r\n"));
+        }
+    }
+    if !request.body.is_empty() || request.header("content-length").is_some() {
+        head.push_str(&format!("Content-Length: {}\r\n", request.body.len()));
+    }
+    head.push_str("Connection: close\r\n\r\n");
+    stream.write_all(head.as_bytes())?;
+    stream.write_all(&request.body)?;
+    stream.flush()?;
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response)?;
+    let end = response
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .ok_or_else(|| invalid("upstream answer without headers".into()))?;
+    let text = String::from_utf8_lossy(&response[..end]).into_owned();
+    let mut out = String::new();
+    for line in text.split("\r\n") {
+        let name = line.split(':').next().unwrap_or_default().trim();
+        if !(name.eq_ignore_ascii_case("connection") || name.eq_ignore_ascii_case("keep-alive")) {
+            out.push_str(line);
+            out.push_str("\r\n");
+        }
+    }
+    out.push_str("Connection: close\r\n\r\n");
+    let mut answer = out.into_bytes();
+    answer.extend_from_slice(&response[end + 4..]);
+    Ok(answer)
+}
+
+fn invalid(message: String) -> std::io::Error {
+    std::io::Error::new(std::io::ErrorKind::InvalidData, message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(method: &str, target: &str, headers: &[(&str, &str)], body: &str) -> Recorded {
+        Recorded {
+            method: method.into(),
+            target: target.into(),
+            headers: headers
+                .iter()
+                .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+                .collect(),
+            body: body.as_bytes().to_vec(),
+        }
+    }
+
+    fn signed(service: &str) -> (&'static str, String) {
+        (
+            "Authorization",
+            format!(
+                "AWS4-HMAC-SHA256 Credential=testing/20261130/eu-west-3/{service}/aws4_request, SignedHeaders=host, Signature=0"
+            ),
+        )
+    }
+
+    #[test]
+    fn transactions_are_authorized_item_by_item() {
+        let (name, auth) = signed("dynamodb");
+        let r = request(
+            "POST",
+            "/",
+            &[
+                (name, &auth),
+                ("X-Amz-Target", "DynamoDB_20120810.TransactWriteItems"),
+            ],
+            r#"{"TransactItems":[{"Put":{"TableName":"t"}},{"ConditionCheck":{"TableName":"t"}}]}"#,
+        );
+        let actions: Vec<_> = r.accesses().into_iter().map(|a| a.action).collect();
+        assert_eq!(actions, ["dynamodb:PutItem", "dynamodb:ConditionCheckItem"]);
+    }
+
+    #[test]
+    fn index_queries_name_the_index() {
+        let (name, auth) = signed("dynamodb");
+        let r = request(
+            "POST",
+            "/",
+            &[(name, &auth), ("X-Amz-Target", "DynamoDB_20120810.Query")],
+            r#"{"TableName":"t","IndexName":"by_due"}"#,
+        );
+        assert_eq!(
+            r.accesses()[0].resource,
+            "arn:aws:dynamodb:eu-west-3:123456789012:table/t/index/by_due"
+        );
+    }
+
+    #[test]
+    fn raw_sends_need_send_raw_email_on_the_sender() {
+        let (name, auth) = signed("ses");
+        let r = request(
+            "POST",
+            "/v2/email/outbound-emails",
+            &[(name, &auth)],
+            r#"{"FromEmailAddress":"a@b.fr","Destination":{"ToAddresses":["c@d.fr"]},"Content":{"Raw":{"Data":"eA=="}}}"#,
+        );
+        let accesses = r.accesses();
+        assert_eq!(accesses[0].action, "ses:SendRawEmail");
+        assert_eq!(
+            accesses[0].resource,
+            "arn:aws:ses:eu-west-3:123456789012:identity/a@b.fr"
+        );
+        assert_eq!(
+            accesses[1].resource,
+            "arn:aws:ses:eu-west-3:123456789012:identity/b.fr"
+        );
+        assert_eq!(
+            accesses[0].context[0],
+            ("ses:FromAddress".to_owned(), vec!["a@b.fr".to_owned()])
+        );
+    }
+
+    #[test]
+    fn s3_objects_and_batches_map_to_their_actions() {
+        let (name, auth) = signed("s3");
+        let get = request(
+            "GET",
+            "/bkt/config/relance.toml?x-id=GetObject",
+            &[(name, &auth)],
+            "",
+        );
+        assert_eq!(get.accesses()[0].action, "s3:GetObject");
+        assert_eq!(
+            get.accesses()[0].resource,
+            "arn:aws:s3:::bkt/config/relance.toml"
+        );
+        let (name, auth) = signed("sqs");
+        let batch = request(
+            "POST",
+            "/",
+            &[
+                (name, &auth),
+                ("X-Amz-Target", "AmazonSQS.SendMessageBatch"),
+            ],
+            r#"{"QueueUrl":"http://127.0.0.1:5000/123456789012/q"}"#,
+        );
+        assert_eq!(batch.accesses()[0].action, "sqs:SendMessage");
+        assert_eq!(
+            batch.accesses()[0].resource,
+            "arn:aws:sqs:eu-west-3:123456789012:q"
+        );
+    }
+}

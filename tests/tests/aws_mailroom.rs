@@ -1,0 +1,240 @@
+//! Mail coming back, through the functions against the emulators: a reminder is
+//! sent through SES (moto), the patron's reply is stored where SES receiving
+//! puts it and the inbound function links it through the SES message id the
+//! mailer recorded, records it once and forwards it to staff; auto-replies and
+//! spam are recorded only; a bounce published through SNS turns the patron's
+//! next reminder into a letter. Tests run one at a time because moto's record of
+//! sent mail is shared.
+
+use chrono::{Duration, NaiveDate};
+use mail_parser::{MessageParser, MimeHeaders};
+use relance_core::ids::{LibraryCode, PatronId, StageName};
+use relance_core::inbound::{LinkedBy, MailClass};
+use relance_core::ladder::Channel;
+use relance_core::model::EmailStatus;
+use relance_core::notice::{Notice, NoticeStatus};
+use relance_core::ports::{Correspondence, LoanStore};
+use relance_tests::emulators::{SentMail, sent_mail, unique};
+use relance_tests::stack::{SENDER, Stack, morning, new_mail, to};
+use relance_tests::{LOANS_HEADER, PATRONS_HEADER, day, loan_row, patron_row};
+
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+const STAFF: &str = "equipe-contentieux@bibliotheques.example.fr";
+const CAMILLE: &str = "camille.martin@example.org";
+
+/// Camille's loans reach the first reminder on `run_day`; the reminder is sent.
+/// Returns her notice as recorded (sent, with SES's message id).
+async fn reminded(stack: &Stack, run_day: NaiveDate) -> Notice {
+    let due = run_day - Duration::days(7);
+    stack
+        .import(
+            "patrons.csv",
+            &[
+                patron_row("P1", "Camille Martin", CAMILLE, false),
+                patron_row("P2", "Ngozi Okafor", "ngozi.okafor@example.org", false),
+            ],
+            PATRONS_HEADER,
+        )
+        .await;
+    stack
+        .import(
+            "loans.csv",
+            &[
+                loan_row("L1", "P1", "STS", due, None),
+                loan_row("L2", "P1", "DRT", due, None),
+                loan_row("L3", "P2", "LSH", due + Duration::days(30), None),
+            ],
+            LOANS_HEADER,
+        )
+        .await;
+    stack.plan(run_day).await;
+    assert_eq!(stack.deliver_mail(morning(run_day)).await, 0);
+    let id = Notice::email_id(
+        &PatronId::parse("P1").unwrap(),
+        &StageName::parse("first_reminder").unwrap(),
+        run_day,
+    );
+    let notice = stack.dynamo().notice(&id).await.unwrap().expect("recorded");
+    assert!(matches!(notice.status, NoticeStatus::Sent { .. }));
+    notice
+}
+
+fn ses_message_id(notice: &Notice) -> &str {
+    match &notice.status {
+        NoticeStatus::Sent { message_id, .. } => message_id,
+        other => panic!("not sent: {other:?}"),
+    }
+}
+
+/// A reply as a webmail writes it, answering `in_reply_to`.
+fn reply(from: &str, subject: &str, in_reply_to: &str, extra: &str, body: &str) -> Vec<u8> {
+    format!(
+        "From: {from}\r\nTo: {SENDER}\r\nSubject: {subject}\r\nDate: Mon, 30 Nov 2026 09:14:02 +0100\r\n\
+         Message-ID: <{}@mail.example.org>\r\nIn-Reply-To: <{in_reply_to}>\r\n\
+         References: <{in_reply_to}>\r\n{extra}MIME-Version: 1.0\r\n\
+         Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n{body}\r\n",
+        unique("reply")
+    )
+    .into_bytes()
+}
+
+fn parse(mail: &SentMail) -> mail_parser::Message<'_> {
+    MessageParser::default().parse(mail.raw.as_bytes()).expect("MIME")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_reply_through_ses_is_linked_recorded_and_forwarded_once() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let stack = Stack::new().await;
+    let run_day = day("2026-11-30");
+    let notice = reminded(&stack, run_day).await;
+    // SES rewrites the Message-ID of what it sends to `{its id}@{region}.amazonses.com`.
+    let answered = format!("{}@eu-west-1.amazonses.com", ses_message_id(&notice));
+    let before = sent_mail().len();
+
+    let raw = reply(
+        "Camille Martin <camille.martin@example.org>",
+        &format!("Re: Rappel : documents en retard - Réf. {}", notice.reference),
+        &answered,
+        "",
+        "Bonjour, j'ai rendu les deux livres hier à la BU Sciences.\r\n> Madame, Monsieur,",
+    );
+    let ses_id = unique("ses");
+    let received = stack.receive(&ses_id, &raw, "PASS", "PASS").await;
+    assert_eq!(received.record.class, MailClass::Reply);
+    assert_eq!(received.record.linked_by, Some(LinkedBy::MessageId));
+    assert_eq!(received.record.notice_id.as_ref(), Some(&notice.id));
+    assert_eq!(received.record.patron_id, Some(PatronId::parse("P1").unwrap()));
+    assert_eq!(
+        received.record.source,
+        format!("s3://{}/inbound/{ses_id}", stack.resources.bucket)
+    );
+    assert!(received.forwarded_now);
+
+    let forwarded = new_mail(before);
+    let staff = to(&forwarded, STAFF);
+    assert_eq!(staff.len(), 1, "one forward to staff");
+    assert_eq!(staff[0].source, SENDER, "sent from the verified sender");
+    let message = parse(&staff[0]);
+    let from = message.from().unwrap().first().unwrap();
+    assert_eq!(from.name(), Some("Camille Martin via Relance"));
+    assert_eq!(
+        message.reply_to().unwrap().first().unwrap().address(),
+        Some(CAMILLE)
+    );
+    let text = message.body_text(0).unwrap();
+    for expected in ["P1", "Camille Martin", notice.reference.as_str(), "Titre L1", "Titre L2"] {
+        assert!(text.contains(expected), "{expected} missing:\n{text}");
+    }
+    assert!(!text.contains("Titre L3"), "another patron's loan:\n{text}");
+    let original = message
+        .attachments()
+        .find(|a| a.is_content_type("message", "rfc822"))
+        .expect("the original attached");
+    assert_eq!(original.contents(), raw.as_slice());
+
+    // SES invokes again (a retry): nothing more is recorded or sent.
+    let again = stack.receive(&ses_id, &raw, "PASS", "PASS").await;
+    assert!(!again.forwarded_now);
+    assert_eq!(again.record.forwarded, received.record.forwarded);
+    assert_eq!(to(&new_mail(before), STAFF).len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn auto_replies_and_spam_are_recorded_and_never_forwarded() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let stack = Stack::new().await;
+    let run_day = day("2026-11-30");
+    let notice = reminded(&stack, run_day).await;
+    let answered = format!("{}@eu-west-1.amazonses.com", ses_message_id(&notice));
+    let before = sent_mail().len();
+
+    let out_of_office = reply(
+        CAMILLE,
+        "Réponse automatique : Rappel : documents en retard",
+        &answered,
+        "Auto-Submitted: auto-replied\r\n",
+        "Je suis absente du bureau jusqu'au 4 janvier.",
+    );
+    let received = stack.receive(&unique("ses"), &out_of_office, "PASS", "PASS").await;
+    assert_eq!(received.record.class, MailClass::AutoReply);
+    assert_eq!(received.record.notice_id.as_ref(), Some(&notice.id));
+    assert!(!received.forwarded_now);
+
+    let spam = reply(CAMILLE, "Gagnez un iPhone", &answered, "", "Cliquez ici.");
+    let received = stack.receive(&unique("ses"), &spam, "FAIL", "PASS").await;
+    assert_eq!(received.record.class, MailClass::Spam);
+    assert!(!received.forwarded_now);
+
+    let virus = reply(CAMILLE, "Facture", &answered, "", "Voir la pièce jointe.");
+    let received = stack.receive(&unique("ses"), &virus, "PASS", "FAIL").await;
+    assert_eq!(received.record.class, MailClass::Virus);
+    assert!(!received.forwarded_now);
+
+    assert!(to(&new_mail(before), STAFF).is_empty(), "nothing forwarded");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bounce_and_a_complaint_turn_the_next_reminders_into_letters() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let stack = Stack::new().await;
+    let run_day = day("2026-11-30");
+    let notice = reminded(&stack, run_day).await;
+    let dynamo = stack.dynamo();
+
+    let bounce = serde_json::json!({
+        "eventType": "Bounce",
+        "bounce": {
+            "feedbackId": unique("feedback"),
+            "bounceType": "Permanent",
+            "bounceSubType": "General",
+            "bouncedRecipients": [{"emailAddress": "Camille.Martin@example.org", "status": "5.1.1"}],
+            "timestamp": "2026-11-30T07:02:11.000Z"
+        },
+        "mail": {"messageId": ses_message_id(&notice), "destination": [CAMILLE]}
+    });
+    let outcomes = stack.feedback(&bounce).await;
+    assert_eq!(outcomes.len(), 1);
+    assert!(outcomes[0].new);
+    assert_eq!(outcomes[0].record.patron_id, Some(PatronId::parse("P1").unwrap()));
+    assert_eq!(outcomes[0].record.notice_id.as_ref(), Some(&notice.id));
+    // SNS delivers again: recorded once.
+    assert!(!stack.feedback(&bounce).await[0].new);
+
+    let complaint = serde_json::json!({
+        "eventType": "Complaint",
+        "complaint": {
+            "feedbackId": unique("feedback"),
+            "complainedRecipients": [{"emailAddress": "ngozi.okafor@example.org"}],
+            "timestamp": "2026-11-30T07:05:00.000Z",
+            "complaintFeedbackType": "abuse"
+        },
+        "mail": {"messageId": "0102017c-unknown", "destination": ["ngozi.okafor@example.org"]}
+    });
+    assert_eq!(stack.feedback(&complaint).await.len(), 1);
+
+    let patrons = dynamo
+        .patrons(&[PatronId::parse("P1").unwrap(), PatronId::parse("P2").unwrap()])
+        .await
+        .unwrap();
+    let status: Vec<_> = patrons.iter().map(|p| (p.id.as_str(), p.email_status)).collect();
+    assert!(status.contains(&("P1", EmailStatus::Bouncing)), "{status:?}");
+    assert!(status.contains(&("P2", EmailStatus::Complaining)), "{status:?}");
+
+    // Two weeks later Camille's loans reach the second reminder: a letter.
+    let later = run_day + Duration::days(14);
+    let planned = stack.plan(later).await;
+    assert_eq!(planned.emails_queued, 0, "{:?}", planned.summary);
+    let letter_id = Notice::letter_id(
+        &PatronId::parse("P1").unwrap(),
+        &LibraryCode::parse("STS").unwrap(),
+        later,
+    );
+    let letter = Correspondence::notice(&dynamo, &letter_id)
+        .await
+        .unwrap()
+        .expect("Camille's STS loan goes out as a letter");
+    assert_eq!(letter.channel, Channel::Letter);
+    assert_eq!(letter.stage.as_str(), "second_reminder");
+}
