@@ -5,7 +5,7 @@ DEMO_DIR ?= var/demo
 DEMO_DAYS ?= 36
 RELANCE := target/debug/relance
 
-.PHONY: demo test bench lint fmt build clean-demo emulators emulators-stop browser
+.PHONY: demo test bench lint fmt build clean-demo emulators emulators-stop browser fuzz
 
 build:
 	$(CARGO) build -p relance-cli
@@ -41,6 +41,10 @@ lint:
 
 fmt:
 	$(CARGO) fmt --all
+
+## fuzz: the received-mail reader under libFuzzer for FUZZ_SECONDS (60); not in CI
+fuzz:
+	scripts/fuzz.sh
 
 clean-demo:
 	rm -rf $(DEMO_DIR)

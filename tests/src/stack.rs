@@ -200,9 +200,10 @@ impl Stack {
     /// Runs the feedback function on an SNS delivery of this SES event (the
     /// console event shipped with the function, with this message).
     pub async fn feedback(&self, ses_event: &serde_json::Value) -> Vec<FeedbackOutcome> {
-        let mut event: serde_json::Value =
-            serde_json::from_str(include_str!("../../functions/feedback/events/sns-bounce.json"))
-                .unwrap();
+        let mut event: serde_json::Value = serde_json::from_str(include_str!(
+            "../../functions/feedback/events/sns-bounce.json"
+        ))
+        .unwrap();
         event["Records"][0]["Sns"]["Message"] = ses_event.to_string().into();
         let event: SnsEvent = serde_json::from_value(event).expect("an SNS event");
         let feedback = Feedback::new(

@@ -8,6 +8,7 @@ use chrono::{Duration, NaiveDate};
 use mail_parser::{MessageParser, MimeHeaders};
 use relance_core::ids::NoticeId;
 use relance_mailer::LEASE;
+use relance_planner::PlannerEvent;
 use relance_tests::emulators::sent_mail;
 use relance_tests::stack::{SENDER, Stack, morning, new_mail, to};
 use relance_tests::{LOANS_HEADER, PATRONS_HEADER, day, loan_row, patron_row};
@@ -144,6 +145,19 @@ async fn a_full_day_goes_through_the_functions() {
     assert!(
         head.server_side_encryption().is_some(),
         "letters are encrypted at rest"
+    );
+
+    // The console's status event returns the run's manifest.
+    let event: PlannerEvent =
+        serde_json::from_str(include_str!("../../functions/planner/events/status.json")).unwrap();
+    let status = stack.planner().await.invoke(event).await.expect("status");
+    assert_eq!(status["watermark"], run_day.to_string());
+    let runs = status["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 1);
+    assert_eq!(runs[0]["run_day"], run_day.to_string());
+    assert_eq!(
+        runs[0]["notices"],
+        serde_json::to_value(&planned.summary.notices).unwrap()
     );
 }
 

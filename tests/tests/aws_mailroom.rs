@@ -80,7 +80,9 @@ fn reply(from: &str, subject: &str, in_reply_to: &str, extra: &str, body: &str) 
 }
 
 fn parse(mail: &SentMail) -> mail_parser::Message<'_> {
-    MessageParser::default().parse(mail.raw.as_bytes()).expect("MIME")
+    MessageParser::default()
+        .parse(mail.raw.as_bytes())
+        .expect("MIME")
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -95,7 +97,10 @@ async fn a_reply_through_ses_is_linked_recorded_and_forwarded_once() {
 
     let raw = reply(
         "Camille Martin <camille.martin@example.org>",
-        &format!("Re: Rappel : documents en retard - Réf. {}", notice.reference),
+        &format!(
+            "Re: Rappel : documents en retard - Réf. {}",
+            notice.reference
+        ),
         &answered,
         "",
         "Bonjour, j'ai rendu les deux livres hier à la BU Sciences.\r\n> Madame, Monsieur,",
@@ -105,7 +110,10 @@ async fn a_reply_through_ses_is_linked_recorded_and_forwarded_once() {
     assert_eq!(received.record.class, MailClass::Reply);
     assert_eq!(received.record.linked_by, Some(LinkedBy::MessageId));
     assert_eq!(received.record.notice_id.as_ref(), Some(&notice.id));
-    assert_eq!(received.record.patron_id, Some(PatronId::parse("P1").unwrap()));
+    assert_eq!(
+        received.record.patron_id,
+        Some(PatronId::parse("P1").unwrap())
+    );
     assert_eq!(
         received.record.source,
         format!("s3://{}/inbound/{ses_id}", stack.resources.bucket)
@@ -124,7 +132,13 @@ async fn a_reply_through_ses_is_linked_recorded_and_forwarded_once() {
         Some(CAMILLE)
     );
     let text = message.body_text(0).unwrap();
-    for expected in ["P1", "Camille Martin", notice.reference.as_str(), "Titre L1", "Titre L2"] {
+    for expected in [
+        "P1",
+        "Camille Martin",
+        notice.reference.as_str(),
+        "Titre L1",
+        "Titre L2",
+    ] {
         assert!(text.contains(expected), "{expected} missing:\n{text}");
     }
     assert!(!text.contains("Titre L3"), "another patron's loan:\n{text}");
@@ -157,7 +171,9 @@ async fn auto_replies_and_spam_are_recorded_and_never_forwarded() {
         "Auto-Submitted: auto-replied\r\n",
         "Je suis absente du bureau jusqu'au 4 janvier.",
     );
-    let received = stack.receive(&unique("ses"), &out_of_office, "PASS", "PASS").await;
+    let received = stack
+        .receive(&unique("ses"), &out_of_office, "PASS", "PASS")
+        .await;
     assert_eq!(received.record.class, MailClass::AutoReply);
     assert_eq!(received.record.notice_id.as_ref(), Some(&notice.id));
     assert!(!received.forwarded_now);
@@ -197,7 +213,10 @@ async fn a_bounce_and_a_complaint_turn_the_next_reminders_into_letters() {
     let outcomes = stack.feedback(&bounce).await;
     assert_eq!(outcomes.len(), 1);
     assert!(outcomes[0].new);
-    assert_eq!(outcomes[0].record.patron_id, Some(PatronId::parse("P1").unwrap()));
+    assert_eq!(
+        outcomes[0].record.patron_id,
+        Some(PatronId::parse("P1").unwrap())
+    );
     assert_eq!(outcomes[0].record.notice_id.as_ref(), Some(&notice.id));
     // SNS delivers again: recorded once.
     assert!(!stack.feedback(&bounce).await[0].new);
@@ -215,12 +234,24 @@ async fn a_bounce_and_a_complaint_turn_the_next_reminders_into_letters() {
     assert_eq!(stack.feedback(&complaint).await.len(), 1);
 
     let patrons = dynamo
-        .patrons(&[PatronId::parse("P1").unwrap(), PatronId::parse("P2").unwrap()])
+        .patrons(&[
+            PatronId::parse("P1").unwrap(),
+            PatronId::parse("P2").unwrap(),
+        ])
         .await
         .unwrap();
-    let status: Vec<_> = patrons.iter().map(|p| (p.id.as_str(), p.email_status)).collect();
-    assert!(status.contains(&("P1", EmailStatus::Bouncing)), "{status:?}");
-    assert!(status.contains(&("P2", EmailStatus::Complaining)), "{status:?}");
+    let status: Vec<_> = patrons
+        .iter()
+        .map(|p| (p.id.as_str(), p.email_status))
+        .collect();
+    assert!(
+        status.contains(&("P1", EmailStatus::Bouncing)),
+        "{status:?}"
+    );
+    assert!(
+        status.contains(&("P2", EmailStatus::Complaining)),
+        "{status:?}"
+    );
 
     // Two weeks later Camille's loans reach the second reminder: a letter.
     let later = run_day + Duration::days(14);
@@ -237,4 +268,221 @@ async fn a_bounce_and_a_complaint_turn_the_next_reminders_into_letters() {
         .expect("Camille's STS loan goes out as a letter");
     assert_eq!(letter.channel, Channel::Letter);
     assert_eq!(letter.stage.as_str(), "second_reminder");
+}
+
+/// One fixture of `tests/fixtures/inbound/` and what must come of it (see its README).
+struct Expected {
+    file: &'static str,
+    class: MailClass,
+    linked_by: Option<LinkedBy>,
+    /// (patron, stage, run day) of the notice it links to.
+    notice: Option<(&'static str, &'static str, &'static str)>,
+    patron: Option<&'static str>,
+    /// The sender staff can answer (Reply-To of the forward).
+    sender: Option<&'static str>,
+}
+
+const CORPUS: [Expected; 10] = [
+    Expected {
+        file: "webmail-reply.eml",
+        class: MailClass::Reply,
+        linked_by: Some(LinkedBy::MessageId),
+        notice: Some(("P0000042", "first_reminder", "2026-11-29")),
+        patron: Some("P0000042"),
+        sender: Some("camille.martin@etu.example.fr"),
+    },
+    Expected {
+        file: "outlook-reply.eml",
+        class: MailClass::Reply,
+        linked_by: Some(LinkedBy::Reference),
+        notice: Some(("P0000107", "second_reminder", "2026-12-13")),
+        patron: Some("P0000107"),
+        sender: Some("jerome.lefevre@courriel.example.org"),
+    },
+    Expected {
+        file: "out-of-office-fr.eml",
+        class: MailClass::AutoReply,
+        linked_by: Some(LinkedBy::MessageId),
+        notice: Some(("P0000213", "courtesy", "2026-11-27")),
+        patron: Some("P0000213"),
+        sender: None,
+    },
+    Expected {
+        file: "exchange-dsn.eml",
+        class: MailClass::DeliveryReport,
+        linked_by: Some(LinkedBy::MessageId),
+        notice: Some(("P0000318", "first_reminder", "2026-11-29")),
+        patron: Some("P0000318"),
+        sender: None,
+    },
+    Expected {
+        file: "reply-with-photo.eml",
+        class: MailClass::Reply,
+        linked_by: Some(LinkedBy::Sender),
+        notice: None,
+        patron: Some("P0000451"),
+        sender: Some("theo.nguyen@etu.example.fr"),
+    },
+    Expected {
+        file: "latin1.eml",
+        class: MailClass::Reply,
+        linked_by: Some(LinkedBy::Reference),
+        notice: Some(("P0000523", "first_reminder", "2026-12-01")),
+        patron: Some("P0000523"),
+        sender: Some("gaetan.rousseau@example.fr"),
+    },
+    Expected {
+        file: "windows-1252.eml",
+        class: MailClass::Reply,
+        linked_by: None,
+        notice: None,
+        patron: None,
+        sender: Some("zoe.muller@courriel.example.org"),
+    },
+    Expected {
+        file: "html-only.eml",
+        class: MailClass::Reply,
+        linked_by: Some(LinkedBy::MessageId),
+        notice: Some(("P0000777", "second_reminder", "2026-12-06")),
+        patron: Some("P0000777"),
+        sender: Some("adele.fontaine@etu.example.fr"),
+    },
+    Expected {
+        file: "malformed.eml",
+        class: MailClass::Reply,
+        linked_by: Some(LinkedBy::Sender),
+        notice: None,
+        patron: Some("P0000602"),
+        sender: Some("mamadou.diallo@etu.example.fr"),
+    },
+    Expected {
+        file: "unreadable.eml",
+        class: MailClass::Unreadable,
+        linked_by: None,
+        notice: None,
+        patron: None,
+        sender: None,
+    },
+];
+
+/// The fixtures' patrons, and loans that make the planner derive exactly the
+/// notices the fixtures answer, planned day by day as the schedule would.
+async fn fixtures_institution(stack: &Stack) {
+    let patrons = [
+        (
+            "P0000042",
+            "Camille Martin",
+            "camille.martin@etu.example.fr",
+        ),
+        (
+            "P0000107",
+            "Jérôme Lefèvre",
+            "jerome.lefevre@courriel.example.org",
+        ),
+        ("P0000213", "Hélène Garnier", "helene.garnier@example.fr"),
+        ("P0000318", "Noémie Bonnet", "noemie.bonnet@etu.example.fr"),
+        ("P0000451", "Théo Nguyễn", "theo.nguyen@etu.example.fr"),
+        ("P0000523", "Gaëtan Rousseau", "gaetan.rousseau@example.fr"),
+        (
+            "P0000602",
+            "Mamadou Diallo",
+            "mamadou.diallo@etu.example.fr",
+        ),
+        (
+            "P0000777",
+            "Adèle Fontaine",
+            "adele.fontaine@etu.example.fr",
+        ),
+    ];
+    let rows: Vec<String> = patrons
+        .iter()
+        .map(|(id, name, email)| patron_row(id, name, email, false))
+        .collect();
+    stack.import("patrons.csv", &rows, PATRONS_HEADER).await;
+    let loans = [
+        ("L42", "P0000042", "2026-11-22"),
+        ("L107", "P0000107", "2026-11-22"),
+        ("L213", "P0000213", "2026-11-30"),
+        ("L318", "P0000318", "2026-11-22"),
+        ("L523", "P0000523", "2026-11-24"),
+        ("L777", "P0000777", "2026-11-15"),
+    ];
+    let rows: Vec<String> = loans
+        .iter()
+        .map(|(id, patron, due)| loan_row(id, patron, "STS", day(due), None))
+        .collect();
+    stack.import("loans.csv", &rows, LOANS_HEADER).await;
+    for run_day in [
+        "2026-11-27",
+        "2026-11-29",
+        "2026-12-01",
+        "2026-12-06",
+        "2026-12-13",
+    ] {
+        stack.plan(day(run_day)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_fixture_is_classified_linked_and_forwarded_only_when_a_person_wrote_it() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let stack = Stack::new().await;
+    fixtures_institution(&stack).await;
+    let before = sent_mail().len();
+    let folder = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/inbound");
+
+    let mut forwarded_from = Vec::new();
+    for expected in &CORPUS {
+        let raw = std::fs::read(format!("{folder}/{}", expected.file)).unwrap();
+        let received = stack.receive(&unique("ses"), &raw, "PASS", "PASS").await;
+        let record = &received.record;
+        let file = expected.file;
+        assert_eq!(record.class, expected.class, "{file}");
+        assert_eq!(record.linked_by, expected.linked_by, "{file}");
+        let notice = expected.notice.map(|(patron, stage, run_day)| {
+            Notice::email_id(
+                &PatronId::parse(patron).unwrap(),
+                &StageName::parse(stage).unwrap(),
+                day(run_day),
+            )
+        });
+        assert_eq!(record.notice_id, notice, "{file}");
+        assert_eq!(
+            record.patron_id,
+            expected.patron.map(|p| PatronId::parse(p).unwrap()),
+            "{file}"
+        );
+        assert_eq!(
+            received.forwarded_now,
+            expected.class.is_forwarded(),
+            "{file}"
+        );
+        if received.forwarded_now {
+            forwarded_from.push(expected.sender);
+        }
+    }
+
+    // Staff received exactly the human mail, each answerable to its sender and
+    // carrying the original.
+    let staff = to(&new_mail(before), STAFF);
+    assert_eq!(staff.len(), forwarded_from.len());
+    for (mail, sender) in staff.iter().zip(&forwarded_from) {
+        let message = parse(mail);
+        let reply_to = message
+            .reply_to()
+            .and_then(|r| r.first())
+            .and_then(|a| a.address());
+        assert_eq!(reply_to, *sender, "{:?}", message.subject());
+        assert_eq!(
+            message.from().unwrap().first().unwrap().address(),
+            Some(SENDER)
+        );
+        assert!(
+            message
+                .attachments()
+                .any(|a| a.is_content_type("message", "rfc822")),
+            "{:?}: the original is attached",
+            message.subject()
+        );
+    }
 }

@@ -44,7 +44,14 @@ fn sent_reminders(dir: &Path, config: &Path, offset: i64) -> Vec<Sent> {
             Sent {
                 message_id: mail.message_id().unwrap().to_owned(),
                 subject: mail.subject().unwrap().to_owned(),
-                patron_address: mail.to().unwrap().first().unwrap().address().unwrap().to_owned(),
+                patron_address: mail
+                    .to()
+                    .unwrap()
+                    .first()
+                    .unwrap()
+                    .address()
+                    .unwrap()
+                    .to_owned(),
                 notice,
             }
         })
@@ -114,7 +121,10 @@ fn a_reply_is_linked_recorded_once_and_forwarded_with_its_context() {
         Some("equipe-contentieux@bibliotheques.example.fr")
     );
     let subject = forward.subject().unwrap();
-    assert!(subject.contains(first.notice.reference.as_str()), "{subject}");
+    assert!(
+        subject.contains(first.notice.reference.as_str()),
+        "{subject}"
+    );
     let text = forward.body_text(0).unwrap();
     assert!(text.contains(first.notice.patron_id.as_str()), "{text}");
     assert!(text.contains(first.notice.reference.as_str()), "{text}");
@@ -134,7 +144,12 @@ fn a_reply_is_linked_recorded_once_and_forwarded_with_its_context() {
     assert_eq!(again["forwarded"], out["forwarded"]);
     let forwards: Vec<_> = files_under(&dir.path().join("var/outbox"))
         .into_iter()
-        .filter(|f| f.file_name().unwrap().to_string_lossy().starts_with("forward-"))
+        .filter(|f| {
+            f.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("forward-")
+        })
         .collect();
     assert_eq!(forwards, vec![forward_file]);
 
@@ -169,7 +184,10 @@ fn replies_link_by_reference_then_by_sender_and_auto_replies_are_not_forwarded()
         "by-reference.eml",
         &[
             ("From", "Parent d'un lecteur <parent@example.org>"),
-            ("Subject", &format!("Livres de mon fils (réf. {})", a.notice.reference)),
+            (
+                "Subject",
+                &format!("Livres de mon fils (réf. {})", a.notice.reference),
+            ),
             ("Message-ID", "<ref-1@example.org>"),
         ],
         "Mon fils est à l'étranger jusqu'en janvier.\n",
@@ -179,7 +197,12 @@ fn replies_link_by_reference_then_by_sender_and_auto_replies_are_not_forwarded()
     assert_eq!(out["linked_by"], "reference");
     assert_eq!(out["notice_id"], a.notice.id.as_str());
     assert_eq!(out["forwarded_now"], true);
-    assert!(out["forward_file"].as_str().unwrap().ends_with("forward-1.eml"));
+    assert!(
+        out["forward_file"]
+            .as_str()
+            .unwrap()
+            .ends_with("forward-1.eml")
+    );
 
     // From the patron's own address, naming nothing: linked to the patron only.
     let by_sender = write_mail(
@@ -196,7 +219,12 @@ fn replies_link_by_reference_then_by_sender_and_auto_replies_are_not_forwarded()
     assert_eq!(out["linked_by"], "sender");
     assert_eq!(out["patron_id"], b.notice.patron_id.as_str());
     assert!(out["notice_id"].is_null());
-    assert!(out["forward_file"].as_str().unwrap().ends_with("forward-2.eml"));
+    assert!(
+        out["forward_file"]
+            .as_str()
+            .unwrap()
+            .ends_with("forward-2.eml")
+    );
 
     // An out-of-office answer to the notice: recorded, linked, never forwarded.
     let auto = write_mail(
@@ -266,7 +294,9 @@ fn a_hard_bounce_turns_the_next_reminder_into_a_letter() {
     let loans: Vec<_> = bounced.notice.loans.iter().map(|l| &l.loan_id).collect();
     let letter = next
         .iter()
-        .find(|n| n.channel == Channel::Letter && n.loans.iter().any(|l| loans.contains(&&l.loan_id)))
+        .find(|n| {
+            n.channel == Channel::Letter && n.loans.iter().any(|l| loans.contains(&&l.loan_id))
+        })
         .unwrap_or_else(|| panic!("a letter for the bounced patron: {next:?}"));
     assert!(
         next.iter().all(|n| n.channel != Channel::Email),
@@ -278,10 +308,15 @@ fn a_hard_bounce_turns_the_next_reminder_into_a_letter() {
         .filter(|l| loans.contains(&&l.loan_id))
         .collect();
     assert!(
-        reminded.iter().all(|l| l.stage.as_str() == "second_reminder"),
+        reminded
+            .iter()
+            .all(|l| l.stage.as_str() == "second_reminder"),
         "{reminded:?}"
     );
-    let history = json(&ok(relance(&config, &["history", patron.as_str(), "--json"])));
+    let history = json(&ok(relance(
+        &config,
+        &["history", patron.as_str(), "--json"],
+    )));
     assert_eq!(history["email_status"], "bouncing");
     assert_eq!(history["feedback"][0]["kind"], "hard_bounce");
 }
@@ -304,4 +339,44 @@ fn an_event_that_is_no_bounce_or_complaint_changes_nothing() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("delivery.json"), "{err}");
+}
+
+#[test]
+fn a_30_mb_reply_is_forwarded_without_its_attachment_and_kept_where_it_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = imported_sample(dir.path(), 50);
+    // A reply with a 30 MB scan attached, base64 in lines of 76.
+    let line = "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2xtbm9wcXJzdHV2d3h5ejAxMjM0\r\n";
+    let mut raw = String::from(
+        "From: Lecteur <lecteur@example.org>\r\nSubject: Scan du ticket\r\n\
+         Message-ID: <big-1@example.org>\r\nMIME-Version: 1.0\r\n\
+         Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\n\
+         Content-Type: text/plain; charset=utf-8\r\n\r\nVoici le scan.\r\n--b\r\n\
+         Content-Type: image/tiff; name=scan.tiff\r\nContent-Transfer-Encoding: base64\r\n\r\n",
+    );
+    while raw.len() < 30 * 1024 * 1024 {
+        raw.push_str(line);
+    }
+    raw.push_str("--b--\r\n");
+    let file = dir.path().join("big.eml");
+    std::fs::write(&file, &raw).unwrap();
+
+    let out = inbound(&config, &file);
+    assert_eq!(out["class"], "reply");
+    assert_eq!(out["forwarded_now"], true);
+    let forward = std::fs::read(out["forward_file"].as_str().unwrap()).unwrap();
+    assert!(forward.len() < 1024 * 1024, "the 30 MB are not attached");
+    let message = MessageParser::default().parse(&forward).unwrap();
+    assert_eq!(message.attachment_count(), 0);
+    let text = message.body_text(0).unwrap();
+    assert!(
+        text.contains("big.eml"),
+        "says where the original is: {text}"
+    );
+    assert!(text.contains("Voici le scan"), "{text}");
+    assert_eq!(
+        std::fs::read(&file).unwrap().len(),
+        raw.len(),
+        "nothing lost"
+    );
 }

@@ -11,6 +11,7 @@ use aws_lambda_events::event::sns::SnsEvent;
 use relance_aws::Clients;
 use relance_aws::dynamo::Dynamo;
 use relance_aws::env::{self, SettingsError};
+use relance_aws::metrics::Metrics;
 use relance_core::inbound::feedback;
 use relance_core::service::{FeedbackOutcome, record_feedback};
 
@@ -62,6 +63,10 @@ impl Feedback {
                     new = outcome.new,
                     "feedback recorded"
                 );
+                Metrics::of("feedback")
+                    .dimension("Kind", outcome.record.kind.as_str())
+                    .count("Feedback", usize::from(outcome.new))
+                    .emit();
                 outcomes.push(outcome);
             }
         }

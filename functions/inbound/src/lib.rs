@@ -12,6 +12,7 @@ use relance_aws::archive::S3Archive;
 use relance_aws::dynamo::Dynamo;
 use relance_aws::env::{self, ConfigSource, SettingsError};
 use relance_aws::mail::SesTransport;
+use relance_aws::metrics::Metrics;
 use relance_core::config::Config;
 use relance_core::inbound::Verdicts;
 use relance_core::service::{Arrival, Mailroom, Received};
@@ -78,7 +79,9 @@ impl Inbound {
         let id = mail
             .message_id
             .as_deref()
-            .filter(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+            .filter(|id| {
+                !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            })
             .context("a receipt event without a usable message id")?;
         let key = format!("{INBOUND_PREFIX}{id}");
         let raw = self
@@ -117,6 +120,11 @@ impl Inbound {
             forwarded = received.forwarded_now,
             "mail received"
         );
+        Metrics::of("inbound")
+            .dimension("Class", stored.class.as_str())
+            .count("MailReceived", 1)
+            .count("Forwarded", usize::from(received.forwarded_now))
+            .emit();
         Ok(received)
     }
 }

@@ -11,6 +11,7 @@ use relance_aws::archive::S3Archive;
 use relance_aws::dynamo::Dynamo;
 use relance_aws::env::{self, ConfigSource, SettingsError};
 use relance_aws::mail::SesTransport;
+use relance_aws::metrics::Metrics;
 use relance_aws::queue::{LetterMessage, decode};
 use relance_core::config::Config;
 use relance_core::email::Templates;
@@ -106,6 +107,11 @@ impl Letters {
             failed = summary.failed,
             "letter batch"
         );
+        Metrics::of("letters")
+            .count("LettersRendered", summary.letters_rendered)
+            .count("Cancellations", summary.cancelled)
+            .count("Failures", summary.failed)
+            .emit();
         Ok(summary)
     }
 }

@@ -12,6 +12,7 @@ use relance_aws::dynamo::Dynamo;
 use relance_aws::dynamo::ledger::Claim;
 use relance_aws::env::{self, ConfigSource, SettingsError};
 use relance_aws::mail::SesTransport;
+use relance_aws::metrics::Metrics;
 use relance_aws::queue::{MailMessage, decode};
 use relance_core::calendar::local_date;
 use relance_core::config::Config;
@@ -82,13 +83,30 @@ impl Mailer {
     /// Handles a batch; the messages to deliver again are reported as failures.
     pub async fn handle(&self, event: SqsEvent, now: DateTime<Utc>) -> SqsBatchResponse {
         let mut response = SqsBatchResponse::default();
+        let mut counts = [0usize; 5];
         for message in &event.records {
-            if let Outcome::Retry(_) = self.handle_message(message, now).await {
+            let outcome = self.handle_message(message, now).await;
+            let slot = match &outcome {
+                Outcome::Done(Some(Delivery::Sent(_))) => 0,
+                Outcome::Done(Some(Delivery::Cancelled)) => 1,
+                Outcome::Done(Some(Delivery::FellBackToPrint)) => 2,
+                Outcome::Done(_) => 3,
+                Outcome::Retry(_) => 4,
+            };
+            counts[slot] += 1;
+            if let Outcome::Retry(_) = outcome {
                 let mut failure = BatchItemFailure::default();
                 failure.item_identifier = message.message_id.clone().unwrap_or_default();
                 response.batch_item_failures.push(failure);
             }
         }
+        Metrics::of("mailer")
+            .count("EmailsSent", counts[0])
+            .count("Cancellations", counts[1])
+            .count("PrintFallbacks", counts[2])
+            .count("AlreadyHandled", counts[3])
+            .count("Retries", counts[4])
+            .emit();
         response
     }
 

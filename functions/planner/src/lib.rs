@@ -10,6 +10,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use relance_aws::Clients;
 use relance_aws::dynamo::Dynamo;
 use relance_aws::env::{self, ConfigSource, SettingsError};
+use relance_aws::metrics::Metrics;
 use relance_aws::queue::{LetterMessage, MailMessage, Queue};
 use relance_core::calendar::local_date;
 use relance_core::config::Config;
@@ -54,7 +55,8 @@ impl Settings {
 ///   (an EventBridge rule's `time` is accepted too);
 /// - `{"date": "2026-11-29", "dry_run": true}`: plan a day, record nothing;
 /// - `{"date": "2026-11-29", "resume": true}`: after a long stop, plan that day
-///   only (nothing before it is ever sent), then run it.
+///   only (nothing before it is ever sent), then run it;
+/// - `{"status": true}`: the latest run manifests, newest first; nothing is planned.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PlannerEvent {
@@ -70,6 +72,21 @@ pub struct PlannerEvent {
     /// Set the watermark to the day before first.
     #[serde(default)]
     pub resume: bool,
+    /// Return the latest run manifests instead of planning.
+    #[serde(default)]
+    pub status: bool,
+}
+
+/// How many run manifests a status event returns.
+pub const STATUS_RUNS: usize = 10;
+
+/// What a status event returns.
+#[derive(Debug, Clone, Serialize)]
+pub struct PlannerStatus {
+    /// The last day fully planned.
+    pub watermark: Option<NaiveDate>,
+    /// The latest run summaries, newest first.
+    pub runs: Vec<RunSummary>,
 }
 
 /// The run summary (the same keys as `relance run --json`) and what was queued.
@@ -120,6 +137,25 @@ impl Planner {
         }
     }
 
+    /// Answers any event: a status event with the latest runs, any other by
+    /// planning its run day.
+    pub async fn invoke(&self, event: PlannerEvent) -> anyhow::Result<serde_json::Value> {
+        if event.status {
+            Ok(serde_json::to_value(self.status().await?)?)
+        } else {
+            Ok(serde_json::to_value(self.handle(event).await?)?)
+        }
+    }
+
+    /// The watermark and the latest [`STATUS_RUNS`] run manifests.
+    pub async fn status(&self) -> anyhow::Result<PlannerStatus> {
+        let dynamo = Dynamo::new(self.clients.dynamodb.clone(), &self.settings.table);
+        Ok(PlannerStatus {
+            watermark: dynamo.watermark().await?,
+            runs: dynamo.runs(STATUS_RUNS).await?,
+        })
+    }
+
     /// Plans, records and queues the run day of `event`.
     pub async fn handle(&self, event: PlannerEvent) -> anyhow::Result<PlannerOutput> {
         let run_day = self.run_day(&event)?;
@@ -159,6 +195,12 @@ impl Planner {
             read_units = output.read_units,
             "planned"
         );
+        if !event.dry_run {
+            // The run's manifest: what was planned and queued (delivery counts
+            // are the fan-out functions' metrics).
+            dynamo.record_run(&output.summary).await?;
+            emit_metrics(&output);
+        }
         Ok(output)
     }
 
@@ -209,4 +251,20 @@ impl Planner {
         letter_queue.send_all(&letters).await?;
         Ok((emails.len(), letters.len()))
     }
+}
+
+/// The run's metrics: notices per stage, what was queued, print fallbacks, read units.
+fn emit_metrics(output: &PlannerOutput) {
+    for (stage, notices) in &output.summary.notices {
+        Metrics::of("planner")
+            .dimension("Stage", stage)
+            .count("Notices", *notices)
+            .emit();
+    }
+    Metrics::of("planner")
+        .count("EmailsQueued", output.emails_queued)
+        .count("LetterBatchesQueued", output.letter_batches_queued)
+        .count("PrintFallbacks", output.summary.print_fallbacks)
+        .value("ReadUnits", output.read_units)
+        .emit();
 }

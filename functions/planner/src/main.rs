@@ -12,7 +12,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let planner = Planner::new(Clients::from_env().await, settings).await?;
     let planner = &planner;
     lambda_runtime::run(service_fn(
-        move |event: LambdaEvent<PlannerEvent>| async move { planner.handle(event.payload).await },
+        move |event: LambdaEvent<PlannerEvent>| async move { planner.invoke(event.payload).await },
     ))
     .await
 }

@@ -5,6 +5,7 @@ pub mod archive;
 pub mod dynamo;
 pub mod env;
 pub mod mail;
+pub mod metrics;
 pub mod provision;
 pub mod queue;
 pub mod sdk;

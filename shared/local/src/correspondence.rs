@@ -139,9 +139,7 @@ impl Correspondence for Store {
 
 fn reply(row: &Row<'_>) -> Result<ReplyRecord, StoreError> {
     let get = |i| row.get::<_, Option<String>>(i).map_err(sql);
-    let required = |i| {
-        row.get::<_, String>(i).map_err(sql)
-    };
+    let required = |i| row.get::<_, String>(i).map_err(sql);
     let class = required(2)?;
     Ok(ReplyRecord {
         id: required(0)?,

@@ -86,12 +86,19 @@ pub fn inbound(config: &Path, args: InboundArgs) -> anyhow::Result<ExitCode> {
     }
     let linked = match (&record.notice_id, &record.patron_id, record.linked_by) {
         (Some(notice), Some(patron), Some(by)) => {
-            format!("linked to notice {notice} of patron {patron} by {}", by.as_str())
+            format!(
+                "linked to notice {notice} of patron {patron} by {}",
+                by.as_str()
+            )
         }
         (None, Some(patron), Some(by)) => format!("linked to patron {patron} by {}", by.as_str()),
         _ => "linked to no patron".to_owned(),
     };
-    println!("{}: {}, {linked}", args.file.display(), record.class.as_str());
+    println!(
+        "{}: {}, {linked}",
+        args.file.display(),
+        record.class.as_str()
+    );
     match (received.forwarded_now, forward_file) {
         (true, Some(file)) => println!("forwarded to staff: {}", file.display()),
         (false, Some(_)) => println!("already received and forwarded before: nothing done"),
@@ -138,8 +145,16 @@ pub fn feedback(config: &Path, args: FeedbackArgs) -> anyhow::Result<ExitCode> {
             Some(patron) => format!("patron {patron}"),
             None => "an address that is no patron's".to_owned(),
         };
-        let repeated = if outcome.new { "" } else { " (already recorded)" };
-        println!("{}: {} for {what}{repeated}", args.file.display(), record.kind.as_str());
+        let repeated = if outcome.new {
+            ""
+        } else {
+            " (already recorded)"
+        };
+        println!(
+            "{}: {} for {what}{repeated}",
+            args.file.display(),
+            record.kind.as_str()
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -89,10 +89,7 @@ pub fn patron_item(patron: &Patron) -> Item {
     ]);
     if let Some(email) = &patron.email {
         item.insert(EMAIL.to_owned(), s(email.as_str()));
-        item.insert(
-            super::table::EMAIL_KEY.to_owned(),
-            s(email_key(email)),
-        );
+        item.insert(super::table::EMAIL_KEY.to_owned(), s(email_key(email)));
     }
     if let Some(language) = patron.language {
         item.insert(LANGUAGE.to_owned(), s(language.code()));

@@ -63,7 +63,11 @@ pub fn parse(json: &[u8]) -> Result<Option<FeedbackEvent>, FeedbackError> {
     parse_at(json, String::new(), 0)
 }
 
-fn parse_at(json: &[u8], path: String, depth: usize) -> Result<Option<FeedbackEvent>, FeedbackError> {
+fn parse_at(
+    json: &[u8],
+    path: String,
+    depth: usize,
+) -> Result<Option<FeedbackEvent>, FeedbackError> {
     let record: Record = serde_json::from_slice(json).map_err(|e| FeedbackError::Json {
         path: if path.is_empty() {
             String::new()
@@ -139,7 +143,11 @@ fn complaint(
 ) -> Result<FeedbackEvent, FeedbackError> {
     let path = join(path, "complaint");
     let complaint = complaint.ok_or_else(|| FeedbackError::Missing(path.clone()))?;
-    let recipients = required(complaint.complained_recipients, &path, "complainedRecipients")?;
+    let recipients = required(
+        complaint.complained_recipients,
+        &path,
+        "complainedRecipients",
+    )?;
     Ok(FeedbackEvent {
         id: required(complaint.feedback_id, &path, "feedbackId")?,
         at: timestamp(complaint.timestamp, &path)?,

@@ -147,7 +147,8 @@ pub fn compose(forward: &Forward<'_>) -> Result<ComposedForward, RenderError> {
 /// relay carries); base64 otherwise, which mail clients read too, so that the
 /// bytes come back unchanged either way.
 fn original_part(raw: &[u8]) -> MimePart<'_> {
-    let part = MimePart::new("message/rfc822", BodyPart::Binary(raw.into())).attachment("original.eml");
+    let part =
+        MimePart::new("message/rfc822", BodyPart::Binary(raw.into())).attachment("original.eml");
     if is_seven_bit_mail(raw) {
         part.transfer_encoding("7bit")
     } else {

@@ -32,7 +32,9 @@ pub fn read(raw: &[u8], verdicts: Verdicts) -> ReceivedMail {
     // one header that mail has, it is not mail.
     let message = MessageParser::new().parse(raw).filter(|message| {
         let headers = message.headers();
-        headers.iter().any(|h| !matches!(h.name, HeaderName::Other(_)))
+        headers
+            .iter()
+            .any(|h| !matches!(h.name, HeaderName::Other(_)))
     });
     let Some(message) = message else {
         return unreadable(raw, verdicts);
@@ -110,7 +112,9 @@ fn message_id(value: &str) -> Option<String> {
     let id = value.trim().trim_start_matches('<').trim_end_matches('>');
     let plain = !id.is_empty()
         && id.len() <= MAX_ID_LEN
-        && id.bytes().all(|b| b.is_ascii_graphic() && b != b'<' && b != b'>');
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_graphic() && b != b'<' && b != b'>');
     plain.then(|| id.to_owned())
 }
 

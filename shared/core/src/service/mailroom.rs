@@ -145,15 +145,16 @@ impl<S: LoanStore, C: Correspondence, T: MailTransport> Mailroom<'_, S, C, T> {
             to: self.config.mail.staff_inbox.clone(),
             raw: composed.raw,
         };
-        self.transport.send(&outgoing).await.map_err(|err| match err {
-            // The staff inbox is ours: a refusal is a misconfiguration to report.
-            TransportError::Rejected(reason) => {
-                RunError::Transport(TransportError::Unexpected(format!(
-                    "the staff inbox was refused: {reason}"
-                )))
-            }
-            other => RunError::Transport(other),
-        })
+        self.transport
+            .send(&outgoing)
+            .await
+            .map_err(|err| match err {
+                // The staff inbox is ours: a refusal is a misconfiguration to report.
+                TransportError::Rejected(reason) => RunError::Transport(
+                    TransportError::Unexpected(format!("the staff inbox was refused: {reason}")),
+                ),
+                other => RunError::Transport(other),
+            })
     }
 
     /// The notice the mail answers (`In-Reply-To` / `References`, then the
@@ -219,9 +220,9 @@ impl<S: LoanStore, C: Correspondence, T: MailTransport> Mailroom<'_, S, C, T> {
 /// address complaining; soft bounces are recorded and counted only. An
 /// address that is no patron's (a library inbox) is recorded without a patron.
 pub async fn record_feedback<S: LoanStore, C: Correspondence>(
-store: &S,
-book: &C,
-event: &FeedbackEvent,
+    store: &S,
+    book: &C,
+    event: &FeedbackEvent,
 ) -> Result<Vec<FeedbackOutcome>, RunError> {
     let notice = match &event.message_id {
         Some(id) => book.notice_by_message_id(id).await?,

@@ -102,7 +102,15 @@ fn identity_notifications_name_the_type_differently_and_read_the_same() {
 
 #[test]
 fn other_events_are_not_feedback() {
-    for kind in ["Send", "Delivery", "Open", "Click", "Reject", "DeliveryDelay", "Rendering Failure"] {
+    for kind in [
+        "Send",
+        "Delivery",
+        "Open",
+        "Click",
+        "Reject",
+        "DeliveryDelay",
+        "Rendering Failure",
+    ] {
         let json = format!(r#"{{"eventType": "{kind}", "mail": {{"messageId": "x"}}}}"#);
         assert_eq!(parse(json.as_bytes()).unwrap(), None, "{kind}");
     }
@@ -127,7 +135,8 @@ fn sns_and_eventbridge_envelopes_are_opened() {
     assert!(bare.is_some());
     assert_eq!(parse(sns.to_string().as_bytes()).unwrap(), bare);
     assert_eq!(parse(bridge.to_string().as_bytes()).unwrap(), bare);
-    let confirmation = r#"{"Type": "SubscriptionConfirmation", "Message": "You have chosen to subscribe"}"#;
+    let confirmation =
+        r#"{"Type": "SubscriptionConfirmation", "Message": "You have chosen to subscribe"}"#;
     assert_eq!(parse(confirmation.as_bytes()).unwrap(), None);
 }
 
@@ -148,11 +157,26 @@ fn missing_fields_are_named_by_their_path() {
     let cases = [
         (r#"{"mail": {}}"#.to_owned(), "eventType"),
         (r#"{"eventType": "Bounce"}"#.to_owned(), "bounce"),
-        (BOUNCE.replace("\"feedbackId\"", "\"x\""), "bounce.feedbackId"),
-        (BOUNCE.replace("\"timestamp\": \"2026-11-29T07:30:06", "\"x\": \"2026"), "bounce.timestamp"),
-        (BOUNCE.replace("\"bounceType\"", "\"x\""), "bounce.bounceType"),
-        (BOUNCE.replace("\"emailAddress\"", "\"x\""), "bounce.bouncedRecipients[0].emailAddress"),
-        (COMPLAINT.replace("\"complainedRecipients\"", "\"x\""), "complaint.complainedRecipients"),
+        (
+            BOUNCE.replace("\"feedbackId\"", "\"x\""),
+            "bounce.feedbackId",
+        ),
+        (
+            BOUNCE.replace("\"timestamp\": \"2026-11-29T07:30:06", "\"x\": \"2026"),
+            "bounce.timestamp",
+        ),
+        (
+            BOUNCE.replace("\"bounceType\"", "\"x\""),
+            "bounce.bounceType",
+        ),
+        (
+            BOUNCE.replace("\"emailAddress\"", "\"x\""),
+            "bounce.bouncedRecipients[0].emailAddress",
+        ),
+        (
+            COMPLAINT.replace("\"complainedRecipients\"", "\"x\""),
+            "complaint.complainedRecipients",
+        ),
         (
             serde_json::json!({"detail": {"eventType": "Complaint"}}).to_string(),
             "detail.complaint",

@@ -46,6 +46,7 @@ struct Wording {
     no_text: &'static str,
     date: &'static str,
     decimal: char,
+    semicolon: &'static str,
 }
 
 const FR: Wording = Wording {
@@ -75,6 +76,7 @@ const FR: Wording = Wording {
     no_text: "(message sans texte)",
     date: "%d/%m/%Y",
     decimal: ',',
+    semicolon: " ;",
 };
 
 const EN: Wording = Wording {
@@ -104,6 +106,7 @@ const EN: Wording = Wording {
     no_text: "(no text)",
     date: "%-d %B %Y",
     decimal: '.',
+    semicolon: ";",
 };
 
 /// French labels have a space before the colon.
@@ -179,12 +182,13 @@ pub(super) fn text(forward: &Forward<'_>, attached: bool) -> String {
         loans(&mut out, forward, words, c);
     }
     let kept = format!("{} {}", words.kept_at, one_line(forward.source));
+    let s = words.semicolon;
     if attached {
-        let _ = writeln!(out, "{}{c} {}; {kept}", words.original, words.attached);
+        let _ = writeln!(out, "{}{c} {}{s} {kept}", words.original, words.attached);
     } else {
         let _ = writeln!(
             out,
-            "{}{c} {} ({}); {kept}",
+            "{}{c} {} ({}){s} {kept}",
             words.original,
             words.too_large,
             megabytes(forward.raw.len(), words.decimal)
@@ -262,21 +266,21 @@ fn when(at: DateTime<Utc>, tz: Tz, words: &Wording) -> String {
     )
 }
 
-/// "7 jours de retard", "due in 3 days"…
+/// "7 jours de retard", "in 3 days"…
 fn lateness(days: i64, language: Language) -> String {
     let plural = |n: i64| if n > 1 { "s" } else { "" };
     match language {
         Language::Fr => match days {
             1.. => format!("{days} jour{} de retard", plural(days)),
-            0 => "à rendre aujourd'hui".to_owned(),
-            -1 => "à rendre demain".to_owned(),
-            _ => format!("à rendre dans {} jours", -days),
+            0 => "aujourd'hui".to_owned(),
+            -1 => "demain".to_owned(),
+            _ => format!("dans {} jours", -days),
         },
         Language::En => match days {
             1.. => format!("{days} day{} overdue", plural(days)),
-            0 => "due today".to_owned(),
-            -1 => "due tomorrow".to_owned(),
-            _ => format!("due in {} days", -days),
+            0 => "today".to_owned(),
+            -1 => "tomorrow".to_owned(),
+            _ => format!("in {} days", -days),
         },
     }
 }
@@ -322,8 +326,12 @@ fn status(status: &NoticeStatus, tz: Tz, language: Language, words: &Wording) ->
     match (status, language) {
         (NoticeStatus::Pending, Language::Fr) => "pas encore envoyé".to_owned(),
         (NoticeStatus::Pending, Language::En) => "not sent yet".to_owned(),
-        (NoticeStatus::Sent { at, .. }, Language::Fr) => format!("envoyé le {}", when(*at, tz, words)),
-        (NoticeStatus::Sent { at, .. }, Language::En) => format!("sent on {}", when(*at, tz, words)),
+        (NoticeStatus::Sent { at, .. }, Language::Fr) => {
+            format!("envoyé le {}", when(*at, tz, words))
+        }
+        (NoticeStatus::Sent { at, .. }, Language::En) => {
+            format!("sent on {}", when(*at, tz, words))
+        }
         (NoticeStatus::Cancelled { reason }, _) => cancelled(*reason, language).to_owned(),
     }
 }

@@ -54,7 +54,12 @@ fn report_type<'a>(message: &'a Message<'_>) -> Option<&'a str> {
         && content_type
             .subtype()
             .is_some_and(|s| s.eq_ignore_ascii_case("report"));
-    report.then(|| content_type.attribute("report-type").unwrap_or_default().trim())
+    report.then(|| {
+        content_type
+            .attribute("report-type")
+            .unwrap_or_default()
+            .trim()
+    })
 }
 
 /// A delivery report that is not `multipart/report`: from `MAILER-DAEMON`
@@ -67,7 +72,10 @@ fn from_a_mail_system(message: &Message<'_>, from: Option<&Addr<'_>>, subject: &
         .map(|address| address.split('@').next().unwrap_or_default().trim())
         .unwrap_or_default()
         .to_ascii_lowercase();
-    if matches!(local.as_str(), "mailer-daemon" | "mailer_daemon" | "mail-daemon") {
+    if matches!(
+        local.as_str(),
+        "mailer-daemon" | "mailer_daemon" | "mail-daemon"
+    ) {
         return true;
     }
     let null_sender = header_values(message, "Return-Path").any(|value| value.trim() == "<>");

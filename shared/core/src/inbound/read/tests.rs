@@ -93,11 +93,17 @@ fn an_outlook_reply_without_in_reply_to_links_by_the_reference_in_its_subject() 
     assert_eq!(mail.class, MailClass::Reply);
     assert_eq!(
         sender(&mail),
-        (Some("Jérôme Lefèvre"), "jerome.lefevre@courriel.example.org")
+        (
+            Some("Jérôme Lefèvre"),
+            "jerome.lefevre@courriel.example.org"
+        )
     );
     assert!(mail.replied_to.is_empty());
     assert_eq!(mail.reference, Some(reference));
-    assert!(mail.text.starts_with("Bonjour,\n\nLe livre « Germinal » a été perdu"));
+    assert!(
+        mail.text
+            .starts_with("Bonjour,\n\nLe livre « Germinal » a été perdu")
+    );
 }
 
 #[test]
@@ -124,7 +130,10 @@ fn an_exchange_non_delivery_report_is_a_delivery_report_of_the_notice() {
     );
     assert_eq!(mail.replied_to, [message_id]);
     assert_eq!(mail.reference, Some(reference));
-    assert!(mail.text.starts_with("Delivery has failed to these recipients"));
+    assert!(
+        mail.text
+            .starts_with("Delivery has failed to these recipients")
+    );
     assert!(mail.text.contains("noemie.bonnet@etu.example.fr"));
 }
 
@@ -193,7 +202,10 @@ fn an_html_only_reply_is_converted_to_text_and_links_by_its_references() {
         ]
     );
     assert!(mail.text.starts_with("Bonjour,\n"), "{}", mail.text);
-    assert!(mail.text.contains("Je suis en stage à Lyon jusqu'au 15 décembre"));
+    assert!(
+        mail.text
+            .contains("Je suis en stage à Lyon jusqu'au 15 décembre")
+    );
     assert!(!mail.text.contains('<'), "{}", mail.text);
 }
 
@@ -219,7 +231,12 @@ fn bytes_that_are_not_mail_are_unreadable_with_their_text_kept() {
     assert_eq!(mail.class, MailClass::Unreadable);
     assert_eq!((mail.from, mail.subject.as_str()), (None, ""));
     assert!(mail.text.contains("truncated by a broken relay"));
-    for raw in [&b""[..], b"hello world", b"\r\n\r\nR0PR-9TCV", b"\x00\x01\x02"] {
+    for raw in [
+        &b""[..],
+        b"hello world",
+        b"\r\n\r\nR0PR-9TCV",
+        b"\x00\x01\x02",
+    ] {
         let mail = read(raw, PASS);
         assert_eq!(mail.class, MailClass::Unreadable, "{raw:?}");
     }
@@ -310,18 +327,41 @@ fn mail_systems_notices_are_delivery_reports() {
             "From: Mail Delivery System <MAILER-DAEMON>",
             "Subject: Undelivered Mail Returned to Sender",
         ),
-        ("From: MAILER-DAEMON@mx.example.org", "Subject: failure notice"),
-        ("From: postmaster@example.fr", "Subject: Non remis : Premier rappel"),
+        (
+            "From: MAILER-DAEMON@mx.example.org",
+            "Subject: failure notice",
+        ),
+        (
+            "From: postmaster@example.fr",
+            "Subject: Non remis : Premier rappel",
+        ),
         (
             "From: Mail Delivery Subsystem <postmaster@example.org>",
             "Subject: Delivery Status Notification (Failure)",
         ),
-        ("From: x@example.org", "Subject: Undeliverable: Premier rappel"),
+        (
+            "From: x@example.org",
+            "Subject: Undeliverable: Premier rappel",
+        ),
     ];
     for (i, (from, subject)) in cases.iter().enumerate() {
-        let return_path = if i == 4 { "Return-Path: <>" } else { "X-Nothing: x" };
-        let raw = mail(&[return_path, from, subject, "", "The message could not be delivered."]);
-        assert_eq!(read(&raw, PASS).class, MailClass::DeliveryReport, "{from} {subject}");
+        let return_path = if i == 4 {
+            "Return-Path: <>"
+        } else {
+            "X-Nothing: x"
+        };
+        let raw = mail(&[
+            return_path,
+            from,
+            subject,
+            "",
+            "The message could not be delivered.",
+        ]);
+        assert_eq!(
+            read(&raw, PASS).class,
+            MailClass::DeliveryReport,
+            "{from} {subject}"
+        );
     }
     // A postmaster writing as a person, a person quoting a failure.
     let postmaster = mail(&["From: postmaster@example.fr", "Subject: Question", "", "x"]);
@@ -370,7 +410,12 @@ fn replied_to_ids_lose_their_brackets_repeats_and_malformed_ones() {
         ["c@example.fr", "b@example.fr", "a@example.fr"]
     );
     let many: String = (0..100).map(|n| format!("<id{n}@example.fr> ")).collect();
-    let raw = mail(&["From: a@example.fr", &format!("References: {many}"), "", "x"]);
+    let raw = mail(&[
+        "From: a@example.fr",
+        &format!("References: {many}"),
+        "",
+        "x",
+    ]);
     let ids = read(&raw, PASS).replied_to;
     assert_eq!(ids.len(), MAX_REPLIED_TO);
     assert_eq!(ids[0], "id99@example.fr");
