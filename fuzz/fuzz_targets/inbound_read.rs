@@ -41,9 +41,16 @@ fuzz_target!(|data: &[u8]| {
     for verdicts in [Verdicts::default(), flagged] {
         let mail = read(data, verdicts);
         assert!(mail.text.chars().count() <= TEXT_LIMIT);
-        assert!(!mail.subject.chars().any(char::is_control), "{:?}", mail.subject);
+        assert!(
+            !mail.subject.chars().any(char::is_control),
+            "{:?}",
+            mail.subject
+        );
         let plain_id = |id: &str| {
-            !id.is_empty() && id.bytes().all(|b| b.is_ascii_graphic() && b != b'<' && b != b'>')
+            !id.is_empty()
+                && id
+                    .bytes()
+                    .all(|b| b.is_ascii_graphic() && b != b'<' && b != b'>')
         };
         assert!(mail.message_id.as_deref().is_none_or(plain_id));
         assert!(mail.replied_to.iter().all(|id| plain_id(id)));

@@ -24,7 +24,7 @@ pub enum MailClass {
     /// Written by a person: forwarded to the staff inbox.
     Reply,
     /// An automatic answer (RFC 3834 `Auto-Submitted`, `X-Autoreply`,
-    /// `Precedence: bulk|auto_reply|junk`, out-of-office subjects): recorded only.
+    /// `Precedence: bulk|auto_reply|junk|list`, out-of-office subjects): recorded only.
     AutoReply,
     /// A delivery status notification (`multipart/report; report-type=delivery-status`
     /// or a mailer-daemon's notice): recorded only.

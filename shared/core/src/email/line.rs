@@ -13,7 +13,7 @@ fn breaks_the_line(c: char) -> bool {
 
 /// `value` on one line: every control character and whitespace run becomes one
 /// space, and the ends are trimmed.
-pub(super) fn single_line(value: &str) -> String {
+pub(crate) fn single_line(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     let mut gap = false;
     for c in value.chars() {

@@ -10,7 +10,7 @@
 //! due_date, due_date_iso, days_overdue, days_until_due}]}`), `loan_count`,
 //! `reply_to`, `signature`, `institution`, `send_day`.
 
-mod line;
+pub(crate) mod line;
 mod mime;
 mod print_batch;
 mod templates;

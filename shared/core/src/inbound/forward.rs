@@ -24,8 +24,8 @@ use crate::email::{RenderError, mailbox};
 use crate::model::{Language, Loan, Patron};
 use crate::notice::Notice;
 
-use super::read::one_line;
 use super::{ATTACH_LIMIT, LinkedBy, ReceivedMail};
+use crate::email::line::single_line;
 
 /// Longest subject kept, in characters: past it the subject is cut with `…`.
 const MAX_SUBJECT: usize = 200;
@@ -180,7 +180,7 @@ fn is_seven_bit_mail(raw: &[u8]) -> bool {
 /// The original subject on one line, cut to [`MAX_SUBJECT`] characters, with
 /// the linked notice's reference when it is not already there.
 fn subject(forward: &Forward<'_>, language: Language) -> String {
-    let original = one_line(&forward.mail.subject);
+    let original = single_line(&forward.mail.subject);
     let mut subject = if original.is_empty() {
         no_subject(language).to_owned()
     } else if let Some((cut, _)) = original.char_indices().nth(MAX_SUBJECT) {
@@ -189,7 +189,7 @@ fn subject(forward: &Forward<'_>, language: Language) -> String {
         original
     };
     if let Some(notice) = forward.notice {
-        let reference = one_line(notice.reference.as_str());
+        let reference = single_line(notice.reference.as_str());
         if !subject.to_ascii_uppercase().contains(&reference) {
             subject.push_str(&format!(" [{reference}]"));
         }

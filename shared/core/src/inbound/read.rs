@@ -11,6 +11,7 @@ mod tests;
 use mail_parser::{Addr, HeaderName, HeaderValue, Message, MessageParser};
 
 use crate::address::{EmailAddress, Mailbox};
+use crate::email::line::single_line;
 use crate::ids::Reference;
 
 use super::{MailClass, ReceivedMail, TEXT_LIMIT, Verdicts};
@@ -39,7 +40,7 @@ pub fn read(raw: &[u8], verdicts: Verdicts) -> ReceivedMail {
     let Some(message) = message else {
         return unreadable(raw, verdicts);
     };
-    let subject = message.subject().map(one_line).unwrap_or_default();
+    let subject = message.subject().map(single_line).unwrap_or_default();
     let from_addr = message.from().and_then(|from| from.first());
     let text = body_text(&message);
     let class = classify::classify(&message, verdicts, from_addr, &subject);
@@ -75,7 +76,7 @@ fn unreadable(raw: &[u8], verdicts: Verdicts) -> ReceivedMail {
 /// The sender as a mailbox, when its address is one we could write to.
 fn mailbox(addr: &Addr<'_>) -> Option<Mailbox> {
     let address = EmailAddress::parse(addr.address()?).ok()?;
-    let name = addr.name().map(one_line).filter(|name| !name.is_empty());
+    let name = addr.name().map(single_line).filter(|name| !name.is_empty());
     Some(Mailbox { name, address })
 }
 
@@ -152,30 +153,6 @@ fn clean_text(text: &str) -> String {
     }
     if let Some((cut, _)) = out.char_indices().nth(TEXT_LIMIT) {
         out.truncate(cut);
-    }
-    out
-}
-
-/// A header value on one line: control characters, whitespace runs (but the
-/// no-break spaces of French typography) and the bidi overrides that would make
-/// it display as something else become one space, the ends trimmed. The same
-/// rule as the notices' headers (`email::line`).
-pub(super) fn one_line(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    let mut gap = false;
-    for c in value.chars() {
-        let breaks = c.is_control()
-            || (c.is_whitespace() && !matches!(c, '\u{A0}' | '\u{202F}'))
-            || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
-        if breaks {
-            gap = true;
-            continue;
-        }
-        if gap && !out.is_empty() {
-            out.push(' ');
-        }
-        gap = false;
-        out.push(c);
     }
     out
 }

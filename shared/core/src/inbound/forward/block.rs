@@ -8,8 +8,8 @@ use std::fmt::Write;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
+use crate::email::line::single_line;
 use crate::inbound::MailClass;
-use crate::inbound::read::one_line;
 use crate::ladder::Channel;
 use crate::model::{Language, Loan};
 use crate::notice::{CancelReason, NoticeStatus};
@@ -149,8 +149,8 @@ pub(super) fn text(forward: &Forward<'_>, attached: bool) -> String {
                 out,
                 "{}{c} {} – {}",
                 words.patron,
-                one_line(patron.id.as_str()),
-                one_line(&patron.full_name)
+                single_line(patron.id.as_str()),
+                single_line(&patron.full_name)
             );
         }
         None => {
@@ -163,7 +163,7 @@ pub(super) fn text(forward: &Forward<'_>, attached: bool) -> String {
                 out,
                 "{}{c} {} – {} {} {}, {}, {}",
                 words.notice,
-                one_line(notice.reference.as_str()),
+                single_line(notice.reference.as_str()),
                 notice.stage,
                 words.run_of,
                 notice.run_day.format(words.date),
@@ -181,7 +181,7 @@ pub(super) fn text(forward: &Forward<'_>, attached: bool) -> String {
     if forward.patron.is_some() {
         loans(&mut out, forward, words, c);
     }
-    let kept = format!("{} {}", words.kept_at, one_line(forward.source));
+    let kept = format!("{} {}", words.kept_at, single_line(forward.source));
     let s = words.semicolon;
     if attached {
         let _ = writeln!(out, "{}{c} {}{s} {kept}", words.original, words.attached);
@@ -199,13 +199,13 @@ pub(super) fn text(forward: &Forward<'_>, attached: bool) -> String {
     let _ = writeln!(out, "\n{}\n", words.separator);
     let sender = match &mail.from {
         Some(from) => match &from.name {
-            Some(name) => format!("{} <{}>", one_line(name), from.address),
+            Some(name) => format!("{} <{}>", single_line(name), from.address),
             None => from.address.to_string(),
         },
         None => words.unknown.to_owned(),
     };
     let _ = writeln!(out, "{}{c} {sender}", words.from);
-    let _ = writeln!(out, "{}{c} {}\n", words.subject, one_line(&mail.subject));
+    let _ = writeln!(out, "{}{c} {}\n", words.subject, single_line(&mail.subject));
     if mail.text.trim().is_empty() {
         let _ = writeln!(out, "{}", words.no_text);
     } else {
@@ -231,14 +231,14 @@ fn loans(out: &mut String, forward: &Forward<'_>, words: &Wording, c: &str) {
             library = Some(&loan.library);
             match forward.config.library(&loan.library) {
                 Some(known) => {
-                    let _ = writeln!(out, "  {} ({})", one_line(&known.name), loan.library);
+                    let _ = writeln!(out, "  {} ({})", single_line(&known.name), loan.library);
                 }
                 None => {
                     let _ = writeln!(out, "  {}", loan.library);
                 }
             }
         }
-        let title = one_line(&loan.item.title);
+        let title = single_line(&loan.item.title);
         let title = if title.is_empty() {
             words.no_title
         } else {
@@ -248,7 +248,7 @@ fn loans(out: &mut String, forward: &Forward<'_>, words: &Wording, c: &str) {
             out,
             "    - {title} – {} {} – {} {} – {}",
             words.barcode,
-            one_line(&loan.item.barcode),
+            single_line(&loan.item.barcode),
             words.due,
             loan.due_date.format(words.date),
             lateness(loan.days_overdue(forward.today), language)

@@ -376,3 +376,43 @@ fn english_forward_text_of_an_unmatched_mail() {
     );
     insta::assert_snapshot!(message.body_text(0).unwrap());
 }
+
+#[test]
+fn a_30_mb_mail_is_read_and_forwarded_without_its_attachments() {
+    let case = Case::new();
+    let raw = mail_with_photos(30 * 1024 * 1024);
+    let mail = read(&raw, Verdicts::default());
+    assert_eq!(mail.class, MailClass::Reply);
+    assert_eq!(mail.text, "Voici les photos des livres rendus.");
+    let composed = compose(&case.forward(&mail, &raw)).unwrap();
+    assert!(composed.raw.len() < 100_000);
+    assert!(String::from_utf8_lossy(&composed.raw).contains("trop volumineux"));
+}
+
+/// A reply with base64 photos attached, `size` bytes long at least.
+fn mail_with_photos(size: usize) -> Vec<u8> {
+    let mut raw = b"From: Camille Martin <camille.martin@etu.example.fr>\r\n\
+        Subject: Photos\r\nMIME-Version: 1.0\r\n\
+        Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n\
+        --b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n\
+        Voici les photos des livres rendus.\r\n"
+        .to_vec();
+    let line = [b'A'; 76];
+    let mut n = 0;
+    while raw.len() < size {
+        raw.extend_from_slice(
+            format!(
+                "--b\r\nContent-Type: image/jpeg\r\nContent-Disposition: attachment; \
+                 filename=\"IMG_{n}.jpg\"\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        for _ in 0..40_000 {
+            raw.extend_from_slice(&line);
+            raw.extend_from_slice(b"\r\n");
+        }
+        n += 1;
+    }
+    raw.extend_from_slice(b"--b--\r\n");
+    raw
+}
