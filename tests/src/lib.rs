@@ -4,6 +4,7 @@
 pub mod emulators;
 pub mod network;
 pub mod recorder;
+pub mod relay;
 pub mod stack;
 pub mod throttle;
 

@@ -7,33 +7,22 @@
 //!
 //! One request per connection: every answer carries `Connection: close`.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufReader, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::Duration;
 
 use relance_aws::Clients;
+
+use crate::relay::{IO_TIMEOUT, forward, read_request};
 use serde_json::Value;
 
 /// The account id the recorded ARNs carry (moto's default account).
 pub const ACCOUNT: &str = "123456789012";
 
-const IO_TIMEOUT: Duration = Duration::from_secs(60);
-
 /// One request as the proxy received it.
-#[derive(Debug, Clone)]
-pub struct Recorded {
-    /// `GET`, `POST`, …
-    pub method: String,
-    /// Path and query, as sent.
-    pub target: String,
-    /// The request headers.
-    pub headers: Vec<(String, String)>,
-    /// The body.
-    pub body: Vec<u8>,
-}
+pub use crate::relay::Request as Recorded;
 
 /// One IAM authorization a request needs: an action on a resource, with the
 /// condition keys the request sets.
@@ -48,10 +37,6 @@ pub struct Access {
 }
 
 impl Recorded {
-    fn header(&self, name: &str) -> Option<&str> {
-        header(&self.headers, name)
-    }
-
     /// The signing service of the request (from its SigV4 credential scope).
     pub fn service(&self) -> Option<&str> {
         let auth = self.header("authorization")?;
@@ -357,19 +342,12 @@ impl Drop for RecordingProxy {
     }
 }
 
-fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    headers
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.as_str())
-}
-
 fn serve(client: TcpStream, shared: &Shared) -> std::io::Result<()> {
     client.set_read_timeout(Some(IO_TIMEOUT))?;
     client.set_write_timeout(Some(IO_TIMEOUT))?;
     let mut writer = client.try_clone()?;
     let mut reader = BufReader::new(client);
-    let Some((version, request)) = read_request(&mut reader, &mut writer)? else {
+    let Some(request) = read_request(&mut reader, &mut writer)? else {
         return Ok(());
     };
     let upstream = if request.service() == Some("dynamodb") {
@@ -377,7 +355,7 @@ fn serve(client: TcpStream, shared: &Shared) -> std::io::Result<()> {
     } else {
         shared.moto
     };
-    let response = forward(&request, &version, upstream)?;
+    let response = forward(&request, upstream)?;
     shared
         .log
         .lock()
@@ -388,138 +366,6 @@ fn serve(client: TcpStream, shared: &Shared) -> std::io::Result<()> {
     writer.shutdown(Shutdown::Both)
 }
 
-/// Reads one request; `None` when the client closed without sending one.
-fn read_request(
-    reader: &mut BufReader<TcpStream>,
-    writer: &mut TcpStream,
-) -> std::io::Result<Option<(String, Recorded)>> {
-    let mut line = String::new();
-    if reader.read_line(&mut line)? == 0 {
-        return Ok(None);
-    }
-    let mut parts = line.split_whitespace();
-    let (Some(method), Some(target), Some(version)) = (parts.next(), parts.next(), parts.next())
-    else {
-        return Err(invalid(format!("bad request line {line:?}")));
-    };
-    let (method, target, version) = (method.to_owned(), target.to_owned(), version.to_owned());
-    let mut headers = Vec::new();
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line)? == 0 {
-            return Err(invalid("headers cut short".into()));
-        }
-        let line = line.trim_end_matches(['\r', '\n']);
-        if line.is_empty() {
-            break;
-        }
-        let (name, value) = line
-            .split_once(':')
-            .ok_or_else(|| invalid(format!("bad header {line:?}")))?;
-        headers.push((name.trim().to_owned(), value.trim().to_owned()));
-    }
-    if header(&headers, "expect").is_some_and(|v| v.eq_ignore_ascii_case("100-continue")) {
-        writer.write_all(b"HTTP/1.1 100 Continue\r\n\r\n")?;
-        writer.flush()?;
-    }
-    let body = if header(&headers, "transfer-encoding")
-        .is_some_and(|v| v.to_ascii_lowercase().contains("chunked"))
-    {
-        read_chunked(reader)?
-    } else {
-        let length: usize = header(&headers, "content-length")
-            .map(|v| v.parse().map_err(|_| invalid(format!("bad length {v:?}"))))
-            .transpose()?
-            .unwrap_or(0);
-        let mut body = vec![0; length];
-        reader.read_exact(&mut body)?;
-        body
-    };
-    Ok(Some((
-        version,
-        Recorded {
-            method,
-            target,
-            headers,
-            body,
-        },
-    )))
-}
-
-fn read_chunked(reader: &mut BufReader<TcpStream>) -> std::io::Result<Vec<u8>> {
-    let mut body = Vec::new();
-    loop {
-        let mut size = String::new();
-        reader.read_line(&mut size)?;
-        let size = size.trim().split(';').next().unwrap_or_default();
-        let size = usize::from_str_radix(size, 16)
-            .map_err(|_| invalid(format!("bad chunk size {size:?}")))?;
-        if size == 0 {
-            loop {
-                let mut trailer = String::new();
-                if reader.read_line(&mut trailer)? == 0 || trailer.trim().is_empty() {
-                    return Ok(body);
-                }
-            }
-        }
-        let start = body.len();
-        body.resize(start + size, 0);
-        reader.read_exact(&mut body[start..])?;
-        let mut end = [0; 2];
-        reader.read_exact(&mut end)?;
-    }
-}
-
-/// Sends the request upstream and returns the whole answer with `Connection: close`.
-fn forward(request: &Recorded, version: &str, upstream: SocketAddr) -> std::io::Result<Vec<u8>> {
-    let mut stream = TcpStream::connect_timeout(&upstream, IO_TIMEOUT)?;
-    stream.set_read_timeout(Some(IO_TIMEOUT))?;
-    stream.set_write_timeout(Some(IO_TIMEOUT))?;
-    let mut head = format!("{} {} {version}\r\n", request.method, request.target);
-    let dropped = [
-        "connection",
-        "keep-alive",
-        "expect",
-        "transfer-encoding",
-        "content-length",
-    ];
-    for (name, value) in &request.headers {
-        if !dropped.iter().any(|d| name.eq_ignore_ascii_case(d)) {
-            head.push_str(&format!("{name}: {value}\r\n"));
-        }
-    }
-    if !request.body.is_empty() || request.header("content-length").is_some() {
-        head.push_str(&format!("Content-Length: {}\r\n", request.body.len()));
-    }
-    head.push_str("Connection: close\r\n\r\n");
-    stream.write_all(head.as_bytes())?;
-    stream.write_all(&request.body)?;
-    stream.flush()?;
-    let mut response = Vec::new();
-    stream.read_to_end(&mut response)?;
-    let end = response
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .ok_or_else(|| invalid("upstream answer without headers".into()))?;
-    let text = String::from_utf8_lossy(&response[..end]).into_owned();
-    let mut out = String::new();
-    for line in text.split("\r\n") {
-        let name = line.split(':').next().unwrap_or_default().trim();
-        if !(name.eq_ignore_ascii_case("connection") || name.eq_ignore_ascii_case("keep-alive")) {
-            out.push_str(line);
-            out.push_str("\r\n");
-        }
-    }
-    out.push_str("Connection: close\r\n\r\n");
-    let mut answer = out.into_bytes();
-    answer.extend_from_slice(&response[end + 4..]);
-    Ok(answer)
-}
-
-fn invalid(message: String) -> std::io::Error {
-    std::io::Error::new(std::io::ErrorKind::InvalidData, message)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -528,6 +374,7 @@ mod tests {
         Recorded {
             method: method.into(),
             target: target.into(),
+            version: "HTTP/1.1".into(),
             headers: headers
                 .iter()
                 .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
