@@ -159,6 +159,10 @@ async fn a_full_day_goes_through_the_functions() {
         runs[0]["notices"],
         serde_json::to_value(&planned.summary.notices).unwrap()
     );
+    // With what the mailer and the letters function delivered for the day.
+    assert_eq!(runs[0]["delivered"]["sent"], 1, "{}", runs[0]);
+    assert_eq!(runs[0]["delivered"]["letters_rendered"], 2, "{}", runs[0]);
+    assert_eq!(runs[0]["delivered"]["letter_batches"], 2, "{}", runs[0]);
 }
 
 #[tokio::test(flavor = "multi_thread")]

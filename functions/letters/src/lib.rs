@@ -107,6 +107,19 @@ impl Letters {
             failed = summary.failed,
             "letter batch"
         );
+        let counted = dynamo
+            .count_delivered(
+                request.run_day,
+                &[
+                    ("letters_rendered", summary.letters_rendered as u64),
+                    ("letters_cancelled", summary.cancelled as u64),
+                    ("letter_batches", u64::from(summary.letters_rendered > 0)),
+                ],
+            )
+            .await;
+        if let Err(e) = counted {
+            tracing::warn!(library = %library, error = %e, "letters not counted");
+        }
         Metrics::of("letters")
             .count("LettersRendered", summary.letters_rendered)
             .count("Cancellations", summary.cancelled)

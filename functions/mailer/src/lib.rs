@@ -151,6 +151,14 @@ impl Mailer {
         };
         let send_day = local_date(now, self.config.institution.timezone);
         let delivery = engine.deliver_email(&notice, send_day, now).await?;
+        // The run day's counters are a report: a failure to count is logged and
+        // the delivery stands.
+        if let Err(e) = dynamo
+            .count_delivered(request.run_day, &[(outcome_name(&delivery), 1)])
+            .await
+        {
+            tracing::warn!(notice = %id, error = %e, "delivery not counted");
+        }
         tracing::info!(notice = %id, stage = %notice.stage, outcome = ?outcome_name(&delivery), "email notice");
         Ok(match delivery {
             Delivery::Failed(reason) => Outcome::Retry(reason),

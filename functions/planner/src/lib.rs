@@ -85,8 +85,20 @@ pub const STATUS_RUNS: usize = 10;
 pub struct PlannerStatus {
     /// The last day fully planned.
     pub watermark: Option<NaiveDate>,
-    /// The latest run summaries, newest first.
-    pub runs: Vec<RunSummary>,
+    /// The latest runs, newest first.
+    pub runs: Vec<RunManifest>,
+}
+
+/// A run: what the planner planned and queued, and what the mailer and the
+/// letters function have delivered for its run day so far.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunManifest {
+    /// The planner's summary (the keys of `relance run --json`).
+    #[serde(flatten)]
+    pub summary: RunSummary,
+    /// The fan-out functions' counters for the run day: `sent`, `cancelled`,
+    /// `fell_back_to_print`, `failed`, `letters_rendered`, `letter_batches`…
+    pub delivered: BTreeMap<String, u64>,
 }
 
 /// The run summary (the same keys as `relance run --json`) and what was queued.
@@ -150,9 +162,18 @@ impl Planner {
     /// The watermark and the latest [`STATUS_RUNS`] run manifests.
     pub async fn status(&self) -> anyhow::Result<PlannerStatus> {
         let dynamo = Dynamo::new(self.clients.dynamodb.clone(), &self.settings.table);
+        let runs = dynamo.runs(STATUS_RUNS).await?;
+        let days: Vec<NaiveDate> = runs.iter().map(|r| r.run_day).collect();
+        let mut delivered = dynamo.delivered(&days).await?;
         Ok(PlannerStatus {
             watermark: dynamo.watermark().await?,
-            runs: dynamo.runs(STATUS_RUNS).await?,
+            runs: runs
+                .into_iter()
+                .map(|summary| RunManifest {
+                    delivered: delivered.remove(&summary.run_day).unwrap_or_default(),
+                    summary,
+                })
+                .collect(),
         })
     }
 

@@ -15,6 +15,8 @@
 //! - reference claim (`REF#{reference}`, `REF`): `kind`, `notice_id`;
 //! - watermark (`WATERMARK`, `WATERMARK`): `kind`, `day`;
 //! - run (`RUN`, `{run_day}#{n}`): `kind`, `run_day`, `summary` (JSON);
+//! - delivery counters (`DELIVERED`, `{run_day}`): `kind`, and one number per
+//!   outcome the fan-out functions count (`sent`, `letters_rendered`, …);
 //! - received mail (`REPLY#{id}`, `REPLY`): `kind`, `received_at`, `class`,
 //!   `patron_id`, `notice_id`, `linked_by` (each absent when not linked),
 //!   `source` (its S3 key), `forwarded` (the forward's message id, once sent);
@@ -24,6 +26,7 @@
 //! Dates are `YYYY-MM-DD`, instants RFC 3339 UTC.
 
 mod correspondence;
+mod deliveries;
 mod item;
 mod port;
 mod transact;
