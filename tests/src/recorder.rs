@@ -8,14 +8,12 @@
 //! One request per connection: every answer carries `Connection: close`.
 
 use std::io::{BufReader, Write};
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
 
 use relance_aws::Clients;
 
-use crate::relay::{IO_TIMEOUT, forward, read_request};
+use crate::relay::{IO_TIMEOUT, Listener, forward, read_request};
 use serde_json::Value;
 
 /// The account id the recorded ARNs carry (moto's default account).
@@ -264,14 +262,12 @@ struct Shared {
     dynamodb: SocketAddr,
     moto: SocketAddr,
     log: Mutex<Vec<Recorded>>,
-    stopping: AtomicBool,
 }
 
 /// The running proxy; stopped when dropped.
 pub struct RecordingProxy {
-    address: SocketAddr,
+    listener: Listener,
     shared: Arc<Shared>,
-    accept: Option<JoinHandle<()>>,
 }
 
 impl RecordingProxy {
@@ -286,59 +282,27 @@ impl RecordingProxy {
         };
         let dynamodb = SocketAddr::from(([127, 0, 0, 1], port("RELANCE_DYNAMODB_PORT", 8000)));
         let moto = SocketAddr::from(([127, 0, 0, 1], port("RELANCE_MOTO_PORT", 5000)));
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind the proxy");
-        let address = listener.local_addr().expect("proxy address");
         let shared = Arc::new(Shared {
             dynamodb,
             moto,
             log: Mutex::new(Vec::new()),
-            stopping: AtomicBool::new(false),
         });
-        let accept = {
-            let shared = Arc::clone(&shared);
-            std::thread::spawn(move || {
-                for stream in listener.incoming() {
-                    if shared.stopping.load(Ordering::SeqCst) {
-                        return;
-                    }
-                    let Ok(stream) = stream else { continue };
-                    let shared = Arc::clone(&shared);
-                    std::thread::spawn(move || {
-                        if let Err(e) = serve(stream, &shared) {
-                            eprintln!("recording proxy: {e}");
-                        }
-                    });
-                }
-            })
-        };
         Self {
-            address,
+            listener: Listener::start("recording proxy", Arc::clone(&shared), serve),
             shared,
-            accept: Some(accept),
         }
     }
 
     /// Clients whose every call goes through the proxy (the emulators' region and
     /// dummy credentials, S3 path-style).
     pub fn clients(&self) -> Clients {
-        let url = format!("http://{}", self.address);
+        let url = self.listener.url();
         Clients::for_emulators(&url, &url)
     }
 
     /// The requests recorded since the last `take`, oldest first.
     pub fn take(&self) -> Vec<Recorded> {
         std::mem::take(&mut *self.shared.log.lock().unwrap_or_else(|e| e.into_inner()))
-    }
-}
-
-impl Drop for RecordingProxy {
-    fn drop(&mut self) {
-        self.shared.stopping.store(true, Ordering::SeqCst);
-        // Wakes the accept loop so that it sees the flag.
-        let _ = TcpStream::connect(self.address);
-        if let Some(accept) = self.accept.take() {
-            let _ = accept.join();
-        }
     }
 }
 

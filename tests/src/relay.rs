@@ -5,11 +5,73 @@
 //! carries `Connection: close`.
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
 use std::time::Duration;
 
 /// How long a proxy waits on a socket.
 pub const IO_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// A proxy's listening side: it accepts on `127.0.0.1:0` and serves each
+/// connection on its own thread with the proxy's state, until dropped.
+pub struct Listener {
+    address: SocketAddr,
+    stopping: Arc<AtomicBool>,
+    accept: Option<JoinHandle<()>>,
+}
+
+impl Listener {
+    /// Starts accepting; `serve` handles one connection (errors are printed with `name`).
+    pub fn start<S: Send + Sync + 'static>(
+        name: &'static str,
+        state: Arc<S>,
+        serve: fn(TcpStream, &S) -> std::io::Result<()>,
+    ) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind the proxy");
+        let address = listener.local_addr().expect("proxy address");
+        let stopping = Arc::new(AtomicBool::new(false));
+        let accept = {
+            let stopping = Arc::clone(&stopping);
+            std::thread::spawn(move || {
+                for stream in listener.incoming() {
+                    if stopping.load(Ordering::SeqCst) {
+                        return;
+                    }
+                    let Ok(stream) = stream else { continue };
+                    let state = Arc::clone(&state);
+                    std::thread::spawn(move || {
+                        if let Err(e) = serve(stream, &state) {
+                            eprintln!("{name}: {e}");
+                        }
+                    });
+                }
+            })
+        };
+        Self {
+            address,
+            stopping,
+            accept: Some(accept),
+        }
+    }
+
+    /// The endpoint URL to give a client (`http://127.0.0.1:{port}`).
+    pub fn url(&self) -> String {
+        format!("http://{}", self.address)
+    }
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        self.stopping.store(true, Ordering::SeqCst);
+        // Wakes the accept loop so that it sees the flag.
+        let _ = TcpStream::connect(self.address);
+        if let Some(accept) = self.accept.take() {
+            let _ = accept.join();
+        }
+    }
+}
 
 #[derive(Debug, Clone)]
 /// One HTTP/1.1 request, its body read in full (de-chunked when chunked).

@@ -9,12 +9,11 @@
 //! client never reuses a connection the proxy is about to close.
 
 use std::io::{BufReader, Write};
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
 
-use crate::relay::{IO_TIMEOUT, forward, read_request};
+use crate::relay::{IO_TIMEOUT, Listener, forward, read_request};
 
 /// The path of SES v2 `SendEmail`.
 pub const SEND_EMAIL_PATH: &str = "/v2/email/outbound-emails";
@@ -76,14 +75,12 @@ struct Shared {
     rule: Mutex<Rule>,
     counters: Counters,
     throttled_bodies: Mutex<Vec<String>>,
-    stopping: AtomicBool,
 }
 
 /// The running proxy; stopped when dropped.
 pub struct ThrottlingProxy {
-    address: SocketAddr,
+    listener: Listener,
     shared: Arc<Shared>,
-    accept: Option<JoinHandle<()>>,
 }
 
 impl ThrottlingProxy {
@@ -91,36 +88,15 @@ impl ThrottlingProxy {
     /// throttling the `SendEmail` requests `rule` picks.
     pub fn start(upstream: SocketAddr, rule: Rule) -> Self {
         assert!(upstream.ip().is_loopback(), "loopback only, got {upstream}");
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind the proxy");
-        let address = listener.local_addr().expect("proxy address");
         let shared = Arc::new(Shared {
             upstream,
             rule: Mutex::new(rule),
             counters: Counters::default(),
             throttled_bodies: Mutex::new(Vec::new()),
-            stopping: AtomicBool::new(false),
         });
-        let accept = {
-            let shared = Arc::clone(&shared);
-            std::thread::spawn(move || {
-                for stream in listener.incoming() {
-                    if shared.stopping.load(Ordering::SeqCst) {
-                        return;
-                    }
-                    let Ok(stream) = stream else { continue };
-                    let shared = Arc::clone(&shared);
-                    std::thread::spawn(move || {
-                        if let Err(e) = serve(stream, &shared) {
-                            eprintln!("throttling proxy: {e}");
-                        }
-                    });
-                }
-            })
-        };
         Self {
-            address,
+            listener: Listener::start("throttling proxy", Arc::clone(&shared), serve),
             shared,
-            accept: Some(accept),
         }
     }
 
@@ -135,7 +111,7 @@ impl ThrottlingProxy {
 
     /// The endpoint URL to give the client (`http://127.0.0.1:{port}`).
     pub fn url(&self) -> String {
-        format!("http://{}", self.address)
+        self.listener.url()
     }
 
     /// Replaces the rule for the requests to come.
@@ -170,17 +146,6 @@ impl ThrottlingProxy {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clone()
-    }
-}
-
-impl Drop for ThrottlingProxy {
-    fn drop(&mut self) {
-        self.shared.stopping.store(true, Ordering::SeqCst);
-        // Wakes the accept loop so that it sees the flag.
-        let _ = TcpStream::connect(self.address);
-        if let Some(accept) = self.accept.take() {
-            let _ = accept.join();
-        }
     }
 }
 
