@@ -13,7 +13,7 @@ use relance_core::report::RunSummary;
 use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
 
 use crate::rows::{self, NOTICE_COLUMNS};
-use crate::store::{Store, day_text, instant_text, parse_day, sql};
+use crate::store::{Store, day_text, instant_text, parse_day, reading, sql};
 
 /// Salts tried before a reference collision is reported as an error.
 const REFERENCE_SALTS: u32 = 16;
@@ -134,20 +134,22 @@ pub(crate) fn notices_where(
     clause: &str,
     params: impl rusqlite::Params,
 ) -> Result<Vec<Notice>, StoreError> {
-    let mut stmt = conn
-        .prepare(&format!(
-            "SELECT {NOTICE_COLUMNS} FROM notices WHERE {clause}"
-        ))
-        .map_err(sql)?;
-    let mut rows = stmt.query(params).map_err(sql)?;
-    let mut notices = Vec::new();
-    while let Some(row) = rows.next().map_err(sql)? {
-        notices.push(rows::notice(row)?);
-    }
-    for notice in &mut notices {
-        notice.loans = notice_loans(conn, &notice.id)?;
-    }
-    Ok(notices)
+    reading(conn, |conn| {
+        let mut stmt = conn
+            .prepare(&format!(
+                "SELECT {NOTICE_COLUMNS} FROM notices WHERE {clause}"
+            ))
+            .map_err(sql)?;
+        let mut rows = stmt.query(params).map_err(sql)?;
+        let mut notices = Vec::new();
+        while let Some(row) = rows.next().map_err(sql)? {
+            notices.push(rows::notice(row)?);
+        }
+        for notice in &mut notices {
+            notice.loans = notice_loans(conn, &notice.id)?;
+        }
+        Ok(notices)
+    })
 }
 
 impl Ledger for Store {
@@ -156,26 +158,27 @@ impl Ledger for Store {
     }
 
     async fn handled(&self, keys: &[MarkerKey]) -> Result<HashSet<MarkerKey>, StoreError> {
-        let conn = self.conn();
-        let mut stmt = conn
-            .prepare_cached(
-                "SELECT 1 FROM markers WHERE loan_id = ?1 AND due_date = ?2 AND stage = ?3",
-            )
-            .map_err(sql)?;
-        let mut handled = HashSet::new();
-        for key in keys {
-            let found = stmt
-                .exists(params![
-                    key.loan_id.as_str(),
-                    day_text(key.due_date),
-                    key.stage.as_str()
-                ])
+        reading(&self.conn(), |conn| {
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT 1 FROM markers WHERE loan_id = ?1 AND due_date = ?2 AND stage = ?3",
+                )
                 .map_err(sql)?;
-            if found {
-                handled.insert(key.clone());
+            let mut handled = HashSet::new();
+            for key in keys {
+                let found = stmt
+                    .exists(params![
+                        key.loan_id.as_str(),
+                        day_text(key.due_date),
+                        key.stage.as_str()
+                    ])
+                    .map_err(sql)?;
+                if found {
+                    handled.insert(key.clone());
+                }
             }
-        }
-        Ok(handled)
+            Ok(handled)
+        })
     }
 
     async fn record_plan(

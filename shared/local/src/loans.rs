@@ -3,59 +3,67 @@
 use relance_core::ids::{LoanId, PatronId};
 use relance_core::model::{EmailStatus, Loan, Patron};
 use relance_core::ports::{LoanStore, StoreError};
-use rusqlite::params;
+use rusqlite::{Connection, params};
 
 use crate::rows::{self, LOAN_COLUMNS, PATRON_COLUMNS};
-use crate::store::{Store, day_text, sql};
+use crate::store::{Store, day_text, reading, sql};
 
-impl Store {
-    fn loans_where(&self, clause: &str, key: &str) -> Result<Vec<Loan>, StoreError> {
-        let conn = self.conn();
-        let mut stmt = conn
-            .prepare_cached(&format!("SELECT {LOAN_COLUMNS} FROM loans WHERE {clause}"))
-            .map_err(sql)?;
-        let mut rows = stmt.query([key]).map_err(sql)?;
-        let mut loans = Vec::new();
-        while let Some(row) = rows.next().map_err(sql)? {
-            loans.push(rows::loan(row)?);
-        }
-        Ok(loans)
+fn loans_where(conn: &Connection, clause: &str, key: &str) -> Result<Vec<Loan>, StoreError> {
+    let mut stmt = conn
+        .prepare_cached(&format!("SELECT {LOAN_COLUMNS} FROM loans WHERE {clause}"))
+        .map_err(sql)?;
+    let mut rows = stmt.query([key]).map_err(sql)?;
+    let mut loans = Vec::new();
+    while let Some(row) = rows.next().map_err(sql)? {
+        loans.push(rows::loan(row)?);
     }
+    Ok(loans)
 }
 
 impl LoanStore for Store {
     async fn open_loans_due_on(&self, due: chrono::NaiveDate) -> Result<Vec<Loan>, StoreError> {
         // Served by the partial index loans_open_by_due_date.
-        self.loans_where("due_date = ?1 AND returned_at IS NULL", &day_text(due))
+        loans_where(
+            &self.conn(),
+            "due_date = ?1 AND returned_at IS NULL",
+            &day_text(due),
+        )
     }
 
     async fn patrons(&self, ids: &[PatronId]) -> Result<Vec<Patron>, StoreError> {
-        let conn = self.conn();
-        let mut stmt = conn
-            .prepare_cached(&format!(
-                "SELECT {PATRON_COLUMNS} FROM patrons WHERE patron_id = ?1"
-            ))
-            .map_err(sql)?;
-        let mut patrons = Vec::with_capacity(ids.len());
-        for id in ids {
-            let mut rows = stmt.query([id.as_str()]).map_err(sql)?;
-            if let Some(row) = rows.next().map_err(sql)? {
-                patrons.push(rows::patron(row)?);
+        reading(&self.conn(), |conn| {
+            let mut stmt = conn
+                .prepare_cached(&format!(
+                    "SELECT {PATRON_COLUMNS} FROM patrons WHERE patron_id = ?1"
+                ))
+                .map_err(sql)?;
+            let mut patrons = Vec::with_capacity(ids.len());
+            for id in ids {
+                let mut rows = stmt.query([id.as_str()]).map_err(sql)?;
+                if let Some(row) = rows.next().map_err(sql)? {
+                    patrons.push(rows::patron(row)?);
+                }
             }
-        }
-        Ok(patrons)
+            Ok(patrons)
+        })
     }
 
     async fn loans(&self, ids: &[LoanId]) -> Result<Vec<Loan>, StoreError> {
-        let mut loans = Vec::with_capacity(ids.len());
-        for id in ids {
-            loans.extend(self.loans_where("loan_id = ?1", id.as_str())?);
-        }
-        Ok(loans)
+        reading(&self.conn(), |conn| {
+            let mut loans = Vec::with_capacity(ids.len());
+            for id in ids {
+                loans.extend(loans_where(conn, "loan_id = ?1", id.as_str())?);
+            }
+            Ok(loans)
+        })
     }
 
     async fn open_loans_of(&self, patron: &PatronId) -> Result<Vec<Loan>, StoreError> {
-        self.loans_where("patron_id = ?1 AND returned_at IS NULL", patron.as_str())
+        loans_where(
+            &self.conn(),
+            "patron_id = ?1 AND returned_at IS NULL",
+            patron.as_str(),
+        )
     }
 
     async fn set_email_status(

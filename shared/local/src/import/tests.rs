@@ -361,3 +361,42 @@ fn a_returned_at_in_the_file_closes_the_loan() {
         1
     );
 }
+
+#[test]
+fn a_first_import_leaves_every_index_in_place_whether_kept_or_rolled_back() {
+    let indexes = |fx: &Fixture| {
+        fx.count("SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND tbl_name IN ('loans', 'patrons') AND sql IS NOT NULL")
+    };
+    let fx = Fixture::new();
+    let before = indexes(&fx);
+    assert_eq!(before, 3, "two on loans, one on patrons");
+
+    // Strict with a bad row: nothing is kept, and the indexes dropped for the
+    // bulk load come back with the rollback.
+    let strict = ImportOptions {
+        strict: true,
+        ..fx.options()
+    };
+    let loans = loans_csv(&[
+        &loan("L1", "P1", "2026-11-29"),
+        &loan("L2", "P9", "2026-11-29"),
+    ]);
+    let summary = fx.import(Some(PATRONS), Some(&loans), &strict).unwrap();
+    assert!(!summary.committed);
+    assert_eq!(fx.count("SELECT COUNT(*) FROM loans"), 0);
+    assert_eq!(indexes(&fx), before);
+
+    let summary = fx
+        .import(Some(PATRONS), Some(&loans), &fx.options())
+        .unwrap();
+    assert_eq!(summary.loans_inserted, 1);
+    assert_eq!(indexes(&fx), before);
+    assert_eq!(
+        fx.count("SELECT COUNT(*) FROM loans INDEXED BY loans_open_by_patron WHERE patron_id = 'P1' AND returned_at IS NULL"),
+        1
+    );
+    assert_eq!(
+        fx.count("SELECT COUNT(*) FROM patrons INDEXED BY patrons_by_email WHERE lower(email) = 'zoe@example.fr' AND email IS NOT NULL"),
+        1
+    );
+}
