@@ -3,6 +3,7 @@
 
 use mail_parser::{MessageParser, MimeHeaders};
 use relance_core::calendar::shift;
+use relance_core::ports::{MailTransport, OutgoingMail, TransportError};
 use relance_tests::{TestEnv, day, loan_row, patron_row};
 
 const DAY: &str = "2026-11-30";
@@ -243,4 +244,104 @@ fn a_letter_held_back_is_printed_with_a_later_batch_and_the_earlier_batch_stays_
         file_names(&env.letter_files(today, "STS")),
         ["P1.pdf", "batch.pdf", "manifest.csv"]
     );
+}
+
+/// The outbox, refusing the mails named in `refuse` (a print batch's parts).
+struct RefusingParts<'a> {
+    outbox: &'a relance_local::Outbox,
+    refuse: &'a [&'a str],
+}
+
+impl MailTransport for RefusingParts<'_> {
+    async fn send(&self, mail: &OutgoingMail) -> Result<String, TransportError> {
+        if self.refuse.contains(&mail.name.as_str()) {
+            return Err(TransportError::Transient("451 try again later".into()));
+        }
+        self.outbox.send(mail).await
+    }
+}
+
+#[test]
+fn a_batch_too_large_for_one_mail_goes_in_parts_and_a_refused_part_is_sent_later() {
+    // A library whose mail server takes 48 KiB attachments, and 60 letters of
+    // about 2 KB each (plus the fonts every PDF embeds): the batch needs parts.
+    const LIMIT: usize = 48 * 1024;
+    let env = TestEnv::with_config(
+        &relance_tests::CONFIG.replace("[mail]\n", "[mail]\nbatch_attachment_kib = 48\n"),
+    );
+    let today = day(DAY);
+    let late35 = shift(today, -35).unwrap();
+    let patrons: Vec<String> = (0..60)
+        .map(|n| patron_row(&format!("P{n:03}"), &format!("Lecteur {n:03}"), "", false))
+        .collect();
+    let loans: Vec<String> = (0..60 * 3)
+        .map(|n| {
+            loan_row(
+                &format!("L{n:04}"),
+                &format!("P{:03}", n / 3),
+                "STS",
+                late35,
+                None,
+            )
+        })
+        .collect();
+    env.import(&patrons, &loans);
+
+    let refusing = RefusingParts {
+        outbox: &env.outbox,
+        refuse: &["letters-STS-2"],
+    };
+    let first = env.run_with(today, &refusing).expect("run");
+    // Part 1 went; part 2 was refused, so the parts after it wait with it.
+    assert_eq!(file_names(&env.mail_files(today)), ["letters-STS-1.eml"]);
+    assert_eq!(first.failed, 1);
+    let raw = std::fs::read(&env.mail_files(today)[0]).unwrap();
+    let part_one = MessageParser::default().parse(&raw).unwrap();
+    let subject = part_one.subject().unwrap().to_owned();
+    let count: usize = subject.rsplit('/').next().unwrap().parse().unwrap();
+    assert!(subject.contains("envoi 1/"), "{subject}");
+    assert!(count >= 3, "{subject}");
+    let pdf = part_one.attachment(0).unwrap();
+    assert_eq!(
+        pdf.attachment_name(),
+        Some(format!("relance-STS-{DAY}-1-{count}.pdf").as_str())
+    );
+    assert!(pdf.contents().len() <= LIMIT);
+    let batch = std::fs::read(
+        env.letter_files(today, "STS")
+            .iter()
+            .find(|p| p.ends_with("batch.pdf"))
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(batch.len() > LIMIT, "the archived batch is whole");
+
+    // The refused part's letters stay pending and go with the next run; every
+    // letter reaches the library once.
+    let pending = first.letters_pending;
+    assert!(
+        pending > 0 && first.letters_rendered + pending == 60,
+        "{first:?}"
+    );
+    let next = shift(today, 1).unwrap();
+    let second = env.run(next);
+    assert_eq!(second.letters_rendered, pending);
+    let mut references: Vec<String> = env
+        .mail_files(today)
+        .into_iter()
+        .chain(env.mail_files(next))
+        .flat_map(|p| {
+            let raw = std::fs::read(p).unwrap();
+            let message = MessageParser::default().parse(&raw).unwrap();
+            let manifest = message.attachment(1).unwrap().contents().to_vec();
+            csv::Reader::from_reader(manifest.as_slice())
+                .records()
+                .map(|r| r.unwrap()[1].to_owned())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    references.sort();
+    let total = references.len();
+    references.dedup();
+    assert_eq!((total, references.len()), (60, 60));
 }

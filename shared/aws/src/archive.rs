@@ -1,13 +1,10 @@
 //! S3 letter archive: letters and print batches under
-//! `letters/{run_day}/{library}/{name}`, encrypted at rest (SSE-S3), read back or
-//! shared through presigned links; rejects files of imports beside them.
-
-use std::time::Duration;
+//! `letters/{run_day}/{library}/{name}`, encrypted at rest (SSE-S3), and read
+//! back; rejects files of imports beside them.
 
 use aws_sdk_s3::Client;
 use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
-use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::ServerSideEncryption;
 use chrono::NaiveDate;
@@ -15,9 +12,6 @@ use relance_core::ids::LibraryCode;
 use relance_core::ports::{LetterArchive, StoreError};
 
 use crate::dynamo::store_error;
-
-/// Longest life of a presigned link SigV4 allows: 7 days.
-pub const MAX_LINK_LIFE: Duration = Duration::from_secs(7 * 24 * 3600);
 
 /// The engine's [`LetterArchive`] on an S3 bucket.
 #[derive(Debug, Clone)]
@@ -91,24 +85,6 @@ impl S3Archive {
         })?;
         Ok(body.into_bytes().to_vec())
     }
-
-    /// A GET link to `key` valid for `expires` (at most [`MAX_LINK_LIFE`], for
-    /// the large letter batches a library downloads rather than receives). A
-    /// link signed with temporary credentials (a Lambda role) dies with them.
-    pub async fn presign_get(&self, key: &str, expires: Duration) -> Result<String, StoreError> {
-        check_key(key)?;
-        let presigning = PresigningConfig::expires_in(expires)
-            .map_err(|e| StoreError::Unexpected(format!("presigned link life {expires:?}: {e}")))?;
-        let request = self
-            .client
-            .get_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .presigned(presigning)
-            .await
-            .map_err(s3_error)?;
-        Ok(request.uri().to_owned())
-    }
 }
 
 impl LetterArchive for S3Archive {
@@ -122,18 +98,6 @@ impl LetterArchive for S3Archive {
         let key = Self::letter_key(run_day, library, name)
             .ok_or_else(|| StoreError::Unexpected(format!("unsafe letter file name {name:?}")))?;
         self.put_object(&key, bytes, content_type(name)).await
-    }
-
-    /// A presigned GET valid for [`MAX_LINK_LIFE`] (7 days).
-    async fn link(
-        &self,
-        run_day: NaiveDate,
-        library: &LibraryCode,
-        name: &str,
-    ) -> Result<Option<String>, StoreError> {
-        let key = Self::letter_key(run_day, library, name)
-            .ok_or_else(|| StoreError::Unexpected(format!("unsafe letter file name {name:?}")))?;
-        self.presign_get(&key, MAX_LINK_LIFE).await.map(Some)
     }
 }
 

@@ -55,7 +55,19 @@ pub struct MailSettings {
     pub staff_inbox: EmailAddress,
     /// A folder whose templates override the shipped ones (relative to the config file).
     pub templates: Option<PathBuf>,
+    /// Largest print batch PDF attached to one email to a library, in bytes; a
+    /// larger batch goes as several emails, each with a part under it.
+    pub batch_attachment_bytes: usize,
 }
+
+/// The default of [`MailSettings::batch_attachment_bytes`]: 7 MiB, about 9.4 MB
+/// once base64-encoded. Many institutional mail servers refuse messages over
+/// 10 MB (on-premises Exchange's default), well below SES's own 40 MB.
+pub const BATCH_ATTACHMENT_KIB: usize = 7 * 1024;
+
+/// The largest `mail.batch_attachment_kib`: 28 MiB, which base64 keeps under
+/// SES's 40 MB per message.
+const MAX_BATCH_ATTACHMENT_KIB: usize = 28 * 1024;
 
 /// A lending library of the institution.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -158,6 +170,7 @@ struct RawMail {
     staff_inbox: Option<String>,
     #[serde(alias = "templates_dir")]
     templates: Option<PathBuf>,
+    batch_attachment_kib: Option<usize>,
 }
 
 #[derive(Deserialize)]
@@ -292,11 +305,19 @@ impl RawMail {
             &required(self.staff_inbox, "mail.staff_inbox")?,
             "mail.staff_inbox",
         )?;
+        let kib = self.batch_attachment_kib.unwrap_or(BATCH_ATTACHMENT_KIB);
+        if !(1..=MAX_BATCH_ATTACHMENT_KIB).contains(&kib) {
+            return Err(invalid(
+                "mail.batch_attachment_kib",
+                format!("{kib} is not between 1 and {MAX_BATCH_ATTACHMENT_KIB} (KiB)"),
+            ));
+        }
         Ok(MailSettings {
             from,
             reply_to,
             staff_inbox,
             templates: self.templates,
+            batch_attachment_bytes: kib * 1024,
         })
     }
 }

@@ -263,17 +263,4 @@ pub trait LetterArchive: Sync {
         name: &str,
         bytes: &[u8],
     ) -> impl Future<Output = Result<String, StoreError>> + Send;
-
-    /// A link a library can download a stored file from, valid for a week, when
-    /// the archive can give one (S3: a presigned URL); `None` otherwise (the
-    /// outbox: the file is beside the mail).
-    fn link(
-        &self,
-        run_day: NaiveDate,
-        library: &LibraryCode,
-        name: &str,
-    ) -> impl Future<Output = Result<Option<String>, StoreError>> + Send {
-        let _ = (run_day, library, name);
-        async { Ok(None) }
-    }
 }

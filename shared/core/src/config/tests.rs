@@ -33,6 +33,7 @@ fn a_complete_config_gets_the_standard_ladder_and_defaults() {
     );
     assert_eq!(config.local.state_dir, PathBuf::from("var"));
     assert_eq!(config.place(), "Talence");
+    assert_eq!(config.mail.batch_attachment_bytes, 7 * 1024 * 1024);
     assert_eq!(
         config.libraries[0].public_email().as_str(),
         "bu-sciences@bibliotheques.example.fr"
@@ -96,4 +97,24 @@ fn a_library_without_inbox_or_with_a_bad_address_is_refused() {
 fn a_syntax_error_gives_its_line() {
     let err = error_of("[institution\nname=1");
     assert!(err.contains("line 1"), "{err}");
+}
+
+#[test]
+fn the_batch_attachment_limit_is_in_kib_and_bounded() {
+    let with = |value: &str| {
+        VALID.replace(
+            "[mail]\n",
+            &format!("[mail]\nbatch_attachment_kib = {value}\n"),
+        )
+    };
+    let config = Config::parse(&with("20480")).unwrap();
+    assert_eq!(config.mail.batch_attachment_bytes, 20 * 1024 * 1024);
+    for refused in ["0", "40000"] {
+        let error = error_of(&with(refused));
+        assert!(
+            error.starts_with("mail.batch_attachment_kib: ") && error.contains(refused),
+            "{error}"
+        );
+    }
+    assert!(error_of(&with("-1")).contains("batch_attachment_kib"));
 }

@@ -39,12 +39,12 @@ pub struct PrintBatchMail<'a> {
     pub run_day: NaiveDate,
     /// The letters, in batch order.
     pub entries: &'a [BatchEntry],
-    /// `batch.pdf`.
+    /// The PDF attached: `batch.pdf`, or the part of it this mail carries.
     pub batch_pdf: &'a [u8],
-    /// Where `batch.pdf` can be downloaded, when it is too large to attach:
-    /// then the mail carries the link instead of the PDF.
-    pub batch_link: Option<&'a str>,
-    /// `manifest.csv`.
+    /// `(k, n)` when the batch is too large for one mail and goes as n mails,
+    /// this one carrying its k-th part (from 1); `None` for the whole batch.
+    pub part: Option<(usize, usize)>,
+    /// The manifest of the letters attached.
     pub manifest_csv: &'a [u8],
     /// The Date header.
     pub sent_at: DateTime<Utc>,
@@ -54,7 +54,8 @@ struct Wording {
     subject: &'static str,
     intro: &'static str,
     manifest: &'static str,
-    link: &'static str,
+    part: &'static str,
+    parts: &'static str,
     references: &'static str,
     items: &'static str,
     pages: &'static str,
@@ -67,7 +68,10 @@ const FR: Wording = Wording {
             dans un seul fichier PDF (A4, chaque courrier commence sur une nouvelle page, \
             adresse placée pour une enveloppe DL à fenêtre à droite).",
     manifest: "Le fichier manifest.csv joint en donne la liste.",
-    link: "Le lot à imprimer, trop volumineux pour être joint, se télécharge ici (lien valable 7 jours) :",
+    part: "envoi",
+    parts: "Le lot du jour, trop volumineux pour un seul message, est réparti en {n} envois \
+            qui se suivent ; voici l'envoi {k} sur {n}. Chaque envoi a son propre PDF et \
+            son propre manifeste.",
     references: "Courriers",
     items: "document(s)",
     pages: "page(s)",
@@ -80,7 +84,9 @@ const EN: Wording = Wording {
             (A4, each letter starts on a new page, address placed for a right-window \
             DL envelope).",
     manifest: "The attached manifest.csv lists them.",
-    link: "The batch to print, too large to attach, can be downloaded here (the link is valid for 7 days):",
+    part: "part",
+    parts: "The day's batch, too large for one message, comes as {n} consecutive \
+            messages; this is part {k} of {n}. Each part has its own PDF and manifest.",
     references: "Letters",
     items: "item(s)",
     pages: "page(s)",
@@ -96,14 +102,23 @@ pub fn compose_print_batch(mail: &PrintBatchMail<'_>) -> Result<ComposedEmail, R
     };
     let day = mail.run_day.format(words.date).to_string();
     let count = mail.entries.len();
+    let part = mail
+        .part
+        .map(|(k, n)| format!(" – {} {k}/{n}", words.part))
+        .unwrap_or_default();
     let subject = single_line(&format!(
-        "{} – {} – {day} ({count})",
+        "{} – {} – {day} ({count}){part}",
         words.subject, mail.library.name
     ));
-    let mut text = format!(
-        "{}\n\n{}\n\n{} ({count}) :\n",
-        mail.library.name, words.intro, words.references
-    );
+    let mut text = format!("{}\n\n{}\n\n", mail.library.name, words.intro);
+    if let Some((k, n)) = mail.part {
+        let parts = words
+            .parts
+            .replace("{k}", &k.to_string())
+            .replace("{n}", &n.to_string());
+        text.push_str(&format!("{parts}\n\n"));
+    }
+    text.push_str(&format!("{} ({count}) :\n", words.references));
     for e in mail.entries {
         text.push_str(&format!(
             "  {}  {}  {} {}  {} {}\n",
@@ -116,23 +131,22 @@ pub fn compose_print_batch(mail: &PrintBatchMail<'_>) -> Result<ComposedEmail, R
         .name
         .as_deref()
         .unwrap_or(&config.institution.name);
-    text.push_str(&format!("\n{}\n", words.manifest));
-    if let Some(link) = mail.batch_link {
-        text.push_str(&format!("\n{}\n{link}\n", words.link));
-    }
-    text.push_str(&format!("\n{signature}\n"));
+    text.push_str(&format!("\n{}\n\n{signature}\n", words.manifest));
 
     let domain = config.mail.from.address.domain();
-    let message_id = format!(
-        "relance.batch.{}.{}@{domain}",
-        mail.library.code, mail.run_day
-    );
-    let file = format!("relance-{}-{}.pdf", mail.library.code, mail.run_day);
-    let mut builder = MessageBuilder::new();
-    if mail.batch_link.is_none() {
-        builder = builder.attachment("application/pdf", file, mail.batch_pdf.to_vec());
-    }
-    let raw = builder
+    let (code, run_day) = (&mail.library.code, mail.run_day);
+    let (message_id, file) = match mail.part {
+        None => (
+            format!("relance.batch.{code}.{run_day}@{domain}"),
+            format!("relance-{code}-{run_day}.pdf"),
+        ),
+        Some((k, n)) => (
+            format!("relance.batch.{code}.{run_day}.{k}@{domain}"),
+            format!("relance-{code}-{run_day}-{k}-{n}.pdf"),
+        ),
+    };
+    let raw = MessageBuilder::new()
+        .attachment("application/pdf", file, mail.batch_pdf.to_vec())
         .header(
             "From",
             Raw::new(mailbox(
@@ -177,7 +191,7 @@ mod tests {
             run_day: NaiveDate::from_ymd_opt(2026, 11, 29).unwrap(),
             entries: &entries,
             batch_pdf: b"%PDF-1.7 test",
-            batch_link: None,
+            part: None,
             manifest_csv: b"patron_id,reference\n",
             sent_at: DateTime::from_timestamp(1_796_000_000, 0).unwrap(),
         })
@@ -198,28 +212,40 @@ mod tests {
     }
 
     #[test]
-    fn a_batch_too_large_to_attach_goes_as_a_link() {
+    fn a_part_of_a_large_batch_says_which_part_it_is_and_attaches_its_pdf() {
         let config = Config::parse(super::super::fixtures::CONFIG).unwrap();
-        let link = "https://relance-letters.s3.eu-west-3.amazonaws.com/letters/2026-11-29/STS/batch.pdf?X-Amz-Expires=604800&X-Amz-Signature=ab12";
         let composed = compose_print_batch(&PrintBatchMail {
             config: &config,
             library: &config.libraries[0],
             run_day: NaiveDate::from_ymd_opt(2026, 11, 29).unwrap(),
             entries: &[],
-            batch_pdf: b"%PDF-1.7 large",
-            batch_link: Some(link),
+            batch_pdf: b"%PDF-1.7 part two",
+            part: Some((2, 3)),
             manifest_csv: b"patron_id,reference\n",
             sent_at: DateTime::from_timestamp(1_796_000_000, 0).unwrap(),
         })
         .unwrap();
+        assert_eq!(
+            composed.message_id,
+            "relance.batch.STS.2026-11-29.2@bibliotheques.example.fr"
+        );
         let message = MessageParser::default().parse(&composed.raw).unwrap();
+        assert!(
+            message.subject().unwrap().ends_with("– envoi 2/3"),
+            "{:?}",
+            message.subject()
+        );
         let text = message.body_text(0).unwrap();
-        assert!(text.contains(link), "{text}");
-        assert!(text.contains("7 jours"), "{text}");
-        let names: Vec<_> = message
-            .attachments()
-            .filter_map(|a| a.attachment_name())
-            .collect();
-        assert_eq!(names, ["manifest.csv"], "the PDF is linked, not attached");
+        assert!(text.contains("l'envoi 2 sur 3"), "{text}");
+        let pdf = message.attachment(0).unwrap();
+        assert_eq!(
+            pdf.attachment_name(),
+            Some("relance-STS-2026-11-29-2-3.pdf")
+        );
+        assert_eq!(pdf.contents(), b"%PDF-1.7 part two");
+        assert_eq!(
+            message.attachment(1).unwrap().attachment_name(),
+            Some("manifest.csv")
+        );
     }
 }

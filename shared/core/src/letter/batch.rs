@@ -2,6 +2,7 @@
 //! each letter also as its own PDF, and the manifest staff check the pile against.
 
 use std::cmp::Ordering;
+use std::ops::Range;
 use std::sync::atomic::{AtomicUsize, Ordering as AtomicOrdering};
 use std::thread;
 
@@ -19,6 +20,22 @@ pub struct PrintBatch {
     pub pages: usize,
     /// `patron_id,reference,stage,item_count,pages,first_page`, one row per letter
     /// in batch order; `first_page` is the batch page the letter starts on, from 1.
+    pub manifest_csv: Vec<u8>,
+    /// When `pdf` is larger than the size asked of [`render_batch_in_parts`]: the
+    /// batch again as consecutive parts, each a PDF of its own under that size
+    /// (unless it is a single letter); empty when the batch fits whole.
+    pub parts: Vec<BatchPart>,
+}
+
+/// A consecutive run of a batch's letters printed as a PDF of its own, for a
+/// batch too large to travel in one email.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchPart {
+    /// Its letters, as positions in the batch's order.
+    pub letters: Range<usize>,
+    /// Those letters in one PDF, each starting on a new page.
+    pub pdf: Vec<u8>,
+    /// The part's manifest: as the batch's, with `first_page` counted in this part.
     pub manifest_csv: Vec<u8>,
 }
 
@@ -43,6 +60,15 @@ pub fn batch_order(a: &LetterView<'_>, b: &LetterView<'_>) -> Ordering {
 /// helps with what is left: most of the time goes into compressing each PDF's
 /// font subsets and pages, which the PDFs do not share.
 pub fn render_batch(views: &[LetterView<'_>]) -> Result<PrintBatch, LetterError> {
+    render_batch_in_parts(views, usize::MAX)
+}
+
+/// As [`render_batch`], and when the batch's PDF is larger than `max_part_bytes`,
+/// the same letters in as few consecutive parts as keep each under it.
+pub fn render_batch_in_parts(
+    views: &[LetterView<'_>],
+    max_part_bytes: usize,
+) -> Result<PrintBatch, LetterError> {
     let first = views
         .first()
         .ok_or_else(|| LetterError::Batch("no letter".to_owned()))?;
@@ -64,6 +90,13 @@ pub fn render_batch(views: &[LetterView<'_>]) -> Result<PrintBatch, LetterError>
         None => first.notice.run_day.to_string(),
     };
     let language = first.config.institution.default_language.code();
+    let write_pdf = |letters: &[Prepared]| {
+        let mut pdf = PdfWriter::new(title.clone(), language);
+        for letter in letters {
+            pdf.add_pages(&letter.layout.pages);
+        }
+        pdf.finish()
+    };
     let next = AtomicUsize::new(0);
     let (pdf, letters) = thread::scope(|scope| {
         let write_letters = || {
@@ -80,11 +113,7 @@ pub fn render_batch(views: &[LetterView<'_>]) -> Result<PrintBatch, LetterError>
             .map(|_| scope.spawn(write_letters))
             .collect();
 
-        let mut batch = PdfWriter::new(title, language);
-        for letter in &prepared {
-            batch.add_pages(&letter.layout.pages);
-        }
-        let pdf = batch.finish();
+        let pdf = write_pdf(&prepared);
 
         let mut written = write_letters();
         for helper in helpers {
@@ -102,12 +131,72 @@ pub fn render_batch(views: &[LetterView<'_>]) -> Result<PrintBatch, LetterError>
         (pdf, letters)
     });
 
+    let pdf = pdf?;
+    let mut parts = Vec::new();
+    if pdf.len() > max_part_bytes {
+        let pages = prepared.iter().map(Prepared::pages).sum::<usize>();
+        // Aimed at nine tenths of the limit: each part embeds its own font subsets.
+        let count = pdf.len().div_ceil(max_part_bytes / 10 * 9);
+        for letters in split_by_pages(&prepared, count, pages) {
+            split_part(
+                letters,
+                max_part_bytes,
+                &mut |letters| {
+                    Ok(BatchPart {
+                        pdf: write_pdf(&prepared[letters.clone()])?,
+                        manifest_csv: manifest(
+                            &views[letters.clone()],
+                            &prepared[letters.clone()],
+                        )?,
+                        letters,
+                    })
+                },
+                &mut parts,
+            )?;
+        }
+    }
     Ok(PrintBatch {
         letters: letters?,
-        pdf: pdf?,
+        pdf,
         pages: prepared.iter().map(Prepared::pages).sum(),
         manifest_csv,
+        parts,
     })
+}
+
+/// `letters` cut into `count` consecutive runs of about equal pages (the size of
+/// a PDF grows with its pages); never an empty run.
+fn split_by_pages(letters: &[Prepared], count: usize, pages: usize) -> Vec<Range<usize>> {
+    let mut runs = Vec::with_capacity(count);
+    let (mut start, mut counted) = (0, 0);
+    for (i, letter) in letters.iter().enumerate() {
+        counted += letter.pages();
+        let boundary = pages * (runs.len() + 1) / count;
+        if counted >= boundary && runs.len() + 1 < count && i + 1 < letters.len() {
+            runs.push(start..i + 1);
+            start = i + 1;
+        }
+    }
+    runs.push(start..letters.len());
+    runs
+}
+
+/// Writes the run `letters` as a part; one still over `max_bytes` is halved
+/// until each half fits or holds a single letter.
+fn split_part(
+    letters: Range<usize>,
+    max_bytes: usize,
+    write: &mut dyn FnMut(Range<usize>) -> Result<BatchPart, LetterError>,
+    parts: &mut Vec<BatchPart>,
+) -> Result<(), LetterError> {
+    let part = write(letters.clone())?;
+    if part.pdf.len() <= max_bytes || letters.len() == 1 {
+        parts.push(part);
+        return Ok(());
+    }
+    let middle = letters.start + letters.len() / 2;
+    split_part(letters.start..middle, max_bytes, write, parts)?;
+    split_part(middle..letters.end, max_bytes, write, parts)
 }
 
 /// Threads besides the caller's that write letters: one per other core, none on one core.

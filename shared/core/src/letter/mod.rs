@@ -30,7 +30,7 @@ use crate::ladder::Stage;
 use crate::model::{Loan, Patron};
 use crate::notice::Notice;
 
-pub use batch::{PrintBatch, batch_order, render_batch};
+pub use batch::{BatchPart, PrintBatch, batch_order, render_batch, render_batch_in_parts};
 
 /// Everything a letter is rendered from.
 #[derive(Debug, Clone, Copy)]

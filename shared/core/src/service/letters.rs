@@ -8,7 +8,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use crate::email::{BatchEntry, PrintBatchMail, compose_print_batch};
 use crate::ids::{LibraryCode, PatronId};
 use crate::ladder::{Channel, Stage};
-use crate::letter::{LetterView, batch_order, check_letter, render_batch};
+use crate::letter::{LetterView, PrintBatch, batch_order, check_letter, render_batch_in_parts};
 use crate::model::{Loan, Patron};
 use crate::notice::{CancelReason, Notice};
 use crate::ports::{
@@ -17,12 +17,6 @@ use crate::ports::{
 use crate::report::RunSummary;
 
 use super::{Engine, RunError};
-
-/// Largest print batch attached to the library's email (7 MiB, about 9.4 MB once
-/// base64-encoded): above it the email carries a download link instead, when the
-/// archive gives one. Many institutional mail servers refuse messages over 10 MB
-/// (on-premises Exchange's default), well below SES's own 40 MB.
-const ATTACH_LIMIT: usize = 7 * 1024 * 1024;
 
 /// A letter ready to render: its notice, recipient, stage and re-checked loans.
 struct Ready {
@@ -95,8 +89,9 @@ impl<S: LoanStore, L: Ledger, T: MailTransport, A: LetterArchive> Engine<'_, S, 
         Ok(summary)
     }
 
-    /// Delivers a library's batch; returns the transport's error when it could
-    /// not take the batch (the letters stay pending, the failure is recorded).
+    /// Delivers a library's batch, in one mail or, when too large, one per part;
+    /// returns the transport's error when it could not take a mail (its letters
+    /// and those of the later parts stay pending, the failure is recorded).
     async fn deliver_batch(
         &self,
         code: &LibraryCode,
@@ -130,9 +125,93 @@ impl<S: LoanStore, L: Ledger, T: MailTransport, A: LetterArchive> Engine<'_, S, 
             })
             .collect();
         views.sort_by(batch_order);
-        let batch = render_batch(&views)?;
+        let batch = render_batch_in_parts(&views, self.config.mail.batch_attachment_bytes)?;
+        self.archive_batch(code, day, &views, &batch).await?;
+
+        // One mail for the batch, or one per part when it is too large for one.
+        let mails: Vec<_> = if batch.parts.is_empty() {
+            vec![(0..views.len(), &batch.pdf, &batch.manifest_csv)]
+        } else {
+            batch
+                .parts
+                .iter()
+                .map(|p| (p.letters.clone(), &p.pdf, &p.manifest_csv))
+                .collect()
+        };
+        let count = mails.len();
+        for (k, (letters, pdf, manifest_csv)) in mails.into_iter().enumerate() {
+            let part = (count > 1).then_some((k + 1, count));
+            let entries: Vec<BatchEntry> = views[letters.clone()]
+                .iter()
+                .zip(&batch.letters[letters.clone()])
+                .map(|(v, l)| BatchEntry {
+                    reference: v.notice.reference.clone(),
+                    patron_id: v.patron.id.clone(),
+                    items: v.loans.len(),
+                    pages: l.pages,
+                })
+                .collect();
+            let composed = compose_print_batch(&PrintBatchMail {
+                config: self.config,
+                library,
+                run_day: day,
+                entries: &entries,
+                batch_pdf: pdf,
+                part,
+                manifest_csv,
+                sent_at: now,
+            })?;
+            let mail = OutgoingMail {
+                notice_id: views[letters.start].notice.id.clone(),
+                run_day: day,
+                name: match part {
+                    None => format!("letters-{code}"),
+                    Some((k, _)) => format!("letters-{code}-{k}"),
+                },
+                from: self.config.mail.from.address.clone(),
+                to: library.inbox.clone(),
+                raw: composed.raw,
+            };
+            match self.transport.send(&mail).await {
+                Ok(message_id) => {
+                    let sent: Vec<_> = views[letters.clone()]
+                        .iter()
+                        .map(|v| (v.notice.id.clone(), message_id.clone()))
+                        .collect();
+                    self.ledger.record_sent_many(&sent, now).await?;
+                    summary.letters_rendered += letters.len();
+                }
+                // This part's letters and the later parts' stay pending: the next
+                // run renders and sends them again.
+                Err(
+                    error @ (TransportError::Throttled(_)
+                    | TransportError::Transient(_)
+                    | TransportError::Rejected(_)),
+                ) => {
+                    for view in &views[letters.start..] {
+                        self.ledger
+                            .record_failure(&view.notice.id, &error.to_string())
+                            .await?;
+                    }
+                    summary.failed += 1;
+                    return Ok(Some(error));
+                }
+                Err(e @ TransportError::Unexpected(_)) => return Err(RunError::Transport(e)),
+            }
+        }
+        Ok(None)
+    }
+
+    /// Keeps each letter, the batch and its manifest in the archive.
+    async fn archive_batch(
+        &self,
+        code: &LibraryCode,
+        day: NaiveDate,
+        views: &[LetterView<'_>],
+        batch: &PrintBatch,
+    ) -> Result<(), RunError> {
         let mut letters_of: HashMap<&PatronId, usize> = HashMap::new();
-        for view in &views {
+        for view in views {
             *letters_of.entry(&view.patron.id).or_default() += 1;
         }
         for (view, letter) in views.iter().zip(&batch.letters) {
@@ -153,66 +232,7 @@ impl<S: LoanStore, L: Ledger, T: MailTransport, A: LetterArchive> Engine<'_, S, 
         self.archive
             .put(day, code, "manifest.csv", &batch.manifest_csv)
             .await?;
-
-        let entries: Vec<BatchEntry> = views
-            .iter()
-            .zip(&batch.letters)
-            .map(|(v, l)| BatchEntry {
-                reference: v.notice.reference.clone(),
-                patron_id: v.patron.id.clone(),
-                items: v.loans.len(),
-                pages: l.pages,
-            })
-            .collect();
-        let batch_link = if batch.pdf.len() > ATTACH_LIMIT {
-            self.archive.link(day, code, "batch.pdf").await?
-        } else {
-            None
-        };
-        let composed = compose_print_batch(&PrintBatchMail {
-            config: self.config,
-            library,
-            run_day: day,
-            entries: &entries,
-            batch_pdf: &batch.pdf,
-            batch_link: batch_link.as_deref(),
-            manifest_csv: &batch.manifest_csv,
-            sent_at: now,
-        })?;
-        let mail = OutgoingMail {
-            notice_id: views[0].notice.id.clone(),
-            run_day: day,
-            name: format!("letters-{code}"),
-            from: self.config.mail.from.address.clone(),
-            to: library.inbox.clone(),
-            raw: composed.raw,
-        };
-        match self.transport.send(&mail).await {
-            Ok(message_id) => {
-                for view in &views {
-                    self.ledger
-                        .record_sent(&view.notice.id, &message_id, now)
-                        .await?;
-                }
-                summary.letters_rendered += views.len();
-            }
-            // The letters stay pending: the next run renders and sends the batch again.
-            Err(
-                error @ (TransportError::Throttled(_)
-                | TransportError::Transient(_)
-                | TransportError::Rejected(_)),
-            ) => {
-                for view in &views {
-                    self.ledger
-                        .record_failure(&view.notice.id, &error.to_string())
-                        .await?;
-                }
-                summary.failed += 1;
-                return Ok(Some(error));
-            }
-            Err(e @ TransportError::Unexpected(_)) => return Err(RunError::Transport(e)),
-        }
-        Ok(None)
+        Ok(())
     }
 
     /// Re-checks a letter's loans and finds its recipient and stage; a letter left

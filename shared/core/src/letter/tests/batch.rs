@@ -1,7 +1,9 @@
 //! A library's print batch: pages, order, manifest.
 
 use super::*;
-use crate::letter::{LetterError, LetterView, batch_order, render_batch, render_letter};
+use crate::letter::{
+    LetterError, LetterView, batch_order, render_batch, render_batch_in_parts, render_letter,
+};
 
 /// Three letters of library STS: a final letter, a 60-item letter, a print fallback.
 fn fixtures() -> Vec<Fixture> {
@@ -127,4 +129,57 @@ fn a_batch_needs_letters_of_exactly_one_library() {
     fixtures[1].notice.library = Some(LibraryCode::parse("DRT").unwrap());
     let views: Vec<LetterView<'_>> = fixtures.iter().map(Fixture::view).collect();
     assert!(matches!(render_batch(&views), Err(LetterError::Batch(_))));
+}
+
+#[test]
+fn a_batch_over_the_size_limit_comes_in_consecutive_parts_under_it() {
+    let fixtures: Vec<Fixture> = (1..=8)
+        .map(|n| {
+            let p = patron(&format!("P{n:03}"), &format!("Lecteur n° {n}"), None);
+            let loans = (1..=n * 4)
+                .map(|i| loan(&p, i, &format!("Titre {i}")))
+                .collect();
+            Fixture::new("letter", p, loans)
+        })
+        .collect();
+    let views = sorted(&fixtures);
+    let whole = render_batch(&views).unwrap();
+    assert!(whole.parts.is_empty());
+    assert!(
+        render_batch_in_parts(&views, whole.pdf.len())
+            .unwrap()
+            .parts
+            .is_empty()
+    );
+
+    let max = whole.pdf.len() / 3;
+    let batch = render_batch_in_parts(&views, max).unwrap();
+    assert_eq!(batch.pdf, whole.pdf, "the batch itself stays whole");
+    assert!(batch.parts.len() >= 3, "{} parts", batch.parts.len());
+    let batch_pages = page_lines(&batch.pdf);
+    let mut next = 0;
+    for part in &batch.parts {
+        assert_eq!(part.letters.start, next, "parts follow each other");
+        assert!(!part.letters.is_empty());
+        next = part.letters.end;
+        assert!(part.pdf.len() <= max || part.letters.len() == 1);
+        let letters = &batch.letters[part.letters.clone()];
+        let pages: usize = letters.iter().map(|l| l.pages).sum();
+        let first = batch.letters[..part.letters.start]
+            .iter()
+            .map(|l| l.pages)
+            .sum::<usize>();
+        assert_eq!(page_lines(&part.pdf), batch_pages[first..first + pages]);
+
+        let mut manifest = csv::Reader::from_reader(part.manifest_csv.as_slice());
+        let rows: Vec<csv::StringRecord> = manifest.records().map(Result::unwrap).collect();
+        assert_eq!(rows.len(), letters.len());
+        let mut expected_first = 1;
+        for ((row, view), letter) in rows.iter().zip(&views[part.letters.clone()]).zip(letters) {
+            assert_eq!(&row[1], view.notice.reference.as_str());
+            assert_eq!(row[5].parse::<usize>().unwrap(), expected_first);
+            expected_first += letter.pages;
+        }
+    }
+    assert_eq!(next, views.len(), "every letter is in a part");
 }
