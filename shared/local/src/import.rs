@@ -5,7 +5,8 @@
 //! whole import is kept or nothing is. Problems are written to the rejects file
 //! as they are found. Duplicate loan ids are caught with the `import_batch` stamp
 //! each import puts on the loans it writes, duplicate patron ids with a temporary
-//! table, so no id set grows in memory.
+//! table, so no id set grows with the file; the loans' patrons are checked
+//! against the stored patron ids, held in memory (about 50 bytes a patron).
 
 mod rejects;
 mod stream;

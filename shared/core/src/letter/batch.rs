@@ -136,7 +136,7 @@ pub fn render_batch_in_parts(
     if pdf.len() > max_part_bytes {
         let pages = prepared.iter().map(Prepared::pages).sum::<usize>();
         // Aimed at nine tenths of the limit: each part embeds its own font subsets.
-        let count = pdf.len().div_ceil(max_part_bytes / 10 * 9);
+        let count = pdf.len().div_ceil((max_part_bytes / 10 * 9).max(1));
         for letters in split_by_pages(&prepared, count, pages) {
             split_part(
                 letters,
