@@ -17,7 +17,7 @@ use relance_core::config::Config;
 use relance_core::email::Templates;
 use relance_core::ids::LibraryCode;
 use relance_core::report::RunSummary;
-use relance_core::service::Engine;
+use relance_core::service::{Engine, RunError};
 
 /// The letters function's environment.
 #[derive(Debug, Clone)]
@@ -96,7 +96,7 @@ impl Letters {
         };
         // Rendering is CPU work on scoped threads; this function handles one
         // message at a time, so blocking its runtime thread meanwhile is harmless.
-        let summary = engine
+        let (summary, refused) = engine
             .deliver_library_letters(&library, request.run_day, now)
             .await?;
         tracing::info!(
@@ -125,6 +125,10 @@ impl Letters {
             .count("Cancellations", summary.cancelled)
             .count("Failures", summary.failed)
             .emit();
-        Ok(summary)
+        // Counted first: the parts of a batch that went before the refusal are sent.
+        match refused {
+            Some(error) => Err(RunError::Transport(error).into()),
+            None => Ok(summary),
+        }
     }
 }

@@ -60,14 +60,15 @@ impl<S: LoanStore, L: Ledger, T: MailTransport, A: LetterArchive> Engine<'_, S, 
 
     /// Renders and sends one library's pending letters up to `run_day` as its
     /// batch of the day (the serverless letters function, one library per message).
-    /// Nothing pending: nothing sent. A batch the transport could not take is an
-    /// error (its letters stay pending), so that the message is delivered again.
+    /// Nothing pending: nothing sent. Returns what went and, when the transport
+    /// refused a mail of the batch (its letters, and those of the parts after it,
+    /// stay pending), the refusal, so that the message is delivered again.
     pub async fn deliver_library_letters(
         &self,
         code: &LibraryCode,
         run_day: NaiveDate,
         now: DateTime<Utc>,
-    ) -> Result<RunSummary, RunError> {
+    ) -> Result<(RunSummary, Option<TransportError>), RunError> {
         let mut summary = RunSummary {
             run_day,
             ..RunSummary::default()
@@ -79,14 +80,13 @@ impl<S: LoanStore, L: Ledger, T: MailTransport, A: LetterArchive> Engine<'_, S, 
             .into_iter()
             .filter(|n| n.library.as_ref() == Some(code))
             .collect();
-        if !notices.is_empty()
-            && let Some(error) = self
-                .deliver_batch(code, notices, run_day, now, &mut summary)
+        let refused = if notices.is_empty() {
+            None
+        } else {
+            self.deliver_batch(code, notices, run_day, now, &mut summary)
                 .await?
-        {
-            return Err(RunError::Transport(error));
-        }
-        Ok(summary)
+        };
+        Ok((summary, refused))
     }
 
     /// Delivers a library's batch, in one mail or, when too large, one per part;
