@@ -1,12 +1,15 @@
 //! What every command needs: the validated config, its folder, the store.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::Context as _;
 use chrono::{NaiveDate, Utc};
 use relance_core::config::Config;
 use relance_core::email::Templates;
+use relance_core::schedule::FAR_DAYS;
 use relance_local::Store;
+use relance_local::lock::StateLock;
 
 /// The loaded configuration and where its relative paths point.
 pub struct Context {
@@ -16,6 +19,21 @@ pub struct Context {
     pub state_dir: PathBuf,
     /// The folder of the config file.
     pub config_dir: PathBuf,
+    /// The config file as given.
+    pub config_path: PathBuf,
+}
+
+/// How long a command that writes waits for the state folder's lock.
+#[derive(clap::Args, Debug, Clone)]
+pub struct LockWait {
+    /// Seconds to wait for another relance command using the same state folder.
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 10,
+        env = "RELANCE_LOCK_WAIT"
+    )]
+    pub lock_wait: u64,
 }
 
 impl Context {
@@ -35,13 +53,65 @@ impl Context {
             config,
             state_dir,
             config_dir,
+            config_path: path.to_path_buf(),
         })
     }
 
-    /// Opens the embedded store under the state folder.
+    /// The embedded store's file.
+    pub fn store_path(&self) -> PathBuf {
+        self.state_dir.join("relance.db")
+    }
+
+    /// Opens the embedded store for a command that writes; hold [`Context::lock`]
+    /// first.
     pub fn store(&self) -> anyhow::Result<Store> {
-        let path = self.state_dir.join("relance.db");
+        let path = self.store_path();
         Store::open(&path).with_context(|| format!("cannot open the store {}", path.display()))
+    }
+
+    /// Opens the embedded store for a command that only reads: no lock, and a
+    /// read-only file or folder will do.
+    pub fn read_store(&self) -> anyhow::Result<Store> {
+        let path = self.store_path();
+        Store::open_read_only(&path)
+            .with_context(|| format!("cannot open the store {}", path.display()))
+    }
+
+    /// Takes the state folder's lock for `command` (rules §13), waiting up to
+    /// `wait` for another command to finish.
+    pub fn lock(&self, command: &str, wait: &LockWait) -> anyhow::Result<StateLock> {
+        Ok(StateLock::acquire(
+            &self.state_dir,
+            command,
+            Duration::from_secs(wait.lock_wait),
+            Utc::now(),
+        )?)
+    }
+
+    /// Refuses a run or resume day more than [`FAR_DAYS`] from today unless
+    /// forced: a typo in a year would otherwise move the watermark out of reach.
+    pub fn check_day(&self, day: NaiveDate, force: bool) -> anyhow::Result<()> {
+        let today = self.today();
+        if force || relance_core::schedule::within_reach(day, today) {
+            return Ok(());
+        }
+        anyhow::bail!(
+            "{day} is more than {FAR_DAYS} days from today ({today}): probably a typo. \
+             Give --force if you mean it"
+        )
+    }
+
+    /// A warning when the watermark is after today, with the command that recovers.
+    pub fn watermark_warning(&self, watermark: Option<NaiveDate>) -> Option<String> {
+        let today = self.today();
+        let watermark = watermark.filter(|w| *w > today)?;
+        Some(format!(
+            "warning: the watermark ({watermark}) is after today ({today}): runs before \
+             {} plan nothing. If a run was given a wrong date, recover with: \
+             relance --config {} resume --date {today}",
+            watermark.succ_opt().unwrap_or(watermark),
+            self.config_path.display()
+        ))
     }
 
     /// The shipped templates, with those of `[mail] templates` (relative to the

@@ -14,7 +14,6 @@ use relance_aws::env::{self, ConfigSource, SettingsError};
 use relance_aws::mail::SesTransport;
 use relance_aws::metrics::Metrics;
 use relance_aws::queue::{MailMessage, decode};
-use relance_core::calendar::local_date;
 use relance_core::config::Config;
 use relance_core::email::Templates;
 use relance_core::ids::NoticeId;
@@ -149,8 +148,9 @@ impl Mailer {
             transport: &self.transport,
             archive: &(),
         };
-        let send_day = local_date(now, self.config.institution.timezone);
-        let delivery = engine.deliver_email(&notice, send_day, now).await?;
+        // Days overdue are counted to the run day that queued the notice, as
+        // `relance run` counts them, never to the wall clock of a late delivery.
+        let delivery = engine.deliver_email(&notice, request.run_day, now).await?;
         // The run day's counters are a report: a failure to count is logged and
         // the delivery stands.
         if let Err(e) = dynamo
@@ -173,5 +173,6 @@ fn outcome_name(delivery: &Delivery) -> &'static str {
         Delivery::Cancelled => "cancelled",
         Delivery::FellBackToPrint => "fell_back_to_print",
         Delivery::Failed(_) => "failed",
+        Delivery::Unsendable(_) => "unsendable",
     }
 }

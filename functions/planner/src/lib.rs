@@ -21,6 +21,7 @@ use relance_core::notice::Notice;
 use relance_core::ports::Ledger;
 use relance_core::report::RunSummary;
 use relance_core::schedule::resume_watermark;
+use relance_core::schedule::{FAR_DAYS, within_reach};
 use relance_core::service::Engine;
 use serde::{Deserialize, Serialize};
 
@@ -56,7 +57,8 @@ impl Settings {
 /// - `{"date": "2026-11-29", "dry_run": true}`: plan a day, record nothing;
 /// - `{"date": "2026-11-29", "resume": true}`: after a long stop, plan that day
 ///   only (nothing before it is ever sent), then run it;
-/// - `{"status": true}`: the latest run manifests, newest first; nothing is planned.
+/// - `{"status": true}`: the latest run manifests, newest first; nothing is planned;
+/// - a `date` more than 366 days from today is refused unless `"force": true`.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PlannerEvent {
@@ -75,6 +77,9 @@ pub struct PlannerEvent {
     /// Return the latest run manifests instead of planning.
     #[serde(default)]
     pub status: bool,
+    /// Accept a `date` more than a year from today (rules §13: refused otherwise).
+    #[serde(default)]
+    pub force: bool,
 }
 
 /// How many run manifests a status event returns.
@@ -139,7 +144,16 @@ impl Planner {
     /// the institution's timezone — never the clock of a late retry.
     pub fn run_day(&self, event: &PlannerEvent) -> anyhow::Result<NaiveDate> {
         match (event.date, event.scheduled_time) {
-            (Some(day), None) => Ok(day),
+            (Some(day), None) => {
+                let today = local_date(Utc::now(), self.config.institution.timezone);
+                if !event.force && !within_reach(day, today) {
+                    anyhow::bail!(
+                        "{day} is more than {FAR_DAYS} days from today ({today}): probably a \
+                         typo; add \"force\": true to the event if you mean it"
+                    );
+                }
+                Ok(day)
+            }
             (None, Some(at)) => Ok(local_date(at, self.config.institution.timezone)),
             (Some(_), Some(_)) => anyhow::bail!("give either date or scheduled_time, not both"),
             (None, None) => anyhow::bail!(
@@ -236,7 +250,7 @@ impl Planner {
         planned: &[Notice],
         run_day: NaiveDate,
     ) -> anyhow::Result<(usize, usize)> {
-        let mut emails: BTreeMap<NoticeId, NaiveDate> = BTreeMap::new();
+        let mut emails: BTreeSet<NoticeId> = BTreeSet::new();
         let mut libraries: BTreeSet<LibraryCode> = BTreeSet::new();
         let earlier_emails = dynamo.pending_notices(Channel::Email, run_day).await?;
         let earlier_letters = dynamo.pending_notices(Channel::Letter, run_day).await?;
@@ -247,16 +261,16 @@ impl Planner {
         {
             match notice.channel {
                 Channel::Email => {
-                    emails.insert(notice.id.clone(), notice.run_day);
+                    emails.insert(notice.id.clone());
                 }
                 Channel::Letter => libraries.extend(notice.library.clone()),
             }
         }
         let emails: Vec<MailMessage> = emails
             .into_iter()
-            .map(|(id, day)| MailMessage {
+            .map(|id| MailMessage {
                 notice_id: id.to_string(),
-                run_day: day,
+                run_day,
             })
             .collect();
         let letters: Vec<LetterMessage> = libraries

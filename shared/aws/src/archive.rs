@@ -9,7 +9,7 @@ use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::ServerSideEncryption;
 use chrono::NaiveDate;
 use relance_core::ids::LibraryCode;
-use relance_core::ports::{LetterArchive, StoreError};
+use relance_core::ports::{LetterArchive, StoreError, is_batch_pdf};
 
 use crate::dynamo::store_error;
 
@@ -98,6 +98,33 @@ impl LetterArchive for S3Archive {
         let key = Self::letter_key(run_day, library, name)
             .ok_or_else(|| StoreError::Unexpected(format!("unsafe letter file name {name:?}")))?;
         self.put_object(&key, bytes, content_type(name)).await
+    }
+
+    async fn batches_kept(
+        &self,
+        run_day: NaiveDate,
+        library: &LibraryCode,
+    ) -> Result<u32, StoreError> {
+        let prefix = Self::letter_key(run_day, library, "batch")
+            .ok_or_else(|| StoreError::Unexpected(format!("unsafe library code {library}")))?;
+        let mut pages = self
+            .client
+            .list_objects_v2()
+            .bucket(&self.bucket)
+            .prefix(&prefix)
+            .into_paginator()
+            .send();
+        let mut kept = 0;
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(s3_error)?;
+            kept += page
+                .contents()
+                .iter()
+                .filter_map(|o| o.key()?.rsplit('/').next())
+                .filter(|name| is_batch_pdf(name))
+                .count() as u32;
+        }
+        Ok(kept)
     }
 }
 

@@ -20,7 +20,9 @@ const BATCH_ATTEMPTS: u32 = 8;
 pub struct MailMessage {
     /// The notice to send (its content is read from the ledger).
     pub notice_id: String,
-    /// The run day it belongs to.
+    /// The run day that queued it: its days overdue are counted to this day and
+    /// its delivery to this day's counters, as `relance run` does for a notice
+    /// of an earlier day that it retries.
     pub run_day: NaiveDate,
 }
 

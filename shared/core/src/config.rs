@@ -17,6 +17,22 @@ pub enum ConfigError {
     /// Not TOML, or a value of the wrong type (the message has line and column).
     #[error("{0}")]
     Syntax(String),
+    /// A key or section this version does not know: a typo, most often.
+    #[error(
+        "line {line}: unknown key {key:?}{}; the keys here are {}",
+        suggestion.as_ref().map(|s| format!(" (did you mean {s:?}?)")).unwrap_or_default(),
+        expected.join(", ")
+    )]
+    UnknownKey {
+        /// The key as written, with its section (`institution.catchup_days`).
+        key: String,
+        /// Its line in the file.
+        line: usize,
+        /// The nearest valid key, when one is near.
+        suggestion: Option<String>,
+        /// The valid keys of that section.
+        expected: Vec<String>,
+    },
     /// A key whose value is refused.
     #[error("{key}: {reason}")]
     Invalid { key: String, reason: String },
@@ -118,8 +134,7 @@ pub struct Config {
 impl Config {
     /// Parses and validates the TOML text of a config file.
     pub fn parse(text: &str) -> Result<Self, ConfigError> {
-        let raw: RawConfig =
-            toml::from_str(text).map_err(|e| ConfigError::Syntax(e.to_string()))?;
+        let raw: RawConfig = toml::from_str(text).map_err(|e| syntax::explain(text, &e))?;
         raw.validate()
     }
 
@@ -146,6 +161,7 @@ impl Config {
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RawConfig {
     institution: Option<RawInstitution>,
     mail: Option<RawMail>,
@@ -155,6 +171,7 @@ struct RawConfig {
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RawInstitution {
     name: Option<String>,
     timezone: Option<String>,
@@ -164,6 +181,7 @@ struct RawInstitution {
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RawMail {
     from: Option<String>,
     reply_to: Option<String>,
@@ -174,6 +192,7 @@ struct RawMail {
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RawStage {
     name: Option<String>,
     offset_days: Option<i32>,
@@ -181,6 +200,7 @@ struct RawStage {
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RawLibrary {
     code: Option<String>,
     name: Option<String>,
@@ -192,6 +212,7 @@ struct RawLibrary {
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RawLocal {
     state_dir: Option<PathBuf>,
 }
@@ -394,5 +415,6 @@ impl RawLibrary {
     }
 }
 
+mod syntax;
 #[cfg(test)]
 mod tests;

@@ -263,4 +263,23 @@ pub trait LetterArchive: Sync {
         name: &str,
         bytes: &[u8],
     ) -> impl Future<Output = Result<String, StoreError>> + Send;
+
+    /// How many print batches of the library's run day are already kept
+    /// (`batch.pdf`, `batch-2.pdf`, …): a retry on the same day makes the next
+    /// one, and never overwrites what was sent.
+    fn batches_kept(
+        &self,
+        run_day: NaiveDate,
+        library: &LibraryCode,
+    ) -> impl Future<Output = Result<u32, StoreError>> + Send;
+}
+
+/// Whether `name` is a print batch's PDF as [`LetterArchive`] keeps it:
+/// `batch.pdf` or `batch-{n}.pdf`.
+pub fn is_batch_pdf(name: &str) -> bool {
+    name == "batch.pdf"
+        || name
+            .strip_prefix("batch-")
+            .and_then(|n| n.strip_suffix(".pdf"))
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
 }

@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use crate::notice::Notice;
+
 /// The summary of one run (SPEC §10: at least `run_day`, `planned_days`,
 /// `notices`, `emails_sent`, `letters_rendered`, `cancelled`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -37,4 +39,46 @@ pub struct RunSummary {
     pub failed: usize,
     /// Pending notices not attempted because the transport kept failing.
     pub deferred: usize,
+    /// The notices that failed in this run, each with its reason (rules §13: a
+    /// notice that cannot be rendered or sent fails alone and is listed).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub failures: Vec<NoticeFailure>,
+    /// What staff should fix before the next run (e.g. a library the store names
+    /// and the config lacks).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+    /// Why the run stopped before its end, when it did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopped: Option<String>,
+}
+
+/// A notice that could not be delivered in a run, and why; ids only.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NoticeFailure {
+    /// Its reference.
+    pub reference: String,
+    /// Its recipient's id.
+    pub patron_id: String,
+    /// `email` or `letter`.
+    pub channel: String,
+    /// Its stage.
+    pub stage: String,
+    /// A letter's library.
+    pub library: Option<String>,
+    /// Why it failed (it stays pending and is tried again by the next run).
+    pub reason: String,
+}
+
+impl NoticeFailure {
+    /// The failure of `notice` for `reason`.
+    pub fn of(notice: &Notice, reason: impl Into<String>) -> Self {
+        Self {
+            reference: notice.reference.to_string(),
+            patron_id: notice.patron_id.to_string(),
+            channel: notice.channel.as_str().to_owned(),
+            stage: notice.stage.to_string(),
+            library: notice.library.as_ref().map(ToString::to_string),
+            reason: reason.into(),
+        }
+    }
 }

@@ -8,6 +8,7 @@ use std::fmt::Write as _;
 
 use chrono::{DateTime, Utc};
 use mail_builder::MessageBuilder;
+use mail_builder::headers::content_type::ContentType;
 use mail_builder::headers::date::Date;
 use mail_builder::headers::message_id::MessageId;
 use mail_builder::headers::raw::Raw;
@@ -172,16 +173,23 @@ pub fn compose_run_report(input: &RunReportInput<'_>) -> Result<RunReport, RunRe
     let s = input.summary;
     let day = s.run_day;
     let total: usize = s.notices.values().sum();
-    let subject = format!(
-        "Relance – run of {day}: {total} new notices, {} emails sent, {} letters to print{}",
-        s.emails_sent,
-        s.letters_rendered,
-        if s.failed + s.deferred > 0 {
-            format!(", {} failures", s.failed + s.deferred)
-        } else {
-            String::new()
-        }
-    );
+    let subject = if s.stopped.is_some() {
+        format!(
+            "Relance – run of {day} STOPPED: {} emails sent, {} letters to print",
+            s.emails_sent, s.letters_rendered
+        )
+    } else {
+        format!(
+            "Relance – run of {day}: {total} new notices, {} emails sent, {} letters to print{}",
+            s.emails_sent,
+            s.letters_rendered,
+            if s.failed + s.deferred > 0 {
+                format!(", {} failures", s.failed + s.deferred)
+            } else {
+                String::new()
+            }
+        )
+    };
     let text = body(input);
     let csv = notices_csv(input.notices, input.libraries)?;
     let csv_name = format!("notices-{day}.csv");
@@ -204,7 +212,11 @@ pub fn compose_run_report(input: &RunReportInput<'_>) -> Result<RunReport, RunRe
         .message_id(MessageId::new(message_id))
         .header("Auto-Submitted", Raw::new("auto-generated"))
         .text_body(text.clone())
-        .attachment("text/csv", csv_name.clone(), csv.clone())
+        .attachment(
+            ContentType::new("text/csv").attribute("charset", "utf-8"),
+            csv_name.clone(),
+            csv.clone(),
+        )
         .write_to_vec()
         .map_err(|e| RunReportError::Mime(e.to_string()))?;
     Ok(RunReport {
@@ -222,6 +234,19 @@ fn body(input: &RunReportInput<'_>) -> String {
     let mut t = String::new();
     let days: Vec<String> = s.planned_days.iter().map(ToString::to_string).collect();
     let _ = writeln!(t, "{} – run of {}", config.institution.name, s.run_day);
+    if let Some(stopped) = &s.stopped {
+        let _ = writeln!(
+            t,
+            "\nTHE RUN STOPPED before its end: {stopped}\nWhat it did is below; the next run \
+             (or running this day again) goes on from there."
+        );
+    }
+    if !s.warnings.is_empty() {
+        let _ = writeln!(t, "\nTo fix before the next run");
+        for warning in &s.warnings {
+            let _ = writeln!(t, "  - {warning}");
+        }
+    }
     let _ = writeln!(
         t,
         "Planned days: {}",
@@ -328,11 +353,28 @@ fn body(input: &RunReportInput<'_>) -> String {
         "\nFailures: {} failed (retried by the next run), {} not attempted (transport down)",
         s.failed, s.deferred
     );
-    for n in input
-        .notices
-        .iter()
-        .filter(|n| n.status == NoticeStatus::Pending && n.attempts > 0)
-    {
+    for f in &s.failures {
+        let _ = writeln!(
+            t,
+            "  {} {} {} {}{}: {}",
+            f.reference,
+            f.channel,
+            f.stage,
+            f.patron_id,
+            f.library
+                .as_deref()
+                .map(|l| format!(" ({l})"))
+                .unwrap_or_default(),
+            f.reason
+        );
+    }
+    let listed: std::collections::HashSet<&str> =
+        s.failures.iter().map(|f| f.reference.as_str()).collect();
+    for n in input.notices.iter().filter(|n| {
+        n.status == NoticeStatus::Pending
+            && n.attempts > 0
+            && !listed.contains(n.reference.as_str())
+    }) {
         let _ = writeln!(
             t,
             "  {} {} {} {}: {} failed attempts",

@@ -32,10 +32,31 @@ pub fn resume_watermark(day: NaiveDate) -> Option<NaiveDate> {
     shift(day, -1)
 }
 
+/// How far from today a run or resume day may be without being forced: a year
+/// and a day, so that a typo in a year (2072 for 2027) is caught before it moves
+/// the watermark out of reach.
+pub const FAR_DAYS: i64 = 366;
+
+/// Whether `day` is within [`FAR_DAYS`] of `today`, either way.
+pub fn within_reach(day: NaiveDate, today: NaiveDate) -> bool {
+    days_between(today, day).abs() <= FAR_DAYS
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn a_day_a_year_away_is_within_reach_and_a_typo_in_the_year_is_not() {
+        let today = d("2027-01-10");
+        assert!(within_reach(d("2028-01-11"), today));
+        assert!(within_reach(d("2026-01-09"), today));
+        assert!(!within_reach(d("2028-01-12"), today));
+        assert!(!within_reach(d("2072-01-10"), today));
+        assert!(!within_reach(d("9999-12-31"), today));
+        assert!(!within_reach(d("2017-01-10"), today));
+    }
 
     fn d(s: &str) -> NaiveDate {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()

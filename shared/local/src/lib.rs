@@ -6,6 +6,7 @@ pub mod history;
 pub mod import;
 mod ledger;
 mod loans;
+pub mod lock;
 pub mod outbox;
 pub mod preview;
 mod rows;

@@ -5,7 +5,9 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use relance_core::ids::LibraryCode;
-use relance_core::ports::{LetterArchive, MailTransport, OutgoingMail, StoreError, TransportError};
+use relance_core::ports::{
+    LetterArchive, MailTransport, OutgoingMail, StoreError, TransportError, is_batch_pdf,
+};
 
 use crate::store::day_text;
 
@@ -55,6 +57,24 @@ pub fn write_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     }
 }
 
+/// The print batches kept in a library's letters folder (none when it does not exist).
+pub fn batches_in(dir: &Path) -> Result<u32, StoreError> {
+    let entries = match fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(StoreError::Unavailable(format!("{}: {e}", dir.display()))),
+    };
+    let mut kept = 0;
+    for entry in entries {
+        let entry =
+            entry.map_err(|e| StoreError::Unavailable(format!("{}: {e}", dir.display())))?;
+        if is_batch_pdf(&entry.file_name().to_string_lossy()) {
+            kept += 1;
+        }
+    }
+    Ok(kept)
+}
+
 /// Refuses a name that could leave its folder.
 fn safe_name(name: &str) -> bool {
     !name.is_empty() && !name.starts_with('.') && !name.contains(['/', '\\'])
@@ -80,6 +100,14 @@ impl LetterArchive for Outbox {
             "outbox:{}/letters/{library}/{name}",
             day_text(run_day)
         ))
+    }
+
+    async fn batches_kept(
+        &self,
+        run_day: chrono::NaiveDate,
+        library: &LibraryCode,
+    ) -> Result<u32, StoreError> {
+        batches_in(&self.letters_dir(run_day, library))
     }
 }
 

@@ -103,4 +103,12 @@ impl LetterArchive for PreviewFolder {
             .map_err(|e| StoreError::Unavailable(format!("{}: {e}", path.display())))?;
         Ok(format!("letters/{library}/{name}"))
     }
+
+    async fn batches_kept(
+        &self,
+        _run_day: NaiveDate,
+        library: &LibraryCode,
+    ) -> Result<u32, StoreError> {
+        crate::outbox::batches_in(&self.dir.join("letters").join(library.as_str()))
+    }
 }

@@ -22,6 +22,30 @@ pub struct PendingCount {
     pub oldest_run_day: NaiveDate,
 }
 
+/// A pending notice whose delivery failed at least once, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FailingNotice {
+    /// Its reference.
+    pub reference: String,
+    /// The run day that decided it.
+    pub run_day: NaiveDate,
+    /// `email` or `letter`.
+    pub channel: String,
+    /// Its stage.
+    pub stage: String,
+    /// Its recipient's id.
+    pub patron_id: String,
+    /// A letter's library.
+    pub library: Option<String>,
+    /// Failed attempts so far.
+    pub attempts: u32,
+    /// The last failure's reason.
+    pub last_error: Option<String>,
+}
+
+/// The pending notices listed one by one in the status, at most.
+const FAILING_LISTED: usize = 50;
+
 /// The state of the ledger.
 #[derive(Debug, Clone, Serialize)]
 pub struct Status {
@@ -33,6 +57,8 @@ pub struct Status {
     pub patrons: u64,
     /// Pending notices by stage and channel.
     pub pending: Vec<PendingCount>,
+    /// Pending notices that failed at least once, oldest first (at most 50).
+    pub failing: Vec<FailingNotice>,
     /// The last runs, newest first.
     pub last_runs: Vec<RunSummary>,
 }
@@ -71,6 +97,27 @@ impl Store {
             });
         }
         let mut stmt = conn
+            .prepare(
+                "SELECT reference, run_day, channel, stage, patron_id, library_code, attempts, \
+                 last_error FROM notices WHERE status = 'pending' AND attempts > 0 \
+                 ORDER BY run_day, notice_id LIMIT ?1",
+            )
+            .map_err(sql)?;
+        let mut rows = stmt.query([FAILING_LISTED as i64]).map_err(sql)?;
+        let mut failing = Vec::new();
+        while let Some(row) = rows.next().map_err(sql)? {
+            failing.push(FailingNotice {
+                reference: row.get(0).map_err(sql)?,
+                run_day: parse_day(&row.get::<_, String>(1).map_err(sql)?)?,
+                channel: row.get(2).map_err(sql)?,
+                stage: row.get(3).map_err(sql)?,
+                patron_id: row.get(4).map_err(sql)?,
+                library: row.get(5).map_err(sql)?,
+                attempts: row.get(6).map_err(sql)?,
+                last_error: row.get(7).map_err(sql)?,
+            });
+        }
+        let mut stmt = conn
             .prepare("SELECT summary FROM runs ORDER BY id DESC LIMIT ?1")
             .map_err(sql)?;
         let mut rows = stmt.query([runs as i64]).map_err(sql)?;
@@ -87,8 +134,27 @@ impl Store {
             open_loans,
             patrons,
             pending,
+            failing,
             last_runs,
         })
+    }
+
+    /// The library codes the open loans name, in order: the command checks them
+    /// against the config before a run sends anything.
+    pub fn open_loan_libraries(&self) -> Result<Vec<String>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare(
+                "SELECT DISTINCT library_code FROM loans WHERE returned_at IS NULL \
+                 ORDER BY library_code",
+            )
+            .map_err(sql)?;
+        let codes = stmt
+            .query_map([], |r| r.get(0))
+            .map_err(sql)?
+            .collect::<Result<Vec<String>, _>>()
+            .map_err(sql);
+        codes
     }
 }
 

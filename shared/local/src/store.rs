@@ -5,7 +5,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use relance_core::ports::StoreError;
-use rusqlite::Connection;
+use rusqlite::{Connection, OpenFlags};
 
 /// The schema, one step per version: a database at version `n` applies the steps
 /// after its `n`th, in one transaction.
@@ -21,14 +21,48 @@ pub struct Store {
 }
 
 impl Store {
-    /// Opens (creating if needed) the database at `path`.
+    /// Opens the database at `path` for reading and writing, creating it only
+    /// when no file is there: an empty or foreign file is an error, never a new
+    /// store (rules §13), since a new store would send again what was sent.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)
                 .map_err(|e| StoreError::Unavailable(format!("{}: {e}", dir.display())))?;
         }
+        let existed = check_existing(path)?;
         let conn = Connection::open(path).map_err(|e| unavailable(path, e))?;
+        if existed {
+            check_ours(&conn, path)?;
+        }
         Self::init(conn)
+    }
+
+    /// Opens the database at `path` for reading only, as the commands that change
+    /// nothing do (`status`, `preview`, `forecast`, `history`, `run --dry-run`):
+    /// they take no lock and work on a read-only file or folder. With no database
+    /// yet, an empty store in memory answers them.
+    pub fn open_read_only(path: &Path) -> Result<Self, StoreError> {
+        if !check_existing(path)? {
+            return Self::in_memory();
+        }
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags).map_err(|e| unavailable(path, e))?;
+        let version = check_ours(&conn, path)?;
+        if version != SCHEMA_VERSION {
+            return Err(StoreError::Corrupt(format!(
+                "{}: the database has schema version {version}, this relance reads version \
+                 {SCHEMA_VERSION}; a command that writes (import, run) upgrades it",
+                path.display()
+            )));
+        }
+        conn.execute_batch(
+            "PRAGMA query_only = ON; PRAGMA busy_timeout = 10000; \
+             PRAGMA cache_size = -32768; PRAGMA mmap_size = 268435456;",
+        )
+        .map_err(|e| unavailable(path, e))?;
+        Ok(Self {
+            conn: Mutex::new(conn),
+        })
     }
 
     /// An in-memory store, for tests.
@@ -102,6 +136,46 @@ pub fn reading<T>(
     let end = conn.execute_batch("COMMIT").map_err(sql);
     let value = result?;
     end.map(|()| value)
+}
+
+/// Whether a database file is already at `path`; an empty one is refused.
+fn check_existing(path: &Path) -> Result<bool, StoreError> {
+    match std::fs::metadata(path) {
+        Ok(meta) if meta.len() == 0 => Err(StoreError::Corrupt(format!(
+            "{} is empty (0 bytes): it is not a Relance store, and Relance will not start \
+             a new one over it, since a new store sends again what was already sent. Restore \
+             it from a backup; or, to start over on purpose, move it aside, import again and \
+             run `relance resume` so that nothing before today is sent",
+            path.display()
+        ))),
+        Ok(_) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(StoreError::Unavailable(format!("{}: {e}", path.display()))),
+    }
+}
+
+/// Reads the schema version of an existing file, refusing one that is not a
+/// Relance store (not SQLite, or SQLite without Relance's schema).
+fn check_ours(conn: &Connection, path: &Path) -> Result<i64, StoreError> {
+    let foreign = |why: String| {
+        StoreError::Corrupt(format!(
+            "{} is not a Relance store ({why}); Relance will not start a new one over it. \
+             Restore it from a backup, or move it aside to start over on purpose",
+            path.display()
+        ))
+    };
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(|e| match e {
+            rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::NotADatabase => {
+                foreign("not an SQLite database".to_owned())
+            }
+            other => unavailable(path, other),
+        })?;
+    if version == 0 {
+        return Err(foreign("no Relance schema in it".to_owned()));
+    }
+    Ok(version)
 }
 
 fn unavailable(path: &Path, e: rusqlite::Error) -> StoreError {

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use chrono::NaiveDate;
 use relance_core::forecast::{Forecast, load_forecast};
+use relance_core::ports::Ledger as _;
 
 use crate::context::Context;
 
@@ -26,9 +27,13 @@ pub struct ForecastArgs {
 /// Reads the store and ledger (records nothing) and prints the forecast.
 pub fn run(config: &Path, args: ForecastArgs) -> anyhow::Result<ExitCode> {
     let ctx = Context::load(config)?;
-    let store = ctx.store()?;
+    let store = ctx.read_store()?;
     let from = args.from.unwrap_or_else(|| ctx.today());
-    let forecast = crate::commands::run::runtime()?
+    let rt = crate::commands::run::runtime()?;
+    if let Some(warning) = ctx.watermark_warning(rt.block_on(store.watermark())?) {
+        eprintln!("{warning}");
+    }
+    let forecast = rt
         .block_on(load_forecast(
             &ctx.config,
             &store,

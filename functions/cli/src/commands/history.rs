@@ -25,7 +25,7 @@ pub fn run(config: &Path, args: HistoryArgs) -> anyhow::Result<ExitCode> {
     let ctx = Context::load(config)?;
     let id = PatronId::parse(&args.patron_id)
         .with_context(|| format!("invalid patron id {:?}", args.patron_id))?;
-    let Some(history) = ctx.store()?.history(&id)? else {
+    let Some(history) = ctx.read_store()?.history(&id)? else {
         anyhow::bail!("no patron {id} in the store");
     };
     tracing::info!(patron = %id, notices = history.notices.len(), "history read");

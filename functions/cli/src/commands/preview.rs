@@ -37,7 +37,7 @@ pub struct PreviewArgs {
 /// into the preview folder and the page beside them.
 pub fn run(config: &Path, args: PreviewArgs) -> anyhow::Result<ExitCode> {
     let ctx = Context::load(config)?;
-    let store = ctx.store()?;
+    let store = ctx.read_store()?;
     let templates = ctx.templates()?;
     let day = args.date.unwrap_or_else(|| ctx.today());
     let dir = args

@@ -15,7 +15,7 @@ use relance_core::service::{Engine, RunPhase};
 use relance_local::{Outbox, Store};
 use serde::Serialize;
 
-use crate::context::Context;
+use crate::context::{Context, LockWait};
 
 /// Plan and deliver a run day.
 #[derive(clap::Args)]
@@ -29,6 +29,11 @@ pub struct RunArgs {
     /// Print the summary as one JSON object.
     #[arg(long)]
     pub json: bool,
+    /// Accept a --date more than a year from today.
+    #[arg(long)]
+    pub force: bool,
+    #[command(flatten)]
+    pub lock: LockWait,
 }
 
 /// Restart without retroactive processing.
@@ -37,6 +42,11 @@ pub struct ResumeArgs {
     /// The day the next run plans alone; today by default.
     #[arg(long)]
     pub date: Option<NaiveDate>,
+    /// Accept a --date more than a year from today.
+    #[arg(long)]
+    pub force: bool,
+    #[command(flatten)]
+    pub lock: LockWait,
 }
 
 /// How long each phase of the run took, in milliseconds (a dry run only plans).
@@ -63,10 +73,20 @@ pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 }
 
 /// Exit status: 0 when everything planned was delivered or kept for print,
-/// 2 when some sends failed and stay pending for the next run.
+/// 2 when some notices failed (they stay pending for the next run) or staff must
+/// fix something the run found, 1 when the run stopped.
 pub fn run(config: &Path, args: RunArgs) -> anyhow::Result<ExitCode> {
     let ctx = Context::load(config)?;
-    let store = ctx.store()?;
+    let day = args.date.unwrap_or_else(|| ctx.today());
+    ctx.check_day(day, args.force)?;
+    let _lock = (!args.dry_run)
+        .then(|| ctx.lock("relance run", &args.lock))
+        .transpose()?;
+    let store = if args.dry_run {
+        ctx.read_store()?
+    } else {
+        ctx.store()?
+    };
     let templates = ctx.templates()?;
     let outbox = Outbox::new(ctx.state_dir.join("outbox"));
     let engine = Engine {
@@ -77,7 +97,11 @@ pub fn run(config: &Path, args: RunArgs) -> anyhow::Result<ExitCode> {
         transport: &outbox,
         archive: &outbox,
     };
-    let day = args.date.unwrap_or_else(|| ctx.today());
+    let rt = runtime()?;
+    let warnings = unknown_libraries(&ctx, &store)?;
+    for warning in &warnings {
+        eprintln!("warning: {warning}");
+    }
     let mut timings = Timings::default();
     let mut last = Instant::now();
     let observe = |phase: RunPhase| {
@@ -90,10 +114,21 @@ pub fn run(config: &Path, args: RunArgs) -> anyhow::Result<ExitCode> {
         }
     };
     let now = Utc::now();
-    let rt = runtime()?;
-    let summary = rt
-        .block_on(engine.run_observed(day, args.dry_run, now, observe))
-        .with_context(|| format!("the run for {day} stopped"))?;
+    let outcome = rt.block_on(engine.run_observed(day, args.dry_run, now, observe));
+    let (mut summary, stopped) = match outcome {
+        Ok(summary) => (summary, None),
+        Err(e) => {
+            let error = anyhow::Error::new(e).context(format!("the run for {day} stopped"));
+            let summary = RunSummary {
+                run_day: day,
+                dry_run: args.dry_run,
+                stopped: Some(format!("{error:#}")),
+                ..RunSummary::default()
+            };
+            (summary, Some(error))
+        }
+    };
+    summary.warnings.extend(warnings);
     tracing::info!(
         run_day = %day,
         dry_run = args.dry_run,
@@ -104,19 +139,34 @@ pub fn run(config: &Path, args: RunArgs) -> anyhow::Result<ExitCode> {
         failed = summary.failed,
         "run finished"
     );
+    // The staff report is written whatever happened, a stopped run included.
     let report = if args.dry_run {
         None
     } else {
-        Some(
-            rt.block_on(send_report(&ctx, &store, &outbox, &summary, now))
-                .with_context(|| {
-                    format!(
-                        "the run for {day} went through, but its report to the staff inbox \
-                         could not be written (running {day} again writes it)"
-                    )
-                })?,
-        )
+        match rt.block_on(send_report(&ctx, &store, &outbox, &summary, now)) {
+            Ok(path) => Some(path),
+            Err(e) => {
+                let e = e.context(format!(
+                    "the report of {day} to the staff inbox could not be written \
+                     (running {day} again writes it)"
+                ));
+                if stopped.is_none() {
+                    return Err(e);
+                }
+                eprintln!("error: {e:#}");
+                None
+            }
+        }
     };
+    if let Some(error) = stopped {
+        if let Some(path) = &report {
+            eprintln!("Report to the staff inbox: {}", path.display());
+        }
+        return Err(error);
+    }
+    if let Some(warning) = ctx.watermark_warning(rt.block_on(store.watermark())?) {
+        eprintln!("{warning}");
+    }
     if args.json {
         let report = RunReport {
             summary: &summary,
@@ -129,11 +179,33 @@ pub fn run(config: &Path, args: RunArgs) -> anyhow::Result<ExitCode> {
             println!("Report to the staff inbox: {}", path.display());
         }
     }
-    Ok(if summary.failed + summary.deferred > 0 {
-        ExitCode::from(2)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(
+        if summary.failed + summary.deferred > 0 || !summary.warnings.is_empty() {
+            ExitCode::from(2)
+        } else {
+            ExitCode::SUCCESS
+        },
+    )
+}
+
+/// The library codes the store's open loans name and the config lacks, as
+/// warnings: their notices fail until the library is added, the others go.
+fn unknown_libraries(ctx: &Context, store: &Store) -> anyhow::Result<Vec<String>> {
+    Ok(store
+        .open_loan_libraries()?
+        .into_iter()
+        .filter(|code| {
+            relance_core::ids::LibraryCode::parse(code)
+                .map_or(true, |c| ctx.config.library(&c).is_none())
+        })
+        .map(|code| {
+            format!(
+                "the store has open loans of library {code:?}, which the config does not \
+                 have: their notices stay pending until it is added to [[libraries]] in {}",
+                ctx.config_path.display()
+            )
+        })
+        .collect())
 }
 
 /// Builds the run report and sends it to the staff inbox through the outbox
@@ -183,6 +255,9 @@ async fn send_report(
     Ok(outbox.mail_dir(day).join(format!("{name}.eml")))
 }
 
+/// Failures listed one by one in the command's summary; all are in the report.
+const FAILURES_PRINTED: usize = 10;
+
 fn print_summary(s: &RunSummary, mail_dir: &Path) {
     let days: Vec<_> = s.planned_days.iter().map(ToString::to_string).collect();
     let mode = if s.dry_run {
@@ -221,6 +296,18 @@ fn print_summary(s: &RunSummary, mail_dir: &Path) {
             s.print_fallbacks, s.fell_back_to_print
         );
     }
+    for f in s.failures.iter().take(FAILURES_PRINTED) {
+        println!(
+            "  failed: {} ({} {} to {}): {}",
+            f.reference, f.channel, f.stage, f.patron_id, f.reason
+        );
+    }
+    if s.failures.len() > FAILURES_PRINTED {
+        println!(
+            "  … and {} more failures, listed in the staff report",
+            s.failures.len() - FAILURES_PRINTED
+        );
+    }
     if !s.dry_run && s.emails_sent + s.letters_rendered > 0 {
         println!(
             "Outbox: {}",
@@ -232,8 +319,10 @@ fn print_summary(s: &RunSummary, mail_dir: &Path) {
 /// Sets the watermark so that the next run plans only that day, whatever the gap.
 pub fn resume(config: &Path, args: ResumeArgs) -> anyhow::Result<ExitCode> {
     let ctx = Context::load(config)?;
-    let store = ctx.store()?;
     let day = args.date.unwrap_or_else(|| ctx.today());
+    ctx.check_day(day, args.force)?;
+    let _lock = ctx.lock("relance resume", &args.lock)?;
+    let store = ctx.store()?;
     let watermark = resume_watermark(day).context("date out of range")?;
     runtime()?.block_on(store.set_watermark(watermark))?;
     println!(

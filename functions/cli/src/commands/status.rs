@@ -3,6 +3,8 @@
 use std::path::Path;
 use std::process::ExitCode;
 
+use relance_core::ids::LibraryCode;
+
 use crate::context::Context;
 
 /// Show the watermark, pending notices and the last runs.
@@ -18,10 +20,29 @@ pub struct StatusArgs {
 
 pub fn run(config: &Path, args: StatusArgs) -> anyhow::Result<ExitCode> {
     let ctx = Context::load(config)?;
-    let status = ctx.store()?.status(args.runs)?;
+    let store = ctx.read_store()?;
+    let status = store.status(args.runs)?;
+    let unknown: Vec<String> = store
+        .open_loan_libraries()?
+        .into_iter()
+        .filter(|code| LibraryCode::parse(code).map_or(true, |c| ctx.config.library(&c).is_none()))
+        .collect();
+    let watermark_warning = ctx.watermark_warning(status.watermark);
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&status)?);
+        let mut json = serde_json::to_value(&status)?;
+        json["unknown_libraries"] = serde_json::json!(unknown);
+        json["warning"] = serde_json::json!(watermark_warning);
+        println!("{}", serde_json::to_string_pretty(&json)?);
         return Ok(ExitCode::SUCCESS);
+    }
+    if let Some(warning) = &watermark_warning {
+        eprintln!("{warning}");
+    }
+    for code in &unknown {
+        eprintln!(
+            "warning: the store has open loans of library {code:?}, which the config does not \
+             have: their notices stay pending until it is added to [[libraries]]"
+        );
     }
     match status.watermark {
         Some(day) => println!("Watermark: {day} (last run day fully planned)"),
@@ -40,6 +61,27 @@ pub fn run(config: &Path, args: StatusArgs) -> anyhow::Result<ExitCode> {
             println!(
                 "  {:<20} {:<8} {:>7}  {}",
                 p.stage, p.channel, p.count, p.oldest_run_day
+            );
+        }
+    }
+    if !status.failing.is_empty() {
+        println!("Why notices are pending (failed attempts, oldest first):");
+        for f in &status.failing {
+            let library = f
+                .library
+                .as_deref()
+                .map(|l| format!(" {l}"))
+                .unwrap_or_default();
+            println!(
+                "  {} {} {} {}{} of {}, {} attempt(s): {}",
+                f.reference,
+                f.channel,
+                f.stage,
+                f.patron_id,
+                library,
+                f.run_day,
+                f.attempts,
+                f.last_error.as_deref().unwrap_or("no reason recorded")
             );
         }
     }

@@ -117,7 +117,10 @@ pub(crate) fn mailbox(name: Option<&str>, address: &EmailAddress) -> Result<Stri
 
 /// A display name as an RFC 5322 phrase.
 fn phrase(name: &str) -> Result<String, RenderError> {
-    if name.is_ascii() && name.len() <= MAX_QUOTED_NAME {
+    // A name that looks like an encoded-word ("=?utf-8?B?…?=") is encoded itself:
+    // many clients decode encoded-words even inside quotes, and would show
+    // another name than the patron's.
+    if name.is_ascii() && name.len() <= MAX_QUOTED_NAME && !name.contains("=?") {
         let escaped = name.replace('\\', "\\\\").replace('"', "\\\"");
         return Ok(format!("\"{escaped}\""));
     }
@@ -220,6 +223,14 @@ mod tests {
             parsed_to(&header)[0].0.as_deref(),
             Some(long_ascii.as_str())
         );
+    }
+
+    #[test]
+    fn a_name_shaped_like_an_encoded_word_is_encoded_so_it_reads_literally() {
+        let name = "=?utf-8?B?SGVsbG8=?=";
+        let header = mailbox(Some(name), &address("c@example.fr")).unwrap();
+        assert!(!header.contains(name), "{header}");
+        assert_eq!(parsed_to(&header)[0].0.as_deref(), Some(name));
     }
 
     #[test]

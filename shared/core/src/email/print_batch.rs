@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use mail_builder::MessageBuilder;
+use mail_builder::headers::content_type::ContentType;
 use mail_builder::headers::date::Date;
 use mail_builder::headers::message_id::MessageId;
 use mail_builder::headers::raw::Raw;
@@ -46,6 +47,10 @@ pub struct PrintBatchMail<'a> {
     pub part: Option<(usize, usize)>,
     /// The manifest of the letters attached.
     pub manifest_csv: &'a [u8],
+    /// Which batch of the library's run day this is: 1, or 2, 3… for letters
+    /// retried on a day whose batch already went. Each has its own Message-ID,
+    /// which mail servers that drop duplicates would otherwise hold against it.
+    pub attempt: u32,
     /// The Date header.
     pub sent_at: DateTime<Utc>,
 }
@@ -134,15 +139,20 @@ pub fn compose_print_batch(mail: &PrintBatchMail<'_>) -> Result<ComposedEmail, R
     text.push_str(&format!("\n{}\n\n{signature}\n", words.manifest));
 
     let domain = config.mail.from.address.domain();
-    let (code, run_day) = (&mail.library.code, mail.run_day);
+    let code = &mail.library.code;
+    let run_day = match mail.attempt {
+        0 | 1 => mail.run_day.to_string(),
+        n => format!("{}.{n}", mail.run_day),
+    };
+    let file_day = run_day.replace('.', "-");
     let (message_id, file) = match mail.part {
         None => (
             format!("relance.batch.{code}.{run_day}@{domain}"),
-            format!("relance-{code}-{run_day}.pdf"),
+            format!("relance-{code}-{file_day}.pdf"),
         ),
         Some((k, n)) => (
             format!("relance.batch.{code}.{run_day}.{k}@{domain}"),
-            format!("relance-{code}-{run_day}-{k}-{n}.pdf"),
+            format!("relance-{code}-{file_day}-{k}-{n}.pdf"),
         ),
     };
     let raw = MessageBuilder::new()
@@ -160,7 +170,11 @@ pub fn compose_print_batch(mail: &PrintBatchMail<'_>) -> Result<ComposedEmail, R
         .message_id(MessageId::new(message_id.clone()))
         .header("Auto-Submitted", Raw::new("auto-generated"))
         .text_body(text)
-        .attachment("text/csv", "manifest.csv", mail.manifest_csv.to_vec())
+        .attachment(
+            ContentType::new("text/csv").attribute("charset", "utf-8"),
+            "manifest.csv",
+            mail.manifest_csv.to_vec(),
+        )
         .write_to_vec()
         .map_err(|e| RenderError::Mime(e.to_string()))?;
     Ok(ComposedEmail {
@@ -193,6 +207,7 @@ mod tests {
             batch_pdf: b"%PDF-1.7 test",
             part: None,
             manifest_csv: b"patron_id,reference\n",
+            attempt: 1,
             sent_at: DateTime::from_timestamp(1_796_000_000, 0).unwrap(),
         })
         .unwrap();
@@ -222,6 +237,7 @@ mod tests {
             batch_pdf: b"%PDF-1.7 part two",
             part: Some((2, 3)),
             manifest_csv: b"patron_id,reference\n",
+            attempt: 1,
             sent_at: DateTime::from_timestamp(1_796_000_000, 0).unwrap(),
         })
         .unwrap();

@@ -15,7 +15,7 @@ use crate::model::{EmailStatus, Loan, Patron};
 use crate::notice::{CancelReason, Notice, NoticeLoan};
 use crate::plan::listing_order;
 use crate::ports::{Ledger, LoanStore, MailTransport, OutgoingMail, StoreError, TransportError};
-use crate::report::RunSummary;
+use crate::report::{NoticeFailure, RunSummary};
 
 use super::{Engine, RunError};
 
@@ -34,6 +34,9 @@ enum Step {
     FallBack(Vec<Loan>),
     /// Render and send.
     Send(Box<Draft>),
+    /// The notice cannot be prepared or rendered, for this reason of its own: it
+    /// fails alone and stays pending.
+    Fault(String),
 }
 
 /// Everything an email is rendered from besides the notice.
@@ -56,6 +59,9 @@ pub enum Delivery {
     FellBackToPrint,
     /// A failure that retrying may fix; the notice stays pending.
     Failed(String),
+    /// The notice itself cannot be rendered or sent (a template error, a patron
+    /// missing from the store…): it stays pending, with the reason, for staff.
+    Unsendable(String),
 }
 
 impl<S: LoanStore, L: Ledger, T: MailTransport, A> Engine<'_, S, L, T, A> {
@@ -79,7 +85,10 @@ impl<S: LoanStore, L: Ledger, T: MailTransport, A> Engine<'_, S, L, T, A> {
         for chunk in pending.chunks(RENDER_CHUNK) {
             let mut work = Vec::with_capacity(chunk.len());
             for notice in chunk {
-                work.push((notice.clone(), self.prepare_email(notice, run_day).await?));
+                work.push((
+                    notice.clone(),
+                    self.prepare_or_fault(notice, run_day).await?,
+                ));
             }
             let shared = Arc::clone(&shared);
             let rendering = std::thread::Builder::new()
@@ -90,7 +99,7 @@ impl<S: LoanStore, L: Ledger, T: MailTransport, A> Engine<'_, S, L, T, A> {
                 })
                 .expect("a thread can be started");
             if let Some(previous) = in_flight.replace(rendering) {
-                let rendered = previous.join().expect("rendering does not panic")?;
+                let rendered = previous.join().expect("rendering does not panic");
                 if !self
                     .dispatch_chunk(rendered, run_day, now, &mut progress, summary)
                     .await?
@@ -100,7 +109,7 @@ impl<S: LoanStore, L: Ledger, T: MailTransport, A> Engine<'_, S, L, T, A> {
             }
         }
         if let Some(last) = in_flight {
-            let rendered = last.join().expect("rendering does not panic")?;
+            let rendered = last.join().expect("rendering does not panic");
             self.dispatch_chunk(rendered, run_day, now, &mut progress, summary)
                 .await?;
         }
@@ -143,9 +152,14 @@ impl<S: LoanStore, L: Ledger, T: MailTransport, A> Engine<'_, S, L, T, A> {
                 }
                 Delivery::Cancelled => summary.cancelled += 1,
                 Delivery::FellBackToPrint => summary.fell_back_to_print += 1,
-                Delivery::Failed(_) => {
+                Delivery::Failed(reason) => {
                     summary.failed += 1;
+                    summary.failures.push(NoticeFailure::of(&notice, reason));
                     progress.failures_in_a_row += 1;
+                }
+                Delivery::Unsendable(reason) => {
+                    summary.failed += 1;
+                    summary.failures.push(NoticeFailure::of(&notice, reason));
                 }
             }
         }
@@ -163,19 +177,22 @@ impl<S: LoanStore, L: Ledger, T: MailTransport, A> Engine<'_, S, L, T, A> {
         send_day: NaiveDate,
         now: DateTime<Utc>,
     ) -> Result<Delivery, RunError> {
-        let step = self.prepare_email(notice, send_day).await?;
-        let mail = match &step {
-            Step::Send(draft) => Some(render_mail(
-                self.config,
-                self.templates,
-                notice,
-                draft,
-                send_day,
-                now,
-            )?),
-            Step::Cancel | Step::FallBack(_) => None,
-        };
+        let step = self.prepare_or_fault(notice, send_day).await?;
+        let (step, mail) = render_step(self.config, self.templates, notice, step, send_day, now);
         self.dispatch(notice, step, mail, now, None).await
+    }
+
+    /// [`Self::prepare_email`], with a fault of the notice's own turned into
+    /// [`Step::Fault`]; a store failure still stops the run.
+    async fn prepare_or_fault(
+        &self,
+        notice: &Notice,
+        send_day: NaiveDate,
+    ) -> Result<Step, RunError> {
+        match self.prepare_email(notice, send_day).await {
+            Err(e) if e.is_notice_fault() => Ok(Step::Fault(e.to_string())),
+            other => other,
+        }
     }
 
     /// Reads what the notice needs now: its loans still due, its recipient's
@@ -226,6 +243,10 @@ impl<S: LoanStore, L: Ledger, T: MailTransport, A> Engine<'_, S, L, T, A> {
             (Step::FallBack(loans), _) => {
                 self.fall_back(notice, &loans).await?;
                 return Ok(Delivery::FellBackToPrint);
+            }
+            (Step::Fault(reason), _) => {
+                self.ledger.record_failure(&notice.id, &reason).await?;
+                return Ok(Delivery::Unsendable(reason));
             }
             (Step::Send(draft), Some(mail)) => (draft, mail),
             (Step::Send(_), None) => unreachable!("every draft is rendered"),
@@ -342,7 +363,7 @@ impl<S: LoanStore, L: Ledger, T: MailTransport, A> Engine<'_, S, L, T, A> {
 type Rendered = (Notice, Step, Option<OutgoingMail>);
 
 /// A chunk being rendered on its own thread.
-type Rendering = std::thread::JoinHandle<Result<Vec<Rendered>, RunError>>;
+type Rendering = std::thread::JoinHandle<Vec<Rendered>>;
 
 /// Where a run's email delivery is.
 struct Progress {
@@ -357,18 +378,32 @@ fn render_chunk(
     work: Vec<(Notice, Step)>,
     send_day: NaiveDate,
     now: DateTime<Utc>,
-) -> Result<Vec<Rendered>, RunError> {
+) -> Vec<Rendered> {
     work.into_iter()
         .map(|(notice, step)| {
-            let mail = match &step {
-                Step::Send(draft) => Some(render_mail(
-                    config, templates, &notice, draft, send_day, now,
-                )?),
-                Step::Cancel | Step::FallBack(_) => None,
-            };
-            Ok((notice, step, mail))
+            let (step, mail) = render_step(config, templates, &notice, step, send_day, now);
+            (notice, step, mail)
         })
         .collect()
+}
+
+/// Renders a notice to send; a rendering that fails makes the step a fault of
+/// this notice alone.
+fn render_step(
+    config: &Config,
+    templates: &Templates,
+    notice: &Notice,
+    step: Step,
+    send_day: NaiveDate,
+    now: DateTime<Utc>,
+) -> (Step, Option<OutgoingMail>) {
+    let Step::Send(draft) = &step else {
+        return (step, None);
+    };
+    match render_mail(config, templates, notice, draft, send_day, now) {
+        Ok(mail) => (step, Some(mail)),
+        Err(e) => (Step::Fault(e.to_string()), None),
+    }
 }
 
 fn render_mail(

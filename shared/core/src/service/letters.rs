@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, NaiveDate, Utc};
 
+use crate::config::Library;
 use crate::email::{BatchEntry, PrintBatchMail, compose_print_batch};
 use crate::ids::{LibraryCode, PatronId};
 use crate::ladder::{Channel, Stage};
@@ -14,7 +15,7 @@ use crate::notice::{CancelReason, Notice};
 use crate::ports::{
     Ledger, LetterArchive, LoanStore, MailTransport, OutgoingMail, StoreError, TransportError,
 };
-use crate::report::RunSummary;
+use crate::report::{NoticeFailure, RunSummary};
 
 use super::{Engine, RunError};
 
@@ -44,9 +45,9 @@ impl<S: LoanStore, L: Ledger, T: MailTransport, A: LetterArchive> Engine<'_, S, 
             .await?
         {
             let Some(library) = notice.library.clone() else {
-                return Err(
-                    StoreError::Corrupt(format!("letter {} has no library", notice.id)).into(),
-                );
+                self.fail_letters(&[notice], "the letter has no library", summary)
+                    .await?;
+                continue;
             };
             batches.entry(library).or_default().push(notice);
         }
@@ -100,10 +101,11 @@ impl<S: LoanStore, L: Ledger, T: MailTransport, A: LetterArchive> Engine<'_, S, 
         now: DateTime<Utc>,
         summary: &mut RunSummary,
     ) -> Result<Option<TransportError>, RunError> {
-        let library = self
-            .config
-            .library(code)
-            .ok_or_else(|| RunError::UnknownLibrary(code.to_string()))?;
+        let Some(library) = self.config.library(code) else {
+            let reason = RunError::UnknownLibrary(code.to_string()).to_string();
+            self.fail_letters(&notices, &reason, summary).await?;
+            return Ok(None);
+        };
         let mut ready = Vec::with_capacity(notices.len());
         for notice in notices {
             if let Some(letter) = self.prepare(notice, day, summary).await? {
@@ -113,6 +115,47 @@ impl<S: LoanStore, L: Ledger, T: MailTransport, A: LetterArchive> Engine<'_, S, 
         if ready.is_empty() {
             return Ok(None);
         }
+        match self
+            .send_batch(code, library, &ready, day, now, summary)
+            .await
+        {
+            Err(e) if e.is_notice_fault() => {
+                // The batch could not be rendered: its letters fail together,
+                // the other libraries' batches go.
+                let notices: Vec<Notice> = ready.into_iter().map(|r| r.notice).collect();
+                self.fail_letters(&notices, &e.to_string(), summary).await?;
+                Ok(None)
+            }
+            other => other,
+        }
+    }
+
+    /// Records that these letters could not be delivered, for `reason`: they stay
+    /// pending and are listed for staff.
+    async fn fail_letters(
+        &self,
+        notices: &[Notice],
+        reason: &str,
+        summary: &mut RunSummary,
+    ) -> Result<(), RunError> {
+        for notice in notices {
+            self.ledger.record_failure(&notice.id, reason).await?;
+            summary.failed += 1;
+            summary.failures.push(NoticeFailure::of(notice, reason));
+        }
+        Ok(())
+    }
+
+    /// Renders, archives and sends a library's ready letters as its batch.
+    async fn send_batch(
+        &self,
+        code: &LibraryCode,
+        library: &Library,
+        ready: &[Ready],
+        day: NaiveDate,
+        now: DateTime<Utc>,
+        summary: &mut RunSummary,
+    ) -> Result<Option<TransportError>, RunError> {
         let mut views: Vec<LetterView<'_>> = ready
             .iter()
             .map(|r| LetterView {
@@ -126,7 +169,15 @@ impl<S: LoanStore, L: Ledger, T: MailTransport, A: LetterArchive> Engine<'_, S, 
             .collect();
         views.sort_by(batch_order);
         let batch = render_batch_in_parts(&views, self.config.mail.batch_attachment_bytes)?;
-        self.archive_batch(code, day, &views, &batch).await?;
+        // A retry on a day whose batch already went is the day's next batch, with
+        // files and a Message-ID of its own: what was sent stays as it was.
+        let attempt = self.archive.batches_kept(day, code).await? + 1;
+        self.archive_batch(code, day, attempt, &views, &batch)
+            .await?;
+        let mail_stem = match attempt {
+            1 => format!("letters-{code}"),
+            n => format!("letters-{code}-batch{n}"),
+        };
 
         // One mail for the batch, or one per part when it is too large for one.
         let mails: Vec<_> = if batch.parts.is_empty() {
@@ -159,14 +210,15 @@ impl<S: LoanStore, L: Ledger, T: MailTransport, A: LetterArchive> Engine<'_, S, 
                 batch_pdf: pdf,
                 part,
                 manifest_csv,
+                attempt,
                 sent_at: now,
             })?;
             let mail = OutgoingMail {
                 notice_id: views[letters.start].notice.id.clone(),
                 run_day: day,
                 name: match part {
-                    None => format!("letters-{code}"),
-                    Some((k, _)) => format!("letters-{code}-{k}"),
+                    None => mail_stem.clone(),
+                    Some((k, _)) => format!("{mail_stem}-{k}"),
                 },
                 from: self.config.mail.from.address.clone(),
                 to: library.inbox.clone(),
@@ -192,6 +244,9 @@ impl<S: LoanStore, L: Ledger, T: MailTransport, A: LetterArchive> Engine<'_, S, 
                         self.ledger
                             .record_failure(&view.notice.id, &error.to_string())
                             .await?;
+                        summary
+                            .failures
+                            .push(NoticeFailure::of(view.notice, error.to_string()));
                     }
                     summary.failed += 1;
                     return Ok(Some(error));
@@ -202,11 +257,14 @@ impl<S: LoanStore, L: Ledger, T: MailTransport, A: LetterArchive> Engine<'_, S, 
         Ok(None)
     }
 
-    /// Keeps each letter, the batch and its manifest in the archive.
+    /// Keeps each letter, the batch and its manifest in the archive: `batch.pdf`
+    /// and `manifest.csv` for the day's first batch, `batch-{n}.pdf` and
+    /// `manifest-{n}.csv` for the n-th.
     async fn archive_batch(
         &self,
         code: &LibraryCode,
         day: NaiveDate,
+        attempt: u32,
         views: &[LetterView<'_>],
         batch: &PrintBatch,
     ) -> Result<(), RunError> {
@@ -216,8 +274,10 @@ impl<S: LoanStore, L: Ledger, T: MailTransport, A: LetterArchive> Engine<'_, S, 
         }
         for (view, letter) in views.iter().zip(&batch.letters) {
             // `{patron}.pdf`, unless the patron has two letters in the batch (one held
-            // back from an earlier day): then each is told apart by its reference.
-            let name = if letters_of[&view.patron.id] > 1 {
+            // back from an earlier day) or this is a later batch of the day, whose
+            // patrons may have a letter in an earlier one: then each is told apart
+            // by its reference.
+            let name = if attempt > 1 || letters_of[&view.patron.id] > 1 {
                 format!(
                     "{}-{}.pdf",
                     view.patron.id.file_stem(),
@@ -228,10 +288,15 @@ impl<S: LoanStore, L: Ledger, T: MailTransport, A: LetterArchive> Engine<'_, S, 
             };
             self.archive.put(day, code, &name, &letter.pdf).await?;
         }
-        self.archive.put(day, code, "batch.pdf", &batch.pdf).await?;
+        let (pdf, manifest) = match attempt {
+            1 => ("batch.pdf".to_owned(), "manifest.csv".to_owned()),
+            n => (format!("batch-{n}.pdf"), format!("manifest-{n}.csv")),
+        };
+        // The batch last: it is what counts as kept.
         self.archive
-            .put(day, code, "manifest.csv", &batch.manifest_csv)
+            .put(day, code, &manifest, &batch.manifest_csv)
             .await?;
+        self.archive.put(day, code, &pdf, &batch.pdf).await?;
         Ok(())
     }
 
@@ -244,7 +309,30 @@ impl<S: LoanStore, L: Ledger, T: MailTransport, A: LetterArchive> Engine<'_, S, 
         send_day: NaiveDate,
         summary: &mut RunSummary,
     ) -> Result<Option<Ready>, RunError> {
-        let loans = self.recheck(&notice).await?;
+        match self.try_prepare(&notice, send_day, summary).await {
+            Ok(Some((patron, stage, loans))) => Ok(Some(Ready {
+                notice,
+                patron,
+                stage,
+                loans,
+            })),
+            Ok(None) => Ok(None),
+            Err(e) if e.is_notice_fault() => {
+                self.fail_letters(&[notice], &e.to_string(), summary)
+                    .await?;
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn try_prepare(
+        &self,
+        notice: &Notice,
+        send_day: NaiveDate,
+        summary: &mut RunSummary,
+    ) -> Result<Option<(Patron, Stage, Vec<Loan>)>, RunError> {
+        let loans = self.recheck(notice).await?;
         if loans.is_empty() {
             self.ledger
                 .cancel(&notice.id, CancelReason::NothingLeft)
@@ -252,7 +340,7 @@ impl<S: LoanStore, L: Ledger, T: MailTransport, A: LetterArchive> Engine<'_, S, 
             summary.cancelled += 1;
             return Ok(None);
         }
-        let patron = self.recipient(&notice).await?;
+        let patron = self.recipient(notice).await?;
         // A letter's wording is that of the highest stage among its loans (a
         // fallback letter merged into a final letter reads as the final letter).
         let stage = notice
@@ -271,7 +359,7 @@ impl<S: LoanStore, L: Ledger, T: MailTransport, A: LetterArchive> Engine<'_, S, 
             })?;
         let view = LetterView {
             config: self.config,
-            notice: &notice,
+            notice,
             stage: &stage,
             patron: &patron,
             loans: &loans,
@@ -279,18 +367,7 @@ impl<S: LoanStore, L: Ledger, T: MailTransport, A: LetterArchive> Engine<'_, S, 
         };
         // One letter that cannot be printed (no postal address…) must not hold
         // up its library's batch: it stays pending, with the reason for staff.
-        if let Err(reason) = check_letter(&view) {
-            self.ledger
-                .record_failure(&notice.id, &reason.to_string())
-                .await?;
-            summary.failed += 1;
-            return Ok(None);
-        }
-        Ok(Some(Ready {
-            notice,
-            patron,
-            stage,
-            loans,
-        }))
+        check_letter(&view)?;
+        Ok(Some((patron, stage, loans)))
     }
 }

@@ -35,7 +35,7 @@ pub enum RunError {
     #[error(transparent)]
     Letter(#[from] LetterError),
     /// A letter notice names a library the config no longer has.
-    #[error("letters of library {0} are pending, but the config has no such library")]
+    #[error("library {0} is not in the config: add it to [[libraries]] (its notices stay pending)")]
     UnknownLibrary(String),
     /// The transport failed in a way retrying will not fix.
     #[error(transparent)]
@@ -43,6 +43,22 @@ pub enum RunError {
     /// A notice refers to a patron the store does not have.
     #[error("notice {0} refers to patron {1}, who is not in the store")]
     MissingPatron(String, String),
+}
+
+impl RunError {
+    /// Whether the error belongs to one notice (its data, its rendering, its
+    /// library) rather than to the store or the transport: that notice then fails
+    /// alone, recorded with the reason, and the run goes on (rules §13).
+    pub fn is_notice_fault(&self) -> bool {
+        matches!(
+            self,
+            Self::Render(_)
+                | Self::Letter(_)
+                | Self::UnknownLibrary(_)
+                | Self::MissingPatron(..)
+                | Self::Store(StoreError::Corrupt(_))
+        )
+    }
 }
 
 /// The phases of a run, in order.
