@@ -113,7 +113,7 @@ impl ImportRun<'_> {
     }
 
     fn patron_row(&mut self, file: &str, row: &Parsed<Patron>) -> Result<(), ImportError> {
-        let (line, id) = (row.line, row.id.as_str());
+        let (line, id) = (row.line, row.record_id.as_str());
         let Checked { value, warnings } = match &row.checked {
             Ok(checked) => checked,
             Err(rejected) => {
@@ -121,7 +121,16 @@ impl ImportRun<'_> {
                 if let Ok(id) = PatronId::parse(id) {
                     self.first_line_of_patron(&id, line)?;
                 }
-                return self.reject(file, line, id, &rejected.errors);
+                self.reject(file, line, id, &rejected.errors)?;
+                for swallowed in &row.swallowed {
+                    self.reject(
+                        file,
+                        swallowed.line,
+                        &swallowed.record_id,
+                        &[swallowed.problem()],
+                    )?;
+                }
+                return Ok(());
             }
         };
         if let Some(first) = self.first_line_of_patron(&value.id, line)? {
@@ -183,12 +192,23 @@ impl ImportRun<'_> {
         file: &str,
         row: &Parsed<LoanRow>,
     ) -> Result<(), ImportError> {
-        let (line, id) = (row.line, row.id.as_str());
+        let (line, id) = (row.line, row.record_id.as_str());
         let Checked { value, warnings } = match &row.checked {
             Ok(checked) => checked,
             Err(rejected) => {
                 self.stamp_loan(id)?;
-                return self.reject(file, line, id, &rejected.errors);
+                self.reject(file, line, id, &rejected.errors)?;
+                // The loans of a broken quote's lines were listed all the same.
+                for swallowed in &row.swallowed {
+                    self.stamp_loan(&swallowed.record_id)?;
+                    self.reject(
+                        file,
+                        swallowed.line,
+                        &swallowed.record_id,
+                        &[swallowed.problem()],
+                    )?;
+                }
+                return Ok(());
             }
         };
         let patron = &value.loan.patron_id;
