@@ -56,3 +56,48 @@ fn a_snapshot_with_a_broken_quote_closes_none_of_the_swallowed_loans() {
         30
     );
 }
+
+#[test]
+fn a_patron_whose_email_holds_a_line_break_is_imported_with_their_loans() {
+    let fx = Fixture::new();
+    let patrons = "P1,Zoë Martin,\"zoe@example.fr\r\nBcc: x@example.fr\",12 rue Sainte-Catherine,,33000,Bordeaux,,fr,no\n\
+                   P2,Łukasz Nowak,\"\"\"lukasz nowak\"\"@example.fr\",3 cours Pasteur,,33000,Bordeaux,,en,yes\n";
+    let loans = loans_csv(&[&loan("L1", "P1", "2026-11-29")]);
+    let summary = fx
+        .import(Some(patrons), Some(&loans), &fx.options())
+        .unwrap();
+    assert_eq!((summary.patrons_inserted, summary.loans_inserted), (2, 1));
+    assert_eq!((summary.rejected, summary.warnings), (0, 2));
+    assert_eq!(
+        fx.count("SELECT COUNT(*) FROM patrons WHERE email IS NULL"),
+        2
+    );
+    let rejects = fx.rejects();
+    assert!(
+        rejects.contains("patrons.csv,2,P1,email,\"unusable ("),
+        "{rejects}"
+    );
+    assert!(!rejects.contains("Bcc"), "{rejects}");
+}
+
+#[test]
+fn a_patron_stored_with_an_address_now_refused_reads_as_having_no_email() {
+    use relance_core::ids::PatronId;
+    use relance_core::ports::LoanStore;
+    let fx = Fixture::new();
+    fx.seed_loans(1);
+    fx.store
+        .conn()
+        .execute(
+            "UPDATE patrons SET email = '\"zoe martin\"@example.fr' WHERE patron_id = 'P1'",
+            [],
+        )
+        .unwrap();
+    let ids = [PatronId::parse("P1").unwrap()];
+    let patrons = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap()
+        .block_on(fx.store.patrons(&ids))
+        .expect("an unusable stored address is not a corrupt store");
+    assert_eq!(patrons[0].email, None);
+}
