@@ -10,6 +10,7 @@
 
 mod rejects;
 mod stream;
+mod tables;
 #[cfg(test)]
 mod tests;
 mod writer;

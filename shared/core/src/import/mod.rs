@@ -11,6 +11,7 @@ mod fields;
 mod header;
 mod loan;
 mod patron;
+mod plausible;
 mod reader;
 mod rejects;
 mod snapshot;
@@ -22,6 +23,9 @@ pub use fields::{LoanFields, PatronFields};
 pub use header::{Columns, HeaderError, LOAN_COLUMNS, PATRON_COLUMNS};
 pub use loan::check_loan;
 pub use patron::check_patron;
+pub use plausible::{
+    LONG_LOAN_DAYS, MAX_AUTHOR_CHARS, MAX_CALL_NUMBER_CHARS, MAX_TITLE_CHARS, PLAUSIBLE_YEARS,
+};
 pub use reader::{ExportError, ExportReader, Row};
 pub use rejects::{Outcome, REJECTS_HEADER, RejectsWriter};
 pub use snapshot::{SNAPSHOT_MAX_CLOSE_PERCENT, SnapshotRefused, snapshot_guard};
