@@ -101,3 +101,20 @@ fn a_patron_stored_with_an_address_now_refused_reads_as_having_no_email() {
         .expect("an unusable stored address is not a corrupt store");
     assert_eq!(patrons[0].email, None);
 }
+
+#[test]
+fn two_imports_given_the_same_rejects_path_keep_both_reports() {
+    let fx = Fixture::new();
+    let first = loans_csv(&[&loan("L1", "P9", "2026-11-29")]);
+    let second = loans_csv(&[&loan("L2", "P8", "2026-11-29")]);
+    let one = fx
+        .import(Some(PATRONS), Some(&first), &fx.options())
+        .unwrap();
+    let two = fx.import(None, Some(&second), &fx.options()).unwrap();
+    let (one, two) = (one.rejects_file.unwrap(), two.rejects_file.unwrap());
+    assert_ne!(one, two);
+    assert!(one.is_absolute() && two.is_absolute());
+    assert!(two.ends_with("imports/rejects-2.csv"), "{}", two.display());
+    assert!(std::fs::read_to_string(&one).unwrap().contains(",L1,"));
+    assert!(std::fs::read_to_string(&two).unwrap().contains(",L2,"));
+}
