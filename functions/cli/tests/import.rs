@@ -189,11 +189,9 @@ fn a_snapshot_that_would_close_every_loan_is_refused_with_exit_status_1() {
     .unwrap();
     let out = import(dir.path(), &empty, &["--snapshot"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(
-        stderr(&out).contains("snapshot refused"),
-        "{}",
-        stderr(&out)
-    );
+    let err = stderr(&out);
+    assert!(err.contains("snapshot refused"), "{err}");
+    assert!(err.contains("rerun with --snapshot --force"), "{err}");
 }
 
 #[test]
@@ -213,6 +211,24 @@ fn a_missing_column_is_named_with_its_file() {
         err.contains("loans-no-due.csv: missing column \"author\""),
         "{err}"
     );
+    assert_eq!(err.matches("missing column").count(), 1, "said once: {err}");
+}
+
+#[test]
+fn a_semicolon_separated_or_binary_file_is_named_for_what_it_is() {
+    let dir = tempfile::tempdir().unwrap();
+    sample(dir.path());
+    let text = std::fs::read_to_string(dir.path().join("loans.csv")).unwrap();
+    let semicolons = dir.path().join("loans-excel.csv");
+    std::fs::write(&semicolons, text.replace(',', ";")).unwrap();
+    let err = stderr(&import(dir.path(), &semicolons, &[]));
+    assert!(err.contains("looks semicolon-separated"), "{err}");
+    assert!(err.contains("Relance reads comma-separated CSV"), "{err}");
+    let png = dir.path().join("loans.png");
+    std::fs::write(&png, b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\x01\0").unwrap();
+    let err = stderr(&import(dir.path(), &png, &[]));
+    assert!(err.contains("not a text CSV: it is a PNG image"), "{err}");
+    assert!(!err.contains("missing column"), "{err}");
 }
 
 #[test]

@@ -9,7 +9,7 @@ use anyhow::Context as _;
 use chrono::Utc;
 use indicatif::{ProgressBar, ProgressStyle};
 use relance_core::import::{ImportOutcome, ImportSummary};
-use relance_local::import::{CsvInput, ImportOptions};
+use relance_local::import::{CsvInput, ImportError, ImportOptions};
 
 use crate::context::Context;
 
@@ -99,7 +99,15 @@ pub fn run(config: &Path, args: ImportArgs) -> anyhow::Result<ExitCode> {
             rejects_path.display()
         );
     }
-    let summary = result.context("import failed; the store is unchanged")?;
+    let summary = result
+        .map_err(|e| match e {
+            // The core's refusal cannot know the command's flags.
+            ImportError::SnapshotRefused(refused) => {
+                anyhow::anyhow!("{refused} (rerun with --snapshot --force to close them)")
+            }
+            other => other.into(),
+        })
+        .context("import failed; the store is unchanged")?;
     print_summary(&summary);
     tracing::info!(
         batch = summary.batch,

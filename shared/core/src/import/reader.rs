@@ -50,6 +50,8 @@ impl<R: Read> ExportReader<R> {
         if buffered.fill_buf()?.starts_with(b"\xEF\xBB\xBF") {
             buffered.consume(3);
         }
+        // Before csv reads a PNG's bytes as a header with no loan_id column.
+        HeaderError::check_text(buffered.fill_buf()?)?;
         let mut csv = csv::ReaderBuilder::new()
             .has_headers(true)
             .flexible(true)
