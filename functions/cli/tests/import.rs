@@ -189,11 +189,9 @@ fn a_snapshot_that_would_close_every_loan_is_refused_with_exit_status_1() {
     .unwrap();
     let out = import(dir.path(), &empty, &["--snapshot"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(
-        stderr(&out).contains("snapshot refused"),
-        "{}",
-        stderr(&out)
-    );
+    let err = stderr(&out);
+    assert!(err.contains("snapshot refused"), "{err}");
+    assert!(err.contains("rerun with --snapshot --force"), "{err}");
 }
 
 #[test]
@@ -213,6 +211,24 @@ fn a_missing_column_is_named_with_its_file() {
         err.contains("loans-no-due.csv: missing column \"author\""),
         "{err}"
     );
+    assert_eq!(err.matches("missing column").count(), 1, "said once: {err}");
+}
+
+#[test]
+fn a_semicolon_separated_or_binary_file_is_named_for_what_it_is() {
+    let dir = tempfile::tempdir().unwrap();
+    sample(dir.path());
+    let text = std::fs::read_to_string(dir.path().join("loans.csv")).unwrap();
+    let semicolons = dir.path().join("loans-excel.csv");
+    std::fs::write(&semicolons, text.replace(',', ";")).unwrap();
+    let err = stderr(&import(dir.path(), &semicolons, &[]));
+    assert!(err.contains("looks semicolon-separated"), "{err}");
+    assert!(err.contains("Relance reads comma-separated CSV"), "{err}");
+    let png = dir.path().join("loans.png");
+    std::fs::write(&png, b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\x01\0").unwrap();
+    let err = stderr(&import(dir.path(), &png, &[]));
+    assert!(err.contains("not a text CSV: it is a PNG image"), "{err}");
+    assert!(!err.contains("missing column"), "{err}");
 }
 
 #[test]
@@ -241,4 +257,85 @@ fn the_same_seed_gives_the_same_sample_and_another_seed_another() {
     let other = write("43");
     assert_eq!(first.0, other.0, "the config does not depend on the seed");
     assert_ne!(first.2, other.2);
+}
+
+/// The numbers of a summary line such as `Loans:   0 new, 300 updated.`.
+fn counts(out: &Output, prefix: &str) -> Vec<u64> {
+    let text = stdout(out);
+    let line = text
+        .lines()
+        .find(|l| l.starts_with(prefix))
+        .unwrap_or_else(|| panic!("no {prefix} line in {text}"));
+    line.split(|c: char| !c.is_ascii_digit())
+        .filter_map(|n| n.parse().ok())
+        .collect()
+}
+
+#[test]
+fn a_broken_quote_in_a_snapshot_leaves_no_line_unaccounted_and_closes_no_loan() {
+    let dir = tempfile::tempdir().unwrap();
+    sample(dir.path());
+    assert_eq!(
+        import(dir.path(), &dir.path().join("loans.csv"), &[])
+            .status
+            .code(),
+        Some(0)
+    );
+    let text = std::fs::read_to_string(dir.path().join("loans.csv")).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    let keys: Vec<&str> = lines[100].splitn(5, ',').take(4).collect();
+    let broken_row = format!("{},\"Titre jamais fermé,,,,2026-11-29,", keys.join(","));
+    lines[100] = broken_row;
+    let broken = dir.path().join("loans-broken.csv");
+    std::fs::write(&broken, lines.join("\n") + "\n").unwrap();
+    let out = import(dir.path(), &broken, &["--snapshot", "--force"]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    let loans = counts(&out, "Loans:");
+    let rejected = counts(&out, "Rejected:")[0];
+    assert!(
+        rejected > 1,
+        "the lines after the broken quote are rejected too"
+    );
+    assert_eq!(loans[0] + loans[1] + rejected, 300, "{}", stdout(&out));
+    assert!(!stdout(&out).contains("Snapshot:"), "{}", stdout(&out));
+}
+
+#[test]
+fn two_imports_in_the_same_second_keep_two_rejects_files_named_absolutely() {
+    let dir = tempfile::tempdir().unwrap();
+    sample(dir.path());
+    let (loans, _) = loans_with_a_bad_row(dir.path());
+    let run = || {
+        Command::new(RELANCE)
+            .current_dir(dir.path())
+            .args([
+                "--config",
+                "relance.toml",
+                "import",
+                "--patrons",
+                "patrons.csv",
+            ])
+            .arg("--loans")
+            .arg(&loans)
+            .env_remove("RELANCE_CONFIG")
+            .output()
+            .unwrap()
+    };
+    let (first, second) = (run(), run());
+    let rejects = rejects_files(dir.path());
+    assert_eq!(rejects.len(), 2, "{rejects:?}");
+    for out in [first, second] {
+        let text = stdout(&out);
+        let path = text
+            .lines()
+            .find_map(|l| l.strip_prefix("Rejects and warnings (line, field, reason): "))
+            .unwrap_or_else(|| panic!("{text}"));
+        assert!(Path::new(path).is_absolute(), "{path}");
+    }
 }

@@ -17,6 +17,34 @@ pub enum AddressError {
     MissingAngle,
     #[error("display name contains a control character")]
     ControlCharacter,
+    /// Valid RFC 5322 perhaps (`"a b"@example.fr`), but a mail header or the
+    /// sending service cannot carry it.
+    #[error(
+        "cannot go in a mail header: only letters, digits and .!#$%&'*+-/=?^_`{{|}}~ \
+         before the @, letters, digits, dots and hyphens after"
+    )]
+    NotHeaderSafe,
+}
+
+/// The one rule for what an address may hold to be written in a header: a
+/// dot-atom local part (RFC 5322 `atext` and dots; no spaces, quotes, control
+/// characters, `<` or `>`) and a domain of letters, digits, hyphens and dots.
+/// [`EmailAddress::parse`] applies it, and the MIME builder checks it again.
+pub fn header_safe(address: &str) -> Result<(), AddressError> {
+    let (local, domain) = address.rsplit_once('@').ok_or(AddressError::Syntax)?;
+    let atext = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-/=?^_`{|}~".contains(&b);
+    let dot_atom = |part: &str, allowed: &dyn Fn(u8) -> bool| {
+        !part.is_empty()
+            && part
+                .split('.')
+                .all(|w| !w.is_empty() && w.bytes().all(allowed))
+    };
+    let hostname = |b: u8| b.is_ascii_alphanumeric() || b == b'-';
+    if dot_atom(local, &atext) && dot_atom(domain, &hostname) {
+        Ok(())
+    } else {
+        Err(AddressError::NotHeaderSafe)
+    }
 }
 
 /// A deliverable email address (`local@domain.tld`), lower-cased in its domain.
@@ -25,11 +53,15 @@ pub enum AddressError {
 pub struct EmailAddress(String);
 
 impl EmailAddress {
-    /// Accepts a bare address: RFC 5322 syntax, ASCII, a dotted domain.
+    /// Accepts a bare address: RFC 5322 syntax, ASCII, a dotted domain, and
+    /// nothing a header cannot carry ([`header_safe`]).
     pub fn parse(value: &str) -> Result<Self, AddressError> {
         let value = value.trim();
         if !value.is_ascii() {
             return Err(AddressError::NotAscii);
+        }
+        if value.chars().any(char::is_control) {
+            return Err(AddressError::NotHeaderSafe);
         }
         let options = email_address::Options::default().without_display_text();
         let parsed = email_address::EmailAddress::parse_with_options(value, options)
@@ -38,7 +70,9 @@ impl EmailAddress {
         if !domain.contains('.') || domain.starts_with('[') {
             return Err(AddressError::BareDomain);
         }
-        Ok(Self(format!("{}@{}", parsed.local_part(), domain)))
+        let address = format!("{}@{}", parsed.local_part(), domain);
+        header_safe(&address)?;
+        Ok(Self(address))
     }
 
     /// The address as sent.
@@ -138,6 +172,32 @@ mod tests {
             Err(AddressError::NotAscii)
         );
         assert!(EmailAddress::parse("a b@example.fr").is_err());
+    }
+
+    #[test]
+    fn addresses_a_header_cannot_carry_are_refused_though_rfc_5322_allows_them() {
+        for refused in [
+            "\"a b\"@example.fr",
+            "\"a\"@example.fr",
+            "\"<a>\"@example.fr",
+            "a@example.fr\r\nBcc: b@example.fr",
+            "a\n@example.fr",
+            "a@exa_mple.fr",
+        ] {
+            assert!(EmailAddress::parse(refused).is_err(), "{refused:?}");
+        }
+        assert_eq!(
+            EmailAddress::parse("\"a b\"@example.fr"),
+            Err(AddressError::NotHeaderSafe)
+        );
+        for kept in ["o'brien+prets@example.fr", "a.b-c@sous-domaine.example.fr"] {
+            assert_eq!(EmailAddress::parse(kept).unwrap().as_str(), kept);
+        }
+        assert_eq!(
+            header_safe("a.@example.fr"),
+            Err(AddressError::NotHeaderSafe)
+        );
+        assert_eq!(header_safe("a@example.fr"), Ok(()));
     }
 
     #[test]

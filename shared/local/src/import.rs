@@ -10,6 +10,7 @@
 
 mod rejects;
 mod stream;
+mod tables;
 #[cfg(test)]
 mod tests;
 mod writer;
@@ -55,8 +56,9 @@ pub struct ImportOptions {
 /// Why an import stopped; the store is left as it was.
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
-    /// The export could not be read.
-    #[error("cannot read {file}: {source}")]
+    /// The export could not be read. Each variant says its own part once:
+    /// the read error, its source, follows it in the error's chain.
+    #[error("cannot read {file}")]
     Unreadable {
         /// The export's name.
         file: String,
@@ -64,8 +66,9 @@ pub enum ImportError {
         #[source]
         source: io::Error,
     },
-    /// The header row does not name the expected columns.
-    #[error("{file}: {source}")]
+    /// The header row does not name the expected columns; the file's name
+    /// leads the header error that follows.
+    #[error("{file}")]
     BadHeader {
         /// The export's name.
         file: String,
@@ -77,7 +80,7 @@ pub enum ImportError {
     #[error(transparent)]
     SnapshotRefused(#[from] SnapshotRefused),
     /// The rejects file could not be written.
-    #[error("cannot write the rejects file {}: {source}", path.display())]
+    #[error("cannot write the rejects file {}", path.display())]
     Rejects {
         /// The rejects file.
         path: PathBuf,

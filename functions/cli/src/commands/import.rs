@@ -9,7 +9,7 @@ use anyhow::Context as _;
 use chrono::Utc;
 use indicatif::{ProgressBar, ProgressStyle};
 use relance_core::import::{ImportOutcome, ImportSummary};
-use relance_local::import::{CsvInput, ImportOptions};
+use relance_local::import::{CsvInput, ImportError, ImportOptions};
 
 use crate::context::Context;
 
@@ -48,10 +48,16 @@ pub fn run(config: &Path, args: ImportArgs) -> anyhow::Result<ExitCode> {
     let context = Context::load(config)?;
     let now = Utc::now();
     let stamp = now.with_timezone(&context.config.institution.timezone);
-    let rejects_path = context
-        .state_dir
-        .join("imports")
-        .join(format!("rejects-{}.csv", stamp.format("%Y%m%dT%H%M%S")));
+    // Absolute, because the summary and the imports table keep it and are read
+    // from other folders; down to the nanosecond, because two imports may
+    // share a second (the store never writes over an existing report either).
+    let imports_dir = std::path::absolute(context.state_dir.join("imports"))
+        .context("cannot locate the state folder")?;
+    let rejects_path = imports_dir.join(format!(
+        "rejects-{}-{:09}.csv",
+        stamp.format("%Y%m%dT%H%M%S"),
+        stamp.timestamp_subsec_nanos()
+    ));
     let mut patrons = open(args.patrons.as_deref(), "patrons")?;
     let mut loans = open(args.loans.as_deref(), "loans")?;
     let total = [&patrons, &loans]
@@ -93,7 +99,15 @@ pub fn run(config: &Path, args: ImportArgs) -> anyhow::Result<ExitCode> {
             rejects_path.display()
         );
     }
-    let summary = result.context("import failed; the store is unchanged")?;
+    let summary = result
+        .map_err(|e| match e {
+            // The core's refusal cannot know the command's flags.
+            ImportError::SnapshotRefused(refused) => {
+                anyhow::anyhow!("{refused} (rerun with --snapshot --force to close them)")
+            }
+            other => other.into(),
+        })
+        .context("import failed; the store is unchanged")?;
     print_summary(&summary);
     tracing::info!(
         batch = summary.batch,

@@ -100,14 +100,11 @@ fn token(value: &str, what: &str) -> Result<String, RenderError> {
 
 /// An address header value: `"Name" <addr>`, `=?utf-8?B?…?= <addr>` or `addr`.
 pub(crate) fn mailbox(name: Option<&str>, address: &EmailAddress) -> Result<String, RenderError> {
-    // Addresses are checked when read; this keeps one stored otherwise from
-    // breaking the header.
-    let address = token(address.as_str(), "address")?;
-    if address.contains(['<', '>']) {
-        return Err(RenderError::Mime(format!(
-            "address {address:?} cannot go in a header"
-        )));
-    }
+    // Addresses are checked when read, by the same rule; this keeps one stored
+    // otherwise from breaking the header.
+    let address = address.as_str().to_owned();
+    crate::address::header_safe(&address)
+        .map_err(|e| RenderError::Mime(format!("address {address:?} {e}")))?;
     let name = name.map(single_line).filter(|n| !n.is_empty());
     Ok(match name {
         None => address,

@@ -45,6 +45,57 @@ pub enum HeaderError {
     /// A column is named twice, so which one holds the field is unclear.
     #[error("column {0:?} appears twice in the header row")]
     DuplicateColumn(&'static str),
+    /// The header is one column holding another separator.
+    #[error(
+        "the header row has no comma but {separator}s: the file looks {separator}-separated, \
+         and Relance reads comma-separated CSV (export or save it as CSV with commas)"
+    )]
+    NotCommaSeparated {
+        /// `semicolon` or `tab`.
+        separator: &'static str,
+    },
+    /// The file is binary, or its first line is not UTF-8 text.
+    #[error("the file is not a text CSV: {what}; give the CSV export (UTF-8, comma-separated)")]
+    NotText {
+        /// What it looks like instead.
+        what: &'static str,
+    },
+}
+
+impl HeaderError {
+    /// Refuses a file whose first bytes are not text: an image, a spreadsheet
+    /// or a PDF given instead of its CSV export. `start` is the beginning of
+    /// the file (after any byte-order mark), as much of it as is at hand.
+    pub fn check_text(start: &[u8]) -> Result<(), Self> {
+        let signatures: [(&[u8], &str); 4] = [
+            (b"\x89PNG", "it is a PNG image"),
+            (
+                b"PK\x03\x04",
+                "it is a zip file, such as an Excel workbook (.xlsx)",
+            ),
+            (b"%PDF", "it is a PDF document"),
+            (b"\xD0\xCF\x11\xE0", "it is an old Excel workbook (.xls)"),
+        ];
+        if let Some((_, what)) = signatures
+            .iter()
+            .find(|(magic, _)| start.starts_with(magic))
+        {
+            return Err(Self::NotText { what });
+        }
+        let first_line = start.split(|&b| b == b'\n').next().unwrap_or_default();
+        if first_line.contains(&0) {
+            return Err(Self::NotText {
+                what: "its first line holds NUL bytes",
+            });
+        }
+        match std::str::from_utf8(first_line) {
+            // A character cut by the end of what is at hand is not an error.
+            Err(e) if e.error_len().is_some() => Err(Self::NotText {
+                what: "its first line is not UTF-8 text",
+            }),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// Where each expected column sits in the file; extra columns are ignored.
@@ -71,6 +122,16 @@ impl Columns {
             .collect();
         if names.iter().all(String::is_empty) {
             return Err(HeaderError::Empty);
+        }
+        if let [only] = names.as_slice() {
+            let separator = if only.contains(';') {
+                Some("semicolon")
+            } else {
+                only.contains('\t').then_some("tab")
+            };
+            if let Some(separator) = separator {
+                return Err(HeaderError::NotCommaSeparated { separator });
+            }
         }
         let mut positions = [0; 10];
         for (slot, column) in positions.iter_mut().zip(expected) {
@@ -139,6 +200,32 @@ mod tests {
         let mut header: Vec<String> = PATRON_COLUMNS.iter().map(|c| c.to_uppercase()).collect();
         header[0] = format!("\u{feff}{}", header[0]);
         assert!(Columns::locate(&PATRON_COLUMNS, header.iter().map(String::as_str)).is_ok());
+    }
+
+    #[test]
+    fn a_semicolon_or_tab_separated_header_is_named_as_such() {
+        for (separator, name) in [(";", "semicolon"), ("\t", "tab")] {
+            let header = PATRON_COLUMNS.join(separator);
+            let err = Columns::locate(&PATRON_COLUMNS, [header.as_str()]).unwrap_err();
+            assert_eq!(err, HeaderError::NotCommaSeparated { separator: name });
+            assert!(
+                err.to_string()
+                    .contains("Relance reads comma-separated CSV"),
+                "{err}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_file_that_is_not_text_is_named_as_such() {
+        let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
+        let err = HeaderError::check_text(png).unwrap_err();
+        assert!(err.to_string().contains("PNG image"), "{err}");
+        assert!(HeaderError::check_text(b"loan_id,\0\0\n").is_err());
+        assert!(HeaderError::check_text(b"loan_id,pr\xeat\n").is_err());
+        assert!(HeaderError::check_text(b"loan_id,patron_id\nL1,\xe9").is_ok());
+        assert!(HeaderError::check_text("loan_id,é".as_bytes()).is_ok());
+        assert!(HeaderError::check_text(&"loan_id,é".as_bytes()[..9]).is_ok());
     }
 
     #[test]

@@ -7,11 +7,13 @@ use crate::config::Config;
 use crate::ids::{LibraryCode, LoanId, PatronId};
 use crate::model::{Item, Loan};
 
+use super::plausible::{MAX_AUTHOR_CHARS, MAX_CALL_NUMBER_CHARS, MAX_TITLE_CHARS};
 use super::{Checked, LoanFields, Problems, RowRejected};
 
 /// Validates a loans row against the config: the library must be one of its
 /// libraries, and the due date is counted in its timezone (a plain date means the
-/// end of that local day). Whether the patron exists is the store's question.
+/// end of that local day). Dates that cannot be right refuse the row, long texts
+/// are cut (see `plausible.rs`). Whether the patron exists is the store's question.
 pub fn check_loan(fields: &LoanFields<'_>, config: &Config) -> Result<Checked<Loan>, RowRejected> {
     let tz = config.institution.timezone;
     let mut problems = Problems::default();
@@ -32,20 +34,28 @@ pub fn check_loan(fields: &LoanFields<'_>, config: &Config) -> Result<Checked<Lo
             }
             known
         });
+    let barcode = problems.required("barcode", fields.barcode);
+    let title = problems.required("title", fields.title);
+    let author = problems.text("author", fields.author);
+    let call_number = problems.text("call_number", fields.call_number);
     let item = Item {
-        barcode: problems.required("barcode", fields.barcode),
-        title: problems.required("title", fields.title),
-        author: problems.text("author", fields.author),
-        call_number: problems.text("call_number", fields.call_number),
+        barcode,
+        title: problems.cut("title", title, MAX_TITLE_CHARS),
+        author: problems.cut("author", author, MAX_AUTHOR_CHARS),
+        call_number: problems.cut("call_number", call_number, MAX_CALL_NUMBER_CHARS),
     };
     let loaned_at = optional_instant(&mut problems, "loaned_at", fields.loaned_at);
     let due_at = if fields.due_at.trim().is_empty() {
         problems.error("due_at", "is empty");
         None
     } else {
-        problems.parsed("due_at", parse_due(fields.due_at, tz))
+        let due_at = problems.parsed("due_at", parse_due(fields.due_at, tz));
+        problems.plausible("due_at", due_at)
     };
     let returned_at = optional_instant(&mut problems, "returned_at", fields.returned_at);
+    if let (Some(loaned_at), Some(due_at), Some(returned_at)) = (loaned_at, due_at, returned_at) {
+        problems.loan_dates(loaned_at, due_at, returned_at);
+    }
     let (
         Some(id),
         Some(patron_id),
@@ -78,7 +88,8 @@ fn optional_instant(
     if value.trim().is_empty() {
         return Some(None);
     }
-    problems.parsed(field, parse_instant(value)).map(Some)
+    let at = problems.parsed(field, parse_instant(value));
+    problems.plausible(field, at).map(Some)
 }
 
 #[cfg(test)]
@@ -184,6 +195,7 @@ inbox = "bu-sciences@bibliotheques.example.fr"
     fn a_plain_due_date_is_the_end_of_that_local_day() {
         let loan = check_loan(
             &LoanFields {
+                loaned_at: "",
                 due_at: "2026-03-29",
                 ..row()
             },
@@ -247,6 +259,81 @@ inbox = "bu-sciences@bibliotheques.example.fr"
         .unwrap()
         .value;
         assert!(!loan.is_open());
+    }
+
+    #[test]
+    fn a_loan_due_or_returned_before_it_was_lent_is_rejected() {
+        assert_eq!(
+            fields_in_error(LoanFields {
+                loaned_at: "2026-12-01T10:00:00+01:00",
+                due_at: "2026-11-29",
+                returned_at: "2026-11-30T10:00:00+01:00",
+                ..row()
+            }),
+            ["due_at", "returned_at"]
+        );
+        // Lent and due the same day is a short loan, not an error.
+        assert!(
+            check_loan(
+                &LoanFields {
+                    loaned_at: "2026-11-29T10:00:00+01:00",
+                    due_at: "2026-11-29",
+                    ..row()
+                },
+                &config()
+            )
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn placeholder_years_are_rejected_and_a_very_long_loan_is_a_warning() {
+        for (loaned_at, due_at, returned_at, field) in [
+            ("0001-01-01T00:00:00Z", "2026-11-29", "", "loaned_at"),
+            ("", "9999-12-31", "", "due_at"),
+            ("", "2026-11-29", "2200-01-01T00:00:00Z", "returned_at"),
+        ] {
+            let fields = LoanFields {
+                loaned_at,
+                due_at,
+                returned_at,
+                ..row()
+            };
+            assert_eq!(fields_in_error(fields), [field]);
+        }
+        let long = check_loan(
+            &LoanFields {
+                due_at: "2029-11-29",
+                ..row()
+            },
+            &config(),
+        )
+        .unwrap();
+        assert_eq!(long.warnings[0].field, "due_at");
+    }
+
+    #[test]
+    fn long_title_author_and_call_number_are_cut_with_a_warning_each() {
+        let title = "Les Misérables ".repeat(70_000);
+        let author = "Hugo, ".repeat(100);
+        let call_number = "843".repeat(100);
+        let checked = check_loan(
+            &LoanFields {
+                title: &title,
+                author: &author,
+                call_number: &call_number,
+                ..row()
+            },
+            &config(),
+        )
+        .unwrap();
+        let item = checked.value.item;
+        assert!(item.title.chars().count() <= MAX_TITLE_CHARS);
+        assert!(item.title.starts_with("Les Misérables Les"));
+        assert!(item.author.chars().count() <= MAX_AUTHOR_CHARS);
+        assert_eq!(item.call_number.chars().count(), MAX_CALL_NUMBER_CHARS);
+        let fields: Vec<_> = checked.warnings.iter().map(|w| w.field).collect();
+        assert_eq!(fields, ["title", "author", "call_number"]);
     }
 
     #[test]

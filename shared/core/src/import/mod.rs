@@ -3,25 +3,33 @@
 //! Everything here is free of files, clock and network, so that the local SQLite
 //! importer and the AWS importer share it: [`ExportReader`] streams rows from any
 //! `Read`, [`check_patron`] and [`check_loan`] turn one row into a domain value or
-//! field errors, [`RejectsWriter`] writes the report to any `Write`, and
+//! field errors, [`Row::check`] rejects with every line it spans a row read over a
+//! quote never closed (see `span.rs`), [`RejectsWriter`] writes the report to any `Write`, and
 //! [`snapshot_guard`] applies the 20 % rule. The drivers own the transaction.
 
 mod fields;
 mod header;
 mod loan;
 mod patron;
+mod plausible;
 mod reader;
 mod rejects;
 mod snapshot;
+mod span;
 mod summary;
+mod tap;
 
 pub use fields::{LoanFields, PatronFields};
 pub use header::{Columns, HeaderError, LOAN_COLUMNS, PATRON_COLUMNS};
 pub use loan::check_loan;
 pub use patron::check_patron;
+pub use plausible::{
+    LONG_LOAN_DAYS, MAX_AUTHOR_CHARS, MAX_CALL_NUMBER_CHARS, MAX_TITLE_CHARS, PLAUSIBLE_YEARS,
+};
 pub use reader::{ExportError, ExportReader, Row};
 pub use rejects::{Outcome, REJECTS_HEADER, RejectsWriter};
 pub use snapshot::{SNAPSHOT_MAX_CLOSE_PERCENT, SnapshotRefused, snapshot_guard};
+pub use span::{CheckedRow, SwallowedLine};
 pub use summary::{ImportOutcome, ImportSummary};
 
 /// One problem with one field of a row. `field` is the column name, or `row`

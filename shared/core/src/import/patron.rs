@@ -1,13 +1,13 @@
 //! Validating one `patrons.csv` row.
 
-use crate::address::EmailAddress;
+use crate::address::{AddressError, EmailAddress};
 use crate::ids::PatronId;
 use crate::model::{EmailStatus, Language, Patron, PostalAddress};
 
 use super::{Checked, PatronFields, Problems, RowRejected};
 
-/// Validates a patrons row. A malformed email does not refuse the patron: it is
-/// imported without email (its notices go to print, SPEC §5) and a warning says so.
+/// Validates a patrons row. A malformed or unusable email does not refuse the
+/// patron: it is imported without email (its notices go to print, SPEC §5) and a warning says so.
 /// The email status starts deliverable; stores keep the one they learnt.
 pub fn check_patron(fields: &PatronFields<'_>) -> Result<Checked<Patron>, RowRejected> {
     let mut problems = Problems::default();
@@ -44,20 +44,25 @@ pub fn check_patron(fields: &PatronFields<'_>) -> Result<Checked<Patron>, RowRej
     })
 }
 
+/// An address that cannot be used (malformed, or with a line break or anything
+/// else a mail header cannot carry) is a warning, not a refusal: the patron is
+/// still imported, and their loans with them.
 fn email(problems: &mut Problems, value: &str) -> Option<EmailAddress> {
-    let value = problems.text("email", value);
+    let value = value.trim();
     if value.is_empty() {
         return None;
     }
-    match EmailAddress::parse(&value) {
+    match EmailAddress::parse(value) {
         Ok(address) => Some(address),
         // The address itself stays out of the report: it is personal data.
         Err(e) => {
+            let what = match e {
+                AddressError::NotHeaderSafe | AddressError::NotAscii => "unusable",
+                _ => "malformed",
+            };
             problems.warn(
                 "email",
-                format!(
-                    "malformed ({e}); imported without email, notices to this patron go to print"
-                ),
+                format!("{what} ({e}); imported without email, notices to this patron go to print"),
             );
             None
         }
@@ -200,6 +205,24 @@ mod tests {
         let empty = check_patron(&PatronFields { email: "", ..row() }).unwrap();
         assert_eq!(empty.value.email, None);
         assert!(empty.warnings.is_empty());
+    }
+
+    #[test]
+    fn an_address_a_header_cannot_carry_or_with_a_line_break_is_a_warning_not_a_refusal() {
+        for email in [
+            "\"zoe lukasik\"@example.fr",
+            "zoe.lukasik@example.fr\r\nBcc: x@example.fr",
+            "zoe\nlukasik@example.fr",
+        ] {
+            let checked = check_patron(&PatronFields { email, ..row() })
+                .unwrap_or_else(|e| panic!("{email:?} refused the patron: {e}"));
+            assert_eq!(checked.value.email, None, "{email:?}");
+            assert_eq!(checked.warnings.len(), 1, "{email:?}");
+            let reason = &checked.warnings[0].reason;
+            assert!(reason.starts_with("unusable ("), "{reason}");
+            assert!(reason.ends_with("notices to this patron go to print"));
+            assert!(!reason.contains("lukasik"), "no personal data");
+        }
     }
 
     #[test]

@@ -1,10 +1,11 @@
 //! Streaming an export row by row: one reused record, so memory does not grow
-//! with the file.
+//! with the file (a row's raw text is kept too, while it is the current row).
 
 use std::io::{self, BufRead, BufReader, Read};
 
 use csv::ByteRecord;
 
+use super::tap::{Tap, newlines};
 use super::{
     Columns, FieldError, HeaderError, LOAN_COLUMNS, LoanFields, PATRON_COLUMNS, PatronFields,
     RowRejected,
@@ -24,9 +25,11 @@ pub enum ExportError {
 /// A CSV export (UTF-8, header row, comma-separated, RFC 4180 quoting) read one
 /// row at a time.
 pub struct ExportReader<R> {
-    csv: csv::Reader<BufReader<R>>,
+    csv: csv::Reader<Tap<BufReader<R>>>,
     columns: Columns,
     record: ByteRecord,
+    /// Line feeds before the next row's first byte.
+    newlines_before: u64,
 }
 
 impl<R: Read> ExportReader<R> {
@@ -47,25 +50,32 @@ impl<R: Read> ExportReader<R> {
         if buffered.fill_buf()?.starts_with(b"\xEF\xBB\xBF") {
             buffered.consume(3);
         }
+        // Before csv reads a PNG's bytes as a header with no loan_id column.
+        HeaderError::check_text(buffered.fill_buf()?)?;
         let mut csv = csv::ReaderBuilder::new()
             .has_headers(true)
             .flexible(true)
-            .from_reader(buffered);
+            .from_reader(Tap::new(buffered));
         let header = csv.byte_headers().map_err(io::Error::from)?;
         let names: Vec<String> = header
             .iter()
             .map(|name| String::from_utf8_lossy(name).into_owned())
             .collect();
         let columns = Columns::locate(expected, names.iter().map(String::as_str))?;
+        let header_end = csv.position().byte();
+        let newlines_before = newlines(csv.get_ref().slice(0, header_end));
         Ok(Self {
             csv,
             columns,
             record: ByteRecord::new(),
+            newlines_before,
         })
     }
 
     /// The next row, or `None` at the end of the file.
     pub fn next_row(&mut self) -> Result<Option<Row<'_>>, ExportError> {
+        let start = self.csv.position().byte();
+        self.csv.get_mut().release(start);
         if !self
             .csv
             .read_byte_record(&mut self.record)
@@ -73,9 +83,25 @@ impl<R: Read> ExportReader<R> {
         {
             return Ok(None);
         }
-        let line = self.record.position().map_or(0, csv::Position::line);
+        let end = self.csv.position().byte();
+        let raw = self.csv.get_ref().slice(start, end);
+        // csv skips blank lines before a row, and ends a row at its CR, leaving
+        // the LF to the next one: both come first in the row's bytes.
+        let blank = raw
+            .iter()
+            .take_while(|b| matches!(b, b'\r' | b'\n'))
+            .count();
+        let ending = raw[blank..]
+            .iter()
+            .rev()
+            .take_while(|b| matches!(b, b'\r' | b'\n'))
+            .count()
+            .min(2);
+        let line = 1 + self.newlines_before + newlines(&raw[..blank]);
+        self.newlines_before += newlines(raw);
         Ok(Some(Row {
             line,
+            text: &raw[blank..raw.len() - ending],
             record: &self.record,
             columns: &self.columns,
         }))
@@ -90,15 +116,35 @@ impl<R: Read> ExportReader<R> {
 /// One row of an export, borrowed from the reader until the next row is read.
 pub struct Row<'a> {
     line: u64,
+    /// The row as written, without its line ending.
+    text: &'a [u8],
     record: &'a ByteRecord,
     columns: &'a Columns,
 }
 
 impl<'a> Row<'a> {
-    /// The physical line the row starts on (the header is line 1; blank lines
-    /// just before a row, which csv skips, count as its first line).
+    /// The physical line the row starts on (the header is line 1, blank lines
+    /// count, CR LF and LF alike end a line).
     pub fn line(&self) -> u64 {
         self.line
+    }
+
+    /// The physical line the row ends on: after [`Row::line`] when a quoted
+    /// field holds line breaks.
+    pub fn last_line(&self) -> u64 {
+        self.line + newlines(self.text)
+    }
+
+    /// The row's physical lines as written, without their line endings.
+    pub(super) fn physical_lines(&self) -> impl Iterator<Item = &'a [u8]> {
+        let text: &'a [u8] = self.text;
+        text.split(|&b| b == b'\n')
+            .map(|line| line.strip_suffix(b"\r").unwrap_or(line))
+    }
+
+    /// How many fields the header row has.
+    pub(super) fn width(&self) -> usize {
+        self.columns.width()
     }
 
     /// The row's identifier as written (first expected column, trimmed), for

@@ -1,6 +1,8 @@
-//! The rejects file of one import, created on its first line.
+//! The rejects file of one import, created on its first line: never over an
+//! existing file (a second import must not erase the first one's report), and
+//! kept by its absolute path, which the summary and the imports table show.
 
-use std::fs::File;
+use std::fs::{File, OpenOptions};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
@@ -15,6 +17,8 @@ pub(super) struct Rejects {
 }
 
 impl Rejects {
+    /// `path` is where the report goes; with `-2`, `-3`… before its extension
+    /// when a file of that name exists.
     pub(super) fn new(path: PathBuf) -> Self {
         Self { path, writer: None }
     }
@@ -29,7 +33,11 @@ impl Rejects {
     ) -> Result<(), ImportError> {
         let writer = match self.writer.take() {
             Some(writer) => writer,
-            None => create(&self.path).map_err(|e| self.error(e))?,
+            None => {
+                let (path, writer) = create(&self.path).map_err(|e| self.error(e))?;
+                self.path = path;
+                writer
+            }
         };
         self.writer
             .insert(writer)
@@ -59,9 +67,31 @@ impl Rejects {
     }
 }
 
-fn create(path: &Path) -> io::Result<RejectsWriter<BufWriter<File>>> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+/// Tries this many names before giving up.
+const NAMES_TRIED: u32 = 100;
+
+fn create(path: &Path) -> io::Result<(PathBuf, RejectsWriter<BufWriter<File>>)> {
+    let path = std::path::absolute(path)?;
+    if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
-    RejectsWriter::new(BufWriter::new(File::create(path)?))
+    let stem = path.file_stem().unwrap_or_default().to_string_lossy();
+    let extension = path
+        .extension()
+        .map(|e| format!(".{}", e.to_string_lossy()))
+        .unwrap_or_default();
+    let mut name = path.clone();
+    for n in 2..=NAMES_TRIED + 1 {
+        match OpenOptions::new().write(true).create_new(true).open(&name) {
+            Ok(file) => return Ok((name, RejectsWriter::new(BufWriter::new(file))?)),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                name = path.with_file_name(format!("{stem}-{n}{extension}"));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Err(io::Error::new(
+        io::ErrorKind::AlreadyExists,
+        format!("{NAMES_TRIED} rejects files of that name already exist"),
+    ))
 }

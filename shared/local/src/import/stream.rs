@@ -7,7 +7,7 @@
 use std::io::Read;
 use std::sync::mpsc;
 
-use relance_core::import::{Checked, ExportError, ExportReader, Row, RowRejected};
+use relance_core::import::{Checked, CheckedRow, ExportError, ExportReader, Row, RowRejected};
 
 use super::{ImportError, export_error};
 
@@ -17,14 +17,7 @@ const BATCH_ROWS: usize = 1024;
 const BATCHES_AHEAD: usize = 4;
 
 /// One row, validated, with what reports need about it.
-pub(super) struct Parsed<T> {
-    /// The physical line it starts on.
-    pub line: u64,
-    /// Its identifier as written, for reports.
-    pub id: String,
-    /// The domain value or why not.
-    pub checked: Result<Checked<T>, RowRejected>,
-}
+pub(super) type Parsed<T> = CheckedRow<T>;
 
 struct Batch<T> {
     rows: Vec<Parsed<T>>,
@@ -80,11 +73,7 @@ fn read<R, T, V>(
     loop {
         match reader.next_row() {
             Ok(Some(row)) => {
-                rows.push(Parsed {
-                    line: row.line(),
-                    id: row.record_id(),
-                    checked: validate(&row),
-                });
+                rows.push(row.check(&validate));
                 if rows.len() < BATCH_ROWS {
                     continue;
                 }

@@ -5,6 +5,7 @@ use tempfile::TempDir;
 
 use super::*;
 
+mod hostile;
 mod snapshot;
 
 const CONFIG: &str = r#"

@@ -13,6 +13,7 @@ use rusqlite::{CachedStatement, OptionalExtension, Transaction, params};
 
 use super::rejects::Rejects;
 use super::stream::{Parsed, stream};
+use super::tables::{build_indexes, defer_indexes, patron_ids, rows_in};
 use super::{CsvInput, ImportError, export_error};
 use crate::store::{day_text, instant_text};
 
@@ -34,55 +35,6 @@ pub(super) struct ImportRun<'t> {
     /// Open loans stamped with this import's batch: the open loans a snapshot
     /// lists, so the others are the open loans now minus these.
     pub open_listed: u64,
-}
-
-/// The ids of every patron stored, this import's included: the loans of a
-/// million-loan export look their patron up here rather than in the table, where
-/// it cost a fifth of the import. About 50 bytes a patron.
-fn patron_ids(tx: &Transaction<'_>) -> Result<HashSet<Box<str>>, ImportError> {
-    let mut ids = HashSet::new();
-    let mut statement = tx.prepare("SELECT patron_id FROM patrons")?;
-    let mut rows = statement.query([])?;
-    while let Some(row) = rows.next()? {
-        let id: String = row.get(0)?;
-        ids.insert(id.into_boxed_str());
-    }
-    Ok(ids)
-}
-
-/// When `table` is empty (a first import), drops its indexes and returns their
-/// definitions, for [`build_indexes`] once the rows are in: one sort per index
-/// instead of a b-tree insert per row, which for the loans' patron index, filled
-/// in random order, took a third of the import. The transaction restores them
-/// if the import fails.
-fn defer_indexes(tx: &Transaction<'_>, table: &str, rows: u64) -> Result<Vec<String>, ImportError> {
-    if rows > 0 {
-        return Ok(Vec::new());
-    }
-    let mut statement = tx.prepare(
-        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ?1 AND sql IS NOT NULL",
-    )?;
-    let indexes: Vec<(String, String)> = statement
-        .query_map([table], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<Result<_, _>>()?;
-    for (name, _) in &indexes {
-        tx.execute_batch(&format!("DROP INDEX \"{name}\""))?;
-    }
-    Ok(indexes.into_iter().map(|(_, sql)| sql).collect())
-}
-
-/// Builds again the indexes [`defer_indexes`] dropped.
-fn build_indexes(tx: &Transaction<'_>, definitions: &[String]) -> Result<(), ImportError> {
-    for sql in definitions {
-        tx.execute_batch(sql)?;
-    }
-    Ok(())
-}
-
-/// Rows in a table (never deleted from, so the growth is the inserts).
-fn rows_in(tx: &Transaction<'_>, table: &str) -> Result<u64, ImportError> {
-    let count: i64 = tx.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))?;
-    Ok(count as u64)
 }
 
 impl ImportRun<'_> {
@@ -113,7 +65,7 @@ impl ImportRun<'_> {
     }
 
     fn patron_row(&mut self, file: &str, row: &Parsed<Patron>) -> Result<(), ImportError> {
-        let (line, id) = (row.line, row.id.as_str());
+        let (line, id) = (row.line, row.record_id.as_str());
         let Checked { value, warnings } = match &row.checked {
             Ok(checked) => checked,
             Err(rejected) => {
@@ -121,7 +73,16 @@ impl ImportRun<'_> {
                 if let Ok(id) = PatronId::parse(id) {
                     self.first_line_of_patron(&id, line)?;
                 }
-                return self.reject(file, line, id, &rejected.errors);
+                self.reject(file, line, id, &rejected.errors)?;
+                for swallowed in &row.swallowed {
+                    self.reject(
+                        file,
+                        swallowed.line,
+                        &swallowed.record_id,
+                        &[swallowed.problem()],
+                    )?;
+                }
+                return Ok(());
             }
         };
         if let Some(first) = self.first_line_of_patron(&value.id, line)? {
@@ -183,12 +144,23 @@ impl ImportRun<'_> {
         file: &str,
         row: &Parsed<LoanRow>,
     ) -> Result<(), ImportError> {
-        let (line, id) = (row.line, row.id.as_str());
+        let (line, id) = (row.line, row.record_id.as_str());
         let Checked { value, warnings } = match &row.checked {
             Ok(checked) => checked,
             Err(rejected) => {
                 self.stamp_loan(id)?;
-                return self.reject(file, line, id, &rejected.errors);
+                self.reject(file, line, id, &rejected.errors)?;
+                // The loans of a broken quote's lines were listed all the same.
+                for swallowed in &row.swallowed {
+                    self.stamp_loan(&swallowed.record_id)?;
+                    self.reject(
+                        file,
+                        swallowed.line,
+                        &swallowed.record_id,
+                        &[swallowed.problem()],
+                    )?;
+                }
+                return Ok(());
             }
         };
         let patron = &value.loan.patron_id;

@@ -124,10 +124,17 @@ fn a_bad_header_names_the_file_and_column_and_imports_nothing() {
     let err = fx
         .import(Some(PATRONS), Some(loans), &fx.options())
         .unwrap_err();
-    let text = err.to_string();
+    // The file, then the header's own error, each said once.
+    let source = std::error::Error::source(&err).map(ToString::to_string);
+    let text = format!("{err}: {}", source.unwrap_or_default());
     assert!(
         text.starts_with("loans.csv: missing column \"due_at\""),
         "{text}"
+    );
+    assert_eq!(
+        text.matches("due_at").count(),
+        2,
+        "the column, then the list: {text}"
     );
     assert_eq!(fx.count("SELECT COUNT(*) FROM patrons"), 0);
 }
