@@ -173,10 +173,16 @@ impl Recorded {
         } else {
             format!("arn:aws:s3:::{bucket}/{key}")
         };
+        // ListBucket's condition key: the listing's prefix, as IAM sees it.
+        let context = query
+            .split('&')
+            .filter_map(|pair| pair.strip_prefix("prefix="))
+            .map(|prefix| ("s3:prefix".to_owned(), vec![percent_decode(prefix, true)]))
+            .collect();
         Some(vec![Access {
             action: format!("s3:{action}"),
             resource,
-            context: Vec::new(),
+            context,
         }])
     }
 

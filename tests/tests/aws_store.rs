@@ -753,10 +753,10 @@ async fn a_bad_header_names_the_file_and_column_and_writes_nothing() {
         .import(Some(PATRONS), Some(loans), &options())
         .await
         .unwrap_err();
+    let said = format!("{:#}", anyhow::Error::from(err));
     assert!(
-        err.to_string()
-            .starts_with("loans.csv: missing column \"due_at\""),
-        "{err}"
+        said.starts_with("loans.csv: missing column \"due_at\""),
+        "{said}"
     );
     assert!(
         env.store

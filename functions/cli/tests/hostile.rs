@@ -113,11 +113,14 @@ fn a_command_that_writes_gives_up_after_its_wait_naming_the_holder() {
     let dir = tempfile::tempdir().unwrap();
     let config = imported_sample(dir.path(), 100);
     let now = "2026-11-20T05:00:00Z".parse().unwrap();
+    let loans = dir.path().join("loans.csv");
+    let loans = loans.to_str().unwrap();
     let _held =
         StateLock::acquire(&dir.path().join("var"), "relance run", Duration::ZERO, now).unwrap();
     for args in [
         vec!["run", "--date", TODAY, "--lock-wait", "1"],
         vec!["resume", "--date", TODAY, "--lock-wait", "1"],
+        vec!["import", "--loans", loans, "--lock-wait", "1"],
     ] {
         let out = relance(&config, &args);
         assert_eq!(out.status.code(), Some(1), "{args:?}");

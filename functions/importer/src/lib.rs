@@ -181,11 +181,15 @@ impl Importer {
                     .next()
                     .unwrap_or("export")
                     .trim_end_matches(".csv");
+                // To the nanosecond: two imports of one export in the same second
+                // keep a report each.
                 let rejects_key = format!(
                     "{REJECTS_PREFIX}{stem}-{}.csv",
-                    now.format("%Y%m%dT%H%M%SZ")
+                    now.format("%Y%m%dT%H%M%S%.9fZ")
                 );
-                archive.put_object(&rejects_key, report, "text/csv").await?;
+                archive
+                    .put_object(&rejects_key, report, "text/csv; charset=utf-8")
+                    .await?;
                 Some(rejects_key)
             }
             None => None,

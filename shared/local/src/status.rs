@@ -149,12 +149,10 @@ impl Store {
                  ORDER BY library_code",
             )
             .map_err(sql)?;
-        let codes = stmt
-            .query_map([], |r| r.get(0))
+        stmt.query_map([], |r| r.get(0))
             .map_err(sql)?
             .collect::<Result<Vec<String>, _>>()
-            .map_err(sql);
-        codes
+            .map_err(sql)
     }
 }
 

@@ -11,7 +11,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use relance_core::import::{ImportOutcome, ImportSummary};
 use relance_local::import::{CsvInput, ImportError, ImportOptions};
 
-use crate::context::Context;
+use crate::context::{Context, LockWait};
 
 /// Import patrons and loans from CSV exports.
 #[derive(clap::Args)]
@@ -31,6 +31,8 @@ pub struct ImportArgs {
     /// Import nothing if any row is bad.
     #[arg(long)]
     pub strict: bool,
+    #[command(flatten)]
+    pub lock: LockWait,
 }
 
 /// Exit status: 0 all imported (warnings allowed), 2 imported with rejects,
@@ -65,6 +67,7 @@ pub fn run(config: &Path, args: ImportArgs) -> anyhow::Result<ExitCode> {
         .flatten()
         .map(|(_, file)| file.metadata().map(|m| m.len()).unwrap_or(0))
         .sum();
+    let _lock = context.lock("relance import", &args.lock)?;
     let store = context.store()?;
     let options = ImportOptions {
         snapshot: args.snapshot,

@@ -34,8 +34,9 @@ use chrono::{DateTime, Utc};
 use relance_core::config::Config;
 use relance_core::ids::{LoanId, PatronId};
 use relance_core::import::{
-    Checked, ExportError, ExportReader, FieldError, HeaderError, ImportSummary, Outcome,
-    RejectsWriter, RowRejected, SnapshotRefused, check_loan, check_patron, snapshot_guard,
+    Checked, CheckedRow, ExportError, ExportReader, FieldError, HeaderError, ImportSummary,
+    Outcome, RejectsWriter, RowRejected, SnapshotRefused, SwallowedLine, check_loan, check_patron,
+    snapshot_guard,
 };
 use relance_core::model::{Loan, Patron};
 use relance_core::ports::StoreError;
@@ -91,7 +92,7 @@ pub struct Imported {
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
     /// The export could not be read.
-    #[error("cannot read {file}: {source}")]
+    #[error("cannot read {file}")]
     Unreadable {
         /// The export's name.
         file: String,
@@ -100,7 +101,7 @@ pub enum ImportError {
         source: io::Error,
     },
     /// The header row does not name the expected columns.
-    #[error("{file}: {source}")]
+    #[error("{file}")]
     BadHeader {
         /// The export's name.
         file: String,
@@ -262,6 +263,8 @@ struct Pending {
     id: String,
     /// The loan, its warnings, and whether its id is new in the file.
     checked: Result<(Checked<Loan>, bool), RowRejected>,
+    /// The lines a broken quote in it swallowed, rejected with it.
+    swallowed: Vec<SwallowedLine>,
 }
 
 impl Run<'_> {
@@ -270,8 +273,16 @@ impl Run<'_> {
         let mut reader =
             ExportReader::patrons(&mut input.reader).map_err(|e| export_error(file, e))?;
         while let Some(row) = reader.next_row().map_err(|e| export_error(file, e))? {
-            let (line, id) = (row.line(), row.record_id());
-            let checked = row.patron_fields().and_then(|f| check_patron(&f));
+            let CheckedRow {
+                line,
+                record_id: id,
+                checked,
+                swallowed,
+            } = row.check(|r| r.patron_fields().and_then(|f| check_patron(&f)));
+            for lost in swallowed {
+                self.reject(file, lost.line, &lost.record_id, &[lost.problem()])?;
+                self.rejected_patron_lines.insert(lost.line);
+            }
             match checked {
                 Err(rejected) => {
                     if let Ok(patron) = PatronId::parse(&id) {
@@ -315,13 +326,26 @@ impl Run<'_> {
                 let Some(row) = reader.next_row().map_err(|e| export_error(file, e))? else {
                     break;
                 };
-                let (line, id) = (row.line(), row.record_id());
+                let config = self.config;
+                let CheckedRow {
+                    line,
+                    record_id: id,
+                    checked,
+                    swallowed,
+                } = row.check(|r| r.loan_fields().and_then(|f| check_loan(&f, config)));
                 let new_id = LoanId::parse(&id).is_ok_and(|loan| self.listed_loans.insert(loan));
-                let checked = row.loan_fields().and_then(|f| check_loan(&f, self.config));
+                // A snapshot never closes a loan the file names, even on a line a
+                // broken quote swallowed.
+                for lost in &swallowed {
+                    if let Ok(loan) = LoanId::parse(&lost.record_id) {
+                        self.listed_loans.insert(loan);
+                    }
+                }
                 Pending {
                     line,
                     id,
                     checked: checked.map(|c| (c, new_id)),
+                    swallowed,
                 }
             };
             if let Ok((checked, _)) = &pending.checked {
@@ -360,7 +384,17 @@ impl Run<'_> {
 
     /// Reports the loan rows of the window, in file order.
     fn report_loans(&mut self, file: &str, window: &mut Vec<Pending>) -> Result<(), ImportError> {
-        for Pending { line, id, checked } in window.drain(..) {
+        for Pending {
+            line,
+            id,
+            checked,
+            swallowed,
+        } in window.drain(..)
+        {
+            for lost in swallowed {
+                self.reject(file, lost.line, &lost.record_id, &[lost.problem()])?;
+                self.rejected_loan_lines.insert(lost.line);
+            }
             let problems = match checked {
                 Err(rejected) => rejected.errors,
                 Ok((Checked { value, warnings }, new_id)) => {

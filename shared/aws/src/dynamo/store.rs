@@ -199,10 +199,9 @@ impl<'a> Reader<'a> {
 /// A patron from its item.
 pub fn patron_from_item(item: &Item) -> Result<Patron, StoreError> {
     let r = Reader::new(item, "patron", PATRON_ID)?;
-    let email = r
-        .optional(EMAIL)?
-        .map(|e| EmailAddress::parse(e).map_err(|_| r.corrupt(EMAIL, "is not a valid address")))
-        .transpose()?;
+    // An address stored before the rule that refuses it now reads as none (print
+    // fallback), never as a corrupt patron that would stop the run.
+    let email = r.optional(EMAIL)?.and_then(|e| EmailAddress::parse(e).ok());
     let language = r
         .optional(LANGUAGE)?
         .map(|l| Language::parse(l).ok_or_else(|| r.corrupt(LANGUAGE, "is unknown")))
