@@ -11,39 +11,79 @@ use relance_mailer::LEASE;
 use relance_planner::PlannerEvent;
 use relance_tests::emulators::sent_mail;
 use relance_tests::stack::{SENDER, Stack, morning, new_mail, to};
-use relance_tests::{LOANS_HEADER, PATRONS_HEADER, day, loan_row, patron_row};
+use relance_tests::{LOANS_HEADER, PATRONS_HEADER, TestEnv, day, loan_row, patron_row};
 
 static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// A patron with loans at three libraries reaching the first reminder, one
 /// patron without email (print fallback), one reaching the letter stage.
-async fn institution(stack: &Stack, run_day: NaiveDate) {
+fn patrons() -> Vec<String> {
+    vec![
+        patron_row("P1", "Camille Martin", "camille.martin@example.org", false),
+        patron_row("P2", "Jean Sans-Courriel", "", false),
+        patron_row("P3", "Ngozi Okafor", "ngozi.okafor@example.org", false),
+    ]
+}
+
+fn loans(run_day: NaiveDate) -> Vec<String> {
     let first = run_day - Duration::days(7);
     let letter = run_day - Duration::days(35);
+    vec![
+        loan_row("L1", "P1", "STS", first, None),
+        loan_row("L2", "P1", "DRT", first, None),
+        loan_row("L3", "P1", "LSH", first, None),
+        loan_row("L4", "P2", "STS", first, None),
+        loan_row("L5", "P3", "DRT", letter, None),
+    ]
+}
+
+async fn institution(stack: &Stack, run_day: NaiveDate) {
     stack
-        .import(
-            "patrons.csv",
-            &[
-                patron_row("P1", "Camille Martin", "camille.martin@example.org", false),
-                patron_row("P2", "Jean Sans-Courriel", "", false),
-                patron_row("P3", "Ngozi Okafor", "ngozi.okafor@example.org", false),
-            ],
-            PATRONS_HEADER,
-        )
+        .import("patrons.csv", &patrons(), PATRONS_HEADER)
         .await;
     stack
-        .import(
-            "loans.csv",
-            &[
-                loan_row("L1", "P1", "STS", first, None),
-                loan_row("L2", "P1", "DRT", first, None),
-                loan_row("L3", "P1", "LSH", first, None),
-                loan_row("L4", "P2", "STS", first, None),
-                loan_row("L5", "P3", "DRT", letter, None),
-            ],
-            LOANS_HEADER,
-        )
+        .import("loans.csv", &loans(run_day), LOANS_HEADER)
         .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_notice_reads_the_same_through_the_functions_as_through_the_command() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let stack = Stack::new().await;
+    // A console event for a day weeks away from the wall clock of its delivery.
+    let run_day = day("2027-01-04");
+    institution(&stack, run_day).await;
+    let before = sent_mail().len();
+    stack.plan(run_day).await;
+    assert_eq!(stack.deliver_mail(morning(day("2026-12-14"))).await, 0);
+    let through_functions = to(&new_mail(before), "camille.martin@example.org");
+    assert_eq!(through_functions.len(), 1);
+
+    // The command's engine on the embedded store (it blocks: off the runtime).
+    let through_command = tokio::task::spawn_blocking(move || {
+        let local = TestEnv::new();
+        local.import(&patrons(), &loans(run_day));
+        local.run(run_day);
+        let path = local
+            .mail_files(run_day)
+            .into_iter()
+            .find(|p| p.ends_with("first_reminder-P1.eml"))
+            .expect("the command's reminder");
+        std::fs::read(path).unwrap()
+    })
+    .await
+    .unwrap();
+
+    let aws = MessageParser::default()
+        .parse(through_functions[0].raw.as_bytes())
+        .unwrap();
+    let cli = MessageParser::default().parse(&through_command).unwrap();
+    assert_eq!(aws.subject(), cli.subject());
+    assert_eq!(aws.message_id(), cli.message_id(), "the same notice");
+    assert_eq!(aws.body_text(0), cli.body_text(0));
+    assert_eq!(aws.body_html(0), cli.body_html(0));
+    let text = aws.body_text(0).unwrap();
+    assert!(text.contains("7 jours de retard"), "{text}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -246,6 +246,73 @@ fn a_letter_held_back_is_printed_with_a_later_batch_and_the_earlier_batch_stays_
     );
 }
 
+#[test]
+fn a_letter_retried_on_the_day_its_batch_went_makes_a_second_batch_and_leaves_the_first_as_sent() {
+    let env = TestEnv::new();
+    let today = day(DAY);
+    let late35 = shift(today, -35).unwrap();
+    let no_address = "P2,\"Alex Dupont\",alex@example.fr,,,,,,fr,false".to_owned();
+    env.import(
+        &[
+            patron_row("P1", "Camille Martin", "camille@example.fr", false),
+            no_address,
+        ],
+        &[
+            loan_row("L1", "P1", "STS", late35, None),
+            loan_row("L2", "P2", "STS", late35, None),
+        ],
+    );
+    assert_eq!(env.run(today).letters_rendered, 1);
+    let read = |name: &str| {
+        let path = env
+            .letter_files(today, "STS")
+            .into_iter()
+            .chain(env.mail_files(today))
+            .find(|p| p.file_name().unwrap() == name)
+            .unwrap_or_else(|| panic!("{name}"));
+        std::fs::read(path).unwrap()
+    };
+    let sent = (
+        read("batch.pdf"),
+        read("manifest.csv"),
+        read("letters-STS.eml"),
+    );
+
+    // The address is fixed and the same day is run again: the held-back letter
+    // goes in the day's second batch, with files and a Message-ID of its own.
+    env.import(
+        &[patron_row("P2", "Alex Dupont", "alex@example.fr", false)],
+        &[],
+    );
+    assert_eq!(env.run(today).letters_rendered, 1);
+    let mut names = file_names(&env.letter_files(today, "STS"));
+    names.sort();
+    assert_eq!(names.len(), 6, "{names:?}");
+    assert!(names.contains(&"batch-2.pdf".to_owned()), "{names:?}");
+    assert!(names.contains(&"manifest-2.csv".to_owned()), "{names:?}");
+    assert!(names.iter().any(|n| n.starts_with("P2-")), "{names:?}");
+    assert_eq!(
+        (
+            read("batch.pdf"),
+            read("manifest.csv"),
+            read("letters-STS.eml")
+        ),
+        sent,
+        "what was sent stays as it was"
+    );
+    let message_id = |raw: &[u8]| {
+        MessageParser::default()
+            .parse(raw)
+            .unwrap()
+            .message_id()
+            .unwrap()
+            .to_owned()
+    };
+    let second = read("letters-STS-batch2.eml");
+    assert_ne!(message_id(&second), message_id(&sent.2));
+    assert!(String::from_utf8_lossy(&read("manifest-2.csv")).contains("P2"));
+}
+
 /// The outbox, refusing the mails named in `refuse` (a print batch's parts).
 struct RefusingParts<'a> {
     outbox: &'a relance_local::Outbox,

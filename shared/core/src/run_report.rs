@@ -179,8 +179,15 @@ pub fn compose_run_report(input: &RunReportInput<'_>) -> Result<RunReport, RunRe
             s.emails_sent, s.letters_rendered
         )
     } else {
+        // A day run again (after a run that stopped, say) decides nothing new:
+        // its subject counts the day's notices, not "0 new".
+        let notices = if s.planned_days.is_empty() {
+            format!("run again, {} notices of the day", input.notices.len())
+        } else {
+            format!("{total} new notices")
+        };
         format!(
-            "Relance – run of {day}: {total} new notices, {} emails sent, {} letters to print{}",
+            "Relance – run of {day}: {notices}, {} emails sent, {} letters to print{}",
             s.emails_sent,
             s.letters_rendered,
             if s.failed + s.deferred > 0 {
@@ -195,8 +202,9 @@ pub fn compose_run_report(input: &RunReportInput<'_>) -> Result<RunReport, RunRe
     let csv_name = format!("notices-{day}.csv");
     let domain = config.mail.from.address.domain();
     let message_id = format!(
-        "relance.report.{day}.{}@{domain}",
-        input.sent_at.timestamp()
+        "relance.report.{day}.{}.{}@{domain}",
+        input.sent_at.timestamp(),
+        input.sent_at.timestamp_subsec_nanos()
     );
     let raw = MessageBuilder::new()
         .header(

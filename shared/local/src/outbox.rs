@@ -41,20 +41,34 @@ impl Outbox {
     }
 }
 
-/// Writes `bytes` to `path`, creating its folder. Written in place, not through a
-/// temporary file and a rename: on this kind of filesystem the rename costs four
-/// times the write, and a file cut short by a crash is harmless, because its
-/// notice is only recorded as sent after the write and the retry rewrites it.
+/// Writes `bytes` to `path`, creating its folder, so that the file appears whole
+/// or not at all (rules §13): written aside as a hidden `.{name}.{pid}.tmp` in
+/// the same folder, then renamed over `path`. A relay watching the outbox never
+/// sees a partial message, whether the run is killed or the disk fills; it
+/// should skip hidden files.
 pub fn write_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    match fs::write(path, bytes) {
+    let name = path
+        .file_name()
+        .ok_or_else(|| std::io::Error::other(format!("{} has no file name", path.display())))?;
+    let aside = path.with_file_name(format!(
+        ".{}.{}.tmp",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
+    let written = match fs::write(&aside, bytes) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             if let Some(dir) = path.parent() {
                 fs::create_dir_all(dir)?;
             }
-            fs::write(path, bytes)
+            fs::write(&aside, bytes)
         }
         other => other,
     }
+    .and_then(|()| fs::rename(&aside, path));
+    if written.is_err() {
+        let _ = fs::remove_file(&aside);
+    }
+    written
 }
 
 /// The print batches kept in a library's letters folder (none when it does not exist).
@@ -131,5 +145,40 @@ impl MailTransport for Outbox {
         write_file(&path, &mail.raw)
             .map_err(|e| TransportError::Transient(format!("{}: {e}", path.display())))?;
         Ok(format!("outbox:{}/mail/{name}", day_text(mail.run_day)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entries(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn a_file_is_written_aside_then_renamed_leaving_nothing_else_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("2027-01-10/mail/first_reminder-P1.eml");
+        write_file(&path, b"first").unwrap();
+        write_file(&path, b"second").unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"second");
+        assert_eq!(entries(path.parent().unwrap()), ["first_reminder-P1.eml"]);
+    }
+
+    #[test]
+    fn a_write_that_fails_leaves_neither_a_partial_file_nor_its_draft() {
+        let dir = tempfile::tempdir().unwrap();
+        // A folder where the file should go: the rename fails.
+        let path = dir.path().join("batch.pdf");
+        fs::create_dir(&path).unwrap();
+        assert!(write_file(&path, b"%PDF").is_err());
+        assert_eq!(entries(dir.path()), ["batch.pdf"]);
+        assert!(path.is_dir());
     }
 }

@@ -118,7 +118,10 @@ pub fn run(config: &Path, args: RunArgs) -> anyhow::Result<ExitCode> {
     let (mut summary, stopped) = match outcome {
         Ok(summary) => (summary, None),
         Err(e) => {
-            let error = anyhow::Error::new(e).context(format!("the run for {day} stopped"));
+            let error = anyhow::Error::new(e).context(format!(
+                "the run for {day} stopped (store {})",
+                ctx.store_path().display()
+            ));
             let summary = RunSummary {
                 run_day: day,
                 dry_run: args.dry_run,
@@ -240,7 +243,15 @@ async fn send_report(
         last_import: last_import.as_ref(),
         sent_at: now,
     })?;
-    let name = format!("report-{day}");
+    // A report already written is never overwritten: running the day again
+    // writes `report-{day}-2.eml`, and so on.
+    let name = (1..)
+        .map(|n| match n {
+            1 => format!("report-{day}"),
+            n => format!("report-{day}-{n}"),
+        })
+        .find(|name| !outbox.mail_dir(day).join(format!("{name}.eml")).exists())
+        .expect("a free report name");
     outbox
         .send(&OutgoingMail {
             notice_id: NoticeId::derive(&format!("report|{day}")),
