@@ -176,6 +176,22 @@ impl Stack {
     /// on the receipt event (the console event shipped with the function, with
     /// this message id and these spam and virus verdicts).
     pub async fn receive(&self, ses_id: &str, raw: &[u8], spam: &str, virus: &str) -> Received {
+        self.receive_with(
+            ses_id,
+            raw,
+            &[("spamVerdict", spam), ("virusVerdict", virus)],
+        )
+        .await
+    }
+
+    /// [`Stack::receive`] with the receipt's verdicts given by name
+    /// (`("dmarcVerdict", "FAIL")`); the others as in the shipped event.
+    pub async fn receive_with(
+        &self,
+        ses_id: &str,
+        raw: &[u8],
+        verdicts: &[(&str, &str)],
+    ) -> Received {
         self.clients
             .s3
             .put_object()
@@ -189,8 +205,9 @@ impl Stack {
             serde_json::from_str(include_str!("../../functions/inbound/events/ses.json")).unwrap();
         let ses = &mut event["Records"][0]["ses"];
         ses["mail"]["messageId"] = ses_id.into();
-        ses["receipt"]["spamVerdict"]["status"] = spam.into();
-        ses["receipt"]["virusVerdict"]["status"] = virus.into();
+        for (verdict, status) in verdicts {
+            ses["receipt"][*verdict]["status"] = (*status).into();
+        }
         let event: SimpleEmailEvent = serde_json::from_value(event).expect("an SES event");
         let mut received = self.inbound().await.handle(event).await.expect("received");
         assert_eq!(received.len(), 1);

@@ -156,6 +156,54 @@ async fn a_reply_through_ses_is_linked_recorded_and_forwarded_once() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_sender_whose_dmarc_failed_never_links_a_mail_though_its_reference_does() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let stack = Stack::new().await;
+    let run_day = day("2026-11-30");
+    let notice = reminded(&stack, run_day).await;
+    let before = sent_mail().len();
+    let plain = |subject: &str| {
+        format!(
+            "From: Camille Martin <{CAMILLE}>\r\nTo: {SENDER}\r\nSubject: {subject}\r\n\
+             Message-ID: <{}@mail.example.org>\r\n\r\nJ'ai rendu mes livres.\r\n",
+            unique("forged")
+        )
+        .into_bytes()
+    };
+    let checks = |dmarc| {
+        [
+            ("spfVerdict", "PASS"),
+            ("dkimVerdict", "FAIL"),
+            ("dmarcVerdict", dmarc),
+        ]
+    };
+
+    let forged = stack
+        .receive_with(&unique("ses"), &plain("Mes livres"), &checks("FAIL"))
+        .await;
+    assert_eq!(forged.record.linked_by, None, "a failed DMARC names no one");
+    assert_eq!(forged.record.patron_id, None);
+    let trusted = stack
+        .receive_with(&unique("ses"), &plain("Mes livres"), &checks("PASS"))
+        .await;
+    assert_eq!(trusted.record.linked_by, Some(LinkedBy::Sender));
+    let referenced = stack
+        .receive_with(
+            &unique("ses"),
+            &plain(&format!("Réf. {}", notice.reference)),
+            &checks("FAIL"),
+        )
+        .await;
+    assert_eq!(referenced.record.linked_by, Some(LinkedBy::Reference));
+
+    let forwards = to(&new_mail(before), STAFF);
+    assert_eq!(forwards.len(), 3);
+    let text = parse(&forwards[0]).body_text(0).unwrap().into_owned();
+    assert!(text.contains("SPF pass, DKIM fail, DMARC fail"), "{text}");
+    assert!(text.contains("DMARC en échec"), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn auto_replies_and_spam_are_recorded_and_never_forwarded() {
     let _one = ONE_AT_A_TIME.lock().await;
     let stack = Stack::new().await;

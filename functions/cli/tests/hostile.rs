@@ -298,3 +298,29 @@ fn a_library_missing_from_the_config_holds_up_only_its_own_notices() {
     .unwrap();
     assert!(report.contains(&dropped), "the report names the code");
 }
+
+#[test]
+fn a_typo_in_the_config_is_named_with_the_key_it_meant() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = imported_sample(dir.path(), 20);
+    let text = std::fs::read_to_string(&config).unwrap();
+    for (typo, meant) in [
+        (
+            "[institution]\ncatchup_days = 5\n",
+            "institution.catch_up_days",
+        ),
+        ("[locale]\nstate_dir = \"x\"\n", "local"),
+    ] {
+        let edited = if typo.starts_with("[institution]") {
+            text.replacen("[institution]\n", typo, 1)
+        } else {
+            format!("{typo}{text}")
+        };
+        std::fs::write(&config, edited).unwrap();
+        let out = relance(&config, &["run", "--date", TODAY]);
+        assert_eq!(out.status.code(), Some(1));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(&format!("did you mean \"{meant}\"?")), "{err}");
+    }
+    assert!(!dir.path().join("x").exists(), "no other store was used");
+}

@@ -14,7 +14,7 @@ use relance_aws::env::{self, ConfigSource, SettingsError};
 use relance_aws::mail::SesTransport;
 use relance_aws::metrics::Metrics;
 use relance_core::config::Config;
-use relance_core::inbound::Verdicts;
+use relance_core::inbound::{SenderCheck, Verdicts};
 use relance_core::service::{Arrival, Mailroom, Received};
 
 /// Where the receipt rule's S3 action puts mail: `{INBOUND_PREFIX}{message id}`.
@@ -104,6 +104,9 @@ impl Inbound {
                 verdicts: Verdicts {
                     spam: failed(&receipt.spam_verdict),
                     virus: failed(&receipt.virus_verdict),
+                    spf: check(&receipt.spf_verdict),
+                    dkim: check(&receipt.dkim_verdict),
+                    dmarc: check(&receipt.dmarc_verdict),
                 },
                 received_at: receipt.timestamp,
                 outbox_name: format!("forward-{id}"),
@@ -127,6 +130,10 @@ impl Inbound {
             .emit();
         Ok(received)
     }
+}
+
+fn check(verdict: &SimpleEmailVerdict) -> Option<SenderCheck> {
+    verdict.status.as_deref().and_then(SenderCheck::parse)
 }
 
 fn failed(verdict: &SimpleEmailVerdict) -> bool {

@@ -71,14 +71,70 @@ impl MailClass {
     }
 }
 
-/// The receiving service's verdicts (SES receipt `spamVerdict` / `virusVerdict`);
-/// both false where there is no such service (the `relance inbound` command).
+/// The receiving service's verdicts (SES receipt `spamVerdict` / `virusVerdict`,
+/// `spfVerdict` / `dkimVerdict` / `dmarcVerdict`); none where there is no such
+/// service (the `relance inbound` command).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Verdicts {
     /// `spamVerdict.status == "FAIL"`.
     pub spam: bool,
     /// `virusVerdict.status == "FAIL"`.
     pub virus: bool,
+    /// Whether the sending host may send for the envelope's domain.
+    pub spf: Option<SenderCheck>,
+    /// Whether the mail's signature holds.
+    pub dkim: Option<SenderCheck>,
+    /// Whether the `From` domain vouches for the mail (SPF or DKIM, aligned).
+    pub dmarc: Option<SenderCheck>,
+}
+
+impl Verdicts {
+    /// Whether the `From` address may be trusted to name a patron: not when
+    /// DMARC failed, since anyone can write any `From` (rules §12). A reference
+    /// or a Message-ID in the mail still links it.
+    pub fn sender_trusted(&self) -> bool {
+        self.dmarc != Some(SenderCheck::Fail)
+    }
+}
+
+/// What the receiving service found of one check of the sender.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SenderCheck {
+    /// The check passed.
+    Pass,
+    /// The check failed.
+    Fail,
+    /// Neither: the domain publishes no policy, or the result is neutral.
+    Gray,
+    /// The service could not decide.
+    ProcessingFailed,
+    /// The check is turned off.
+    Disabled,
+}
+
+impl SenderCheck {
+    /// Reads SES's `status` (`PASS`, `FAIL`, `GRAY`, `PROCESSING_FAILED`, `DISABLED`).
+    pub fn parse(status: &str) -> Option<Self> {
+        match status.to_ascii_uppercase().as_str() {
+            "PASS" => Some(Self::Pass),
+            "FAIL" => Some(Self::Fail),
+            "GRAY" => Some(Self::Gray),
+            "PROCESSING_FAILED" => Some(Self::ProcessingFailed),
+            "DISABLED" => Some(Self::Disabled),
+            _ => None,
+        }
+    }
+
+    /// As SES writes it, lower-cased.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pass => "pass",
+            Self::Fail => "fail",
+            Self::Gray => "gray",
+            Self::ProcessingFailed => "processing_failed",
+            Self::Disabled => "disabled",
+        }
+    }
 }
 
 /// What was read off a received mail. Every field is decoded text; nothing here

@@ -24,7 +24,7 @@ use crate::email::{RenderError, mailbox};
 use crate::model::{Language, Loan, Patron};
 use crate::notice::Notice;
 
-use super::{ATTACH_LIMIT, LinkedBy, ReceivedMail};
+use super::{ATTACH_LIMIT, LinkedBy, ReceivedMail, Verdicts};
 use crate::email::line::single_line;
 
 /// Longest subject kept, in characters: past it the subject is cut with `…`.
@@ -49,6 +49,8 @@ pub struct Forward<'a> {
     pub notice: Option<&'a Notice>,
     /// How it was linked.
     pub linked_by: Option<LinkedBy>,
+    /// The receiving service's verdicts, shown to staff.
+    pub verdicts: Verdicts,
     /// The patron's open loans.
     pub open_loans: &'a [Loan],
     /// The local date it was received, for days overdue.

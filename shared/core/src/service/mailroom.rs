@@ -83,7 +83,7 @@ impl<S: LoanStore, C: Correspondence, T: MailTransport> Mailroom<'_, S, C, T> {
     /// Receiving the same mail again records and forwards nothing more.
     pub async fn receive(&self, arrival: &Arrival<'_>) -> Result<Received, RunError> {
         let mail = read(arrival.raw, arrival.verdicts);
-        let link = self.link(&mail).await?;
+        let link = self.link(&mail, arrival.verdicts).await?;
         let record = self
             .book
             .record_reply(&ReplyRecord {
@@ -133,6 +133,7 @@ impl<S: LoanStore, C: Correspondence, T: MailTransport> Mailroom<'_, S, C, T> {
             patron: link.patron.as_ref(),
             notice: link.notice.as_ref(),
             linked_by: link.by,
+            verdicts: arrival.verdicts,
             open_loans: &open_loans,
             today,
             received_at: arrival.received_at,
@@ -158,8 +159,9 @@ impl<S: LoanStore, C: Correspondence, T: MailTransport> Mailroom<'_, S, C, T> {
     }
 
     /// The notice the mail answers (`In-Reply-To` / `References`, then the
-    /// reference in the subject or text), else the patron whose address sent it.
-    async fn link(&self, mail: &ReceivedMail) -> Result<Link, RunError> {
+    /// reference in the subject or text), else the patron whose address sent it
+    /// — unless DMARC failed, when the `From` may be anyone's.
+    async fn link(&self, mail: &ReceivedMail, verdicts: Verdicts) -> Result<Link, RunError> {
         for id in &mail.replied_to {
             if let Some(notice) = self.notice_of_message(id).await? {
                 return self.linked(notice, LinkedBy::MessageId).await;
@@ -170,7 +172,7 @@ impl<S: LoanStore, C: Correspondence, T: MailTransport> Mailroom<'_, S, C, T> {
         {
             return self.linked(notice, LinkedBy::Reference).await;
         }
-        if let Some(from) = &mail.from {
+        if let Some(from) = mail.from.as_ref().filter(|_| verdicts.sender_trusted()) {
             let mut patrons = self.book.patrons_by_email(&from.address).await?;
             // An address shared by several patrons names none of them.
             if patrons.len() == 1 {

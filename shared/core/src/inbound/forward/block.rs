@@ -30,6 +30,8 @@ struct Wording {
     no_notice: &'static str,
     run_of: &'static str,
     linked_by: &'static str,
+    checks: &'static str,
+    untrusted: &'static str,
     loans: &'static str,
     no_loans: &'static str,
     barcode: &'static str,
@@ -60,6 +62,8 @@ const FR: Wording = Wording {
     no_notice: "aucun avis relié",
     run_of: "du",
     linked_by: "Relié par",
+    checks: "Contrôles de l'expéditeur",
+    untrusted: "DMARC en échec : l'adresse de l'expéditeur peut être usurpée, elle n'a pas servi à relier ce message",
     loans: "Prêts en cours",
     no_loans: "aucun",
     barcode: "code-barres",
@@ -90,6 +94,8 @@ const EN: Wording = Wording {
     no_notice: "no notice linked",
     run_of: "of",
     linked_by: "Linked by",
+    checks: "Sender checks",
+    untrusted: "DMARC failed: the sender's address may be forged and was not used to link this mail",
     loans: "Open loans",
     no_loans: "none",
     barcode: "barcode",
@@ -177,6 +183,17 @@ pub(super) fn text(forward: &Forward<'_>, attached: bool) -> String {
     }
     if let Some(by) = forward.linked_by {
         let _ = writeln!(out, "{}{c} {}", words.linked_by, linked_by(by, language));
+    }
+    let v = forward.verdicts;
+    let checks: Vec<String> = [("SPF", v.spf), ("DKIM", v.dkim), ("DMARC", v.dmarc)]
+        .into_iter()
+        .filter_map(|(name, check)| check.map(|check| format!("{name} {}", check.as_str())))
+        .collect();
+    if !checks.is_empty() {
+        let _ = writeln!(out, "{}{c} {}", words.checks, checks.join(", "));
+    }
+    if !v.sender_trusted() {
+        let _ = writeln!(out, "{}{c} {}", words.warning, words.untrusted);
     }
     if forward.patron.is_some() {
         loans(&mut out, forward, words, c);

@@ -6,7 +6,7 @@ use mail_parser::{Message, MessageParser, MimeHeaders};
 use super::*;
 use crate::address::EmailAddress;
 use crate::ids::{LibraryCode, LoanId, PatronId, StageName};
-use crate::inbound::{MailClass, Verdicts, read};
+use crate::inbound::{MailClass, SenderCheck, Verdicts, read};
 use crate::ladder::Channel;
 use crate::model::{EmailStatus, Item, PostalAddress};
 use crate::notice::{NoticeLoan, NoticeStatus};
@@ -120,6 +120,7 @@ impl Case {
             patron: Some(&self.patron),
             notice: Some(&self.notice),
             linked_by: Some(LinkedBy::MessageId),
+            verdicts: Verdicts::default(),
             open_loans: &self.loans,
             today: day("2026-11-29"),
             received_at: self.received_at,
@@ -415,4 +416,40 @@ fn mail_with_photos(size: usize) -> Vec<u8> {
     }
     raw.extend_from_slice(b"--b--\r\n");
     raw
+}
+
+#[test]
+fn the_block_shows_the_sender_checks_and_warns_when_dmarc_failed() {
+    let case = Case::new();
+    let mail = read(LATIN1, Verdicts::default());
+    let checks = |dmarc| Verdicts {
+        spf: Some(SenderCheck::Pass),
+        dkim: Some(SenderCheck::Fail),
+        dmarc: Some(dmarc),
+        ..Verdicts::default()
+    };
+    let failed = Forward {
+        linked_by: Some(LinkedBy::Reference),
+        verdicts: checks(SenderCheck::Fail),
+        ..case.forward(&mail, LATIN1)
+    };
+    let text_of = |forward: &Forward<'_>| {
+        let composed = compose(forward).unwrap();
+        parsed(&composed).body_text(0).unwrap().into_owned()
+    };
+    let text = text_of(&failed);
+    assert!(
+        text.contains("Contrôles de l'expéditeur : SPF pass, DKIM fail, DMARC fail"),
+        "{text}"
+    );
+    assert!(text.contains("DMARC en échec"), "{text}");
+    let passed = Forward {
+        verdicts: checks(SenderCheck::Pass),
+        ..case.forward(&mail, LATIN1)
+    };
+    let text = text_of(&passed);
+    assert!(text.contains("DMARC pass"), "{text}");
+    assert!(!text.contains("DMARC en échec"), "{text}");
+    let none = text_of(&case.forward(&mail, LATIN1));
+    assert!(!none.contains("Contrôles"), "no checks, no line: {none}");
 }

@@ -7,6 +7,9 @@ use crate::notice::Notice;
 const PASS: Verdicts = Verdicts {
     spam: false,
     virus: false,
+    spf: None,
+    dkim: None,
+    dmarc: None,
 };
 
 /// A fixture of `tests/fixtures/inbound/` (real-shaped, CRLF line ends).
@@ -249,13 +252,11 @@ fn bytes_that_are_not_mail_are_unreadable_with_their_text_kept() {
 #[test]
 fn verdicts_come_first_a_virus_before_spam() {
     let raw = fixture!("webmail-reply.eml");
-    let spam = Verdicts {
-        spam: true,
-        virus: false,
-    };
+    let spam = Verdicts { spam: true, ..PASS };
     let both = Verdicts {
         spam: true,
         virus: true,
+        ..PASS
     };
     assert_eq!(read(raw, spam).class, MailClass::Spam);
     assert_eq!(read(raw, both).class, MailClass::Virus);
