@@ -86,6 +86,7 @@ fn plan_of(notices: Vec<Notice>, run_day: &str) -> RunPlan {
         planned_days: vec![day(run_day)],
         notices,
         markers,
+        ..RunPlan::default()
     }
 }
 
@@ -358,6 +359,7 @@ async fn a_skip_never_overwrites_a_marker_already_there() {
             run_day: day("2026-11-30"),
             outcome: MarkerOutcome::Skipped(SkipReason::NoUsableEmail),
         }],
+        ..RunPlan::default()
     };
     ledger.record_plan(&skip, Some(day(DAY))).await.unwrap();
     assert_eq!(

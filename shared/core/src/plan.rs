@@ -1,7 +1,7 @@
 //! The pure planner: from the loans that reach a stage on the planned days, decide
 //! the notices of the run day and the ledger markers (SPEC §5–6).
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use chrono::NaiveDate;
 use serde::Serialize;
@@ -44,6 +44,9 @@ pub struct RunPlan {
     pub notices: Vec<Notice>,
     /// One marker per (loan, due date, stage) handled, with or without a notice.
     pub markers: Vec<Marker>,
+    /// The library codes of planned loans that the config lacks: their notices
+    /// are planned, and fail at delivery until the library is added.
+    pub unknown_libraries: BTreeSet<LibraryCode>,
 }
 
 impl RunPlan {
@@ -215,6 +218,7 @@ pub fn plan(
         planned_days,
         notices,
         markers,
+        unknown_libraries: BTreeSet::new(),
     }
 }
 

@@ -52,6 +52,14 @@ pub struct RunSummary {
     pub stopped: Option<String>,
 }
 
+/// The warning for a library code that loans carry and the config lacks.
+pub fn unknown_library(code: &str) -> String {
+    format!(
+        "open loans name library {code:?}, which the config does not have: their notices \
+         stay pending until it is added to [[libraries]]"
+    )
+}
+
 /// A notice that could not be delivered in a run, and why; ids only.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NoticeFailure {

@@ -8,7 +8,7 @@ use anyhow::Context as _;
 use chrono::{DateTime, NaiveDate, Utc};
 use relance_core::ids::NoticeId;
 use relance_core::ports::{Ledger, LoanStore, MailTransport, OutgoingMail};
-use relance_core::report::RunSummary;
+use relance_core::report::{RunSummary, unknown_library};
 use relance_core::run_report::{RunReportInput, compose_run_report};
 use relance_core::schedule::resume_watermark;
 use relance_core::service::{Engine, RunPhase};
@@ -131,7 +131,11 @@ pub fn run(config: &Path, args: RunArgs) -> anyhow::Result<ExitCode> {
             (summary, Some(error))
         }
     };
-    summary.warnings.extend(warnings);
+    for warning in warnings {
+        if !summary.warnings.contains(&warning) {
+            summary.warnings.push(warning);
+        }
+    }
     tracing::info!(
         run_day = %day,
         dry_run = args.dry_run,
@@ -201,13 +205,7 @@ fn unknown_libraries(ctx: &Context, store: &Store) -> anyhow::Result<Vec<String>
             relance_core::ids::LibraryCode::parse(code)
                 .map_or(true, |c| ctx.config.library(&c).is_none())
         })
-        .map(|code| {
-            format!(
-                "the store has open loans of library {code:?}, which the config does not \
-                 have: their notices stay pending until it is added to [[libraries]] in {}",
-                ctx.config_path.display()
-            )
-        })
+        .map(|code| unknown_library(&code))
         .collect())
 }
 

@@ -39,10 +39,7 @@ pub fn run(config: &Path, args: StatusArgs) -> anyhow::Result<ExitCode> {
         eprintln!("{warning}");
     }
     for code in &unknown {
-        eprintln!(
-            "warning: the store has open loans of library {code:?}, which the config does not \
-             have: their notices stay pending until it is added to [[libraries]]"
-        );
+        eprintln!("warning: {}", relance_core::report::unknown_library(code));
     }
     match status.watermark {
         Some(day) => println!("Watermark: {day} (last run day fully planned)"),

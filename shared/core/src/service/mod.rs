@@ -12,7 +12,7 @@ use crate::ladder::Channel;
 use crate::letter::LetterError;
 use crate::plan::{Candidate, RunPlan, plan};
 use crate::ports::{Ledger, LetterArchive, LoanStore, MailTransport, StoreError, TransportError};
-use crate::report::RunSummary;
+use crate::report::{RunSummary, unknown_library};
 use crate::schedule::planned_days;
 
 mod email;
@@ -110,6 +110,12 @@ impl<S: LoanStore, L: Ledger, T, A> Engine<'_, S, L, T, A> {
                 }
             }
         }
+        let unknown_libraries = candidates
+            .iter()
+            .map(|c| &c.loan.library)
+            .filter(|code| self.config.library(code).is_none())
+            .cloned()
+            .collect();
         let keys: Vec<_> = candidates.iter().map(Candidate::key).collect();
         let handled = self.ledger.handled(&keys).await?;
         let mut patron_ids: Vec<_> = candidates
@@ -125,7 +131,7 @@ impl<S: LoanStore, L: Ledger, T, A> Engine<'_, S, L, T, A> {
             .into_iter()
             .map(|p| (p.id.clone(), p))
             .collect();
-        let plan = plan(
+        let mut plan = plan(
             &self.config.ladder,
             run_day,
             days,
@@ -133,6 +139,7 @@ impl<S: LoanStore, L: Ledger, T, A> Engine<'_, S, L, T, A> {
             &patrons,
             &handled,
         );
+        plan.unknown_libraries = unknown_libraries;
         Ok((plan, watermark))
     }
 
@@ -156,6 +163,11 @@ impl<S: LoanStore, L: Ledger, T, A> Engine<'_, S, L, T, A> {
                 .skipped()
                 .into_iter()
                 .map(|(k, v)| (k.to_owned(), v))
+                .collect(),
+            warnings: plan
+                .unknown_libraries
+                .iter()
+                .map(|code| unknown_library(code.as_str()))
                 .collect(),
             ..RunSummary::default()
         };

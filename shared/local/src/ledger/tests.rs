@@ -41,6 +41,7 @@ fn plan_of(notices: Vec<Notice>, day: &str) -> RunPlan {
         planned_days: vec![d(day)],
         notices,
         markers,
+        ..RunPlan::default()
     }
 }
 
