@@ -14,8 +14,8 @@ use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use relance_core::config::Config;
 use relance_core::email::Templates;
 use relance_core::ports::{MailTransport, StoreError};
-use relance_core::report::RunSummary;
 use relance_core::service::{Engine, RunError};
+use relance_core::summary::RunSummary;
 use relance_local::import::{CsvInput, ImportOptions};
 use relance_local::{Outbox, Store};
 

@@ -14,7 +14,7 @@ use relance_core::notice::{
 };
 use relance_core::plan::RunPlan;
 use relance_core::ports::{Ledger, StoreError};
-use relance_core::report::RunSummary;
+use relance_core::summary::RunSummary;
 use relance_tests::day;
 use relance_tests::emulators::{clients, unique};
 

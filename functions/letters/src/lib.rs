@@ -16,8 +16,8 @@ use relance_aws::queue::{LetterMessage, decode};
 use relance_core::config::Config;
 use relance_core::email::Templates;
 use relance_core::ids::LibraryCode;
-use relance_core::report::RunSummary;
 use relance_core::service::{Engine, RunError};
+use relance_core::summary::RunSummary;
 
 /// The letters function's environment.
 #[derive(Debug, Clone)]

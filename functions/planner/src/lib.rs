@@ -19,10 +19,10 @@ use relance_core::ids::{LibraryCode, NoticeId};
 use relance_core::ladder::Channel;
 use relance_core::notice::Notice;
 use relance_core::ports::Ledger;
-use relance_core::report::RunSummary;
 use relance_core::schedule::resume_watermark;
 use relance_core::schedule::{FAR_DAYS, within_reach};
 use relance_core::service::Engine;
+use relance_core::summary::RunSummary;
 use serde::{Deserialize, Serialize};
 
 /// The planner's environment.

@@ -14,7 +14,7 @@ use crate::ladder::Channel;
 use crate::model::{EmailStatus, Loan, Patron};
 use crate::notice::{CancelReason, MarkerKey, Notice};
 use crate::plan::RunPlan;
-use crate::report::RunSummary;
+use crate::summary::RunSummary;
 
 /// A store or ledger failure.
 #[derive(Debug, thiserror::Error)]

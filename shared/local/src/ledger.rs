@@ -9,7 +9,7 @@ use relance_core::ladder::Channel;
 use relance_core::notice::{CancelReason, MarkerKey, MarkerOutcome, Notice, NoticeLoan};
 use relance_core::plan::RunPlan;
 use relance_core::ports::{Ledger, StoreError};
-use relance_core::report::RunSummary;
+use relance_core::summary::RunSummary;
 use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
 
 use crate::rows::{self, NOTICE_COLUMNS};

@@ -5,8 +5,8 @@ use std::path::Path;
 
 use chrono::NaiveDate;
 use relance_core::ports::StoreError;
-use relance_core::report::RunSummary;
-use relance_core::run_report::{LastImport, RejectLine};
+use relance_core::staff_report::{LastImport, RejectLine};
+use relance_core::summary::RunSummary;
 use rusqlite::OptionalExtension;
 use serde::Deserialize;
 

@@ -2,7 +2,7 @@
 
 use chrono::NaiveDate;
 use relance_core::ports::StoreError;
-use relance_core::report::RunSummary;
+use relance_core::summary::RunSummary;
 use serde::Serialize;
 
 use rusqlite::OptionalExtension;

@@ -8,10 +8,10 @@ use anyhow::Context as _;
 use chrono::{DateTime, NaiveDate, Utc};
 use relance_core::ids::NoticeId;
 use relance_core::ports::{Ledger, LoanStore, MailTransport, OutgoingMail};
-use relance_core::report::{RunSummary, unknown_library};
-use relance_core::run_report::{RunReportInput, compose_run_report};
 use relance_core::schedule::resume_watermark;
 use relance_core::service::{Engine, RunPhase};
+use relance_core::staff_report::{StaffReportInput, compose_staff_report};
+use relance_core::summary::{RunSummary, unknown_library};
 use relance_local::{Outbox, Store};
 use serde::Serialize;
 
@@ -59,7 +59,7 @@ struct Timings {
 
 /// What `run --json` prints: the run's summary and its timings.
 #[derive(Serialize)]
-struct RunReport<'a> {
+struct RunJson<'a> {
     #[serde(flatten)]
     summary: &'a RunSummary,
     timings_ms: Timings,
@@ -175,7 +175,7 @@ pub fn run(config: &Path, args: RunArgs) -> anyhow::Result<ExitCode> {
         eprintln!("{warning}");
     }
     if args.json {
-        let report = RunReport {
+        let report = RunJson {
             summary: &summary,
             timings_ms: timings,
         };
@@ -233,7 +233,7 @@ async fn send_report(
         .map(|l| (l.id, l.library))
         .collect();
     let last_import = store.last_import(&ctx.state_dir.join("imports"))?;
-    let report = compose_run_report(&RunReportInput {
+    let report = compose_staff_report(&StaffReportInput {
         config: &ctx.config,
         summary,
         notices: &notices,

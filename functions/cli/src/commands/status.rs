@@ -39,7 +39,7 @@ pub fn run(config: &Path, args: StatusArgs) -> anyhow::Result<ExitCode> {
         eprintln!("{warning}");
     }
     for code in &unknown {
-        eprintln!("warning: {}", relance_core::report::unknown_library(code));
+        eprintln!("warning: {}", relance_core::summary::unknown_library(code));
     }
     match status.watermark {
         Some(day) => println!("Watermark: {day} (last run day fully planned)"),

@@ -39,7 +39,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use relance_core::ids::NoticeId;
 use relance_core::notice::{CancelReason, Notice};
 use relance_core::ports::StoreError;
-use relance_core::report::RunSummary;
+use relance_core::summary::RunSummary;
 
 use self::item::{
     CANCEL_REASON, CANCELLED_STATUS, LEASE_UNTIL, PENDING_STATUS, STATUS, SUMMARY, day_text,

@@ -10,7 +10,7 @@ use krilla::surface::Surface;
 
 use super::LetterError;
 use super::fonts::PlacedGlyph;
-use super::layout::{Mark, PAGE_HEIGHT, PAGE_WIDTH};
+use super::page::{Mark, PAGE_HEIGHT, PAGE_WIDTH};
 
 /// A document being written, with the glyph buffer its text runs reuse.
 pub(super) struct PdfWriter {

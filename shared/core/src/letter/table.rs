@@ -4,7 +4,7 @@
 
 use super::compose::ItemRow;
 use super::fonts::Weight;
-use super::layout::{BOTTOM, CONTINUED_TOP, Flow, LEFT, MM, Mark};
+use super::page::{BOTTOM, CONTINUED_TOP, Flow, LEFT, MM, Mark};
 use super::wrap::wrap;
 
 /// Column widths in millimetres: title, author, barcode, call number, due date,

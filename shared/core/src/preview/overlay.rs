@@ -12,7 +12,7 @@ use crate::model::{EmailStatus, Loan, Patron};
 use crate::notice::{CancelReason, MarkerKey, Notice, NoticeStatus};
 use crate::plan::RunPlan;
 use crate::ports::{Ledger, LoanStore, StoreError};
-use crate::report::RunSummary;
+use crate::summary::RunSummary;
 
 /// A notice as the preview left it.
 #[derive(Debug, Clone)]

@@ -141,7 +141,7 @@ struct Page<'a> {
     previous_total: usize,
     previous_day: NaiveDate,
     previous_source: &'static str,
-    summary: &'a crate::report::RunSummary,
+    summary: &'a crate::summary::RunSummary,
     held_back: usize,
     by_library: Vec<LibraryCounts>,
     sections: Vec<Section>,

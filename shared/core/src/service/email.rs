@@ -15,7 +15,7 @@ use crate::model::{EmailStatus, Loan, Patron};
 use crate::notice::{CancelReason, Notice, NoticeLoan};
 use crate::plan::listing_order;
 use crate::ports::{Ledger, LoanStore, MailTransport, OutgoingMail, StoreError, TransportError};
-use crate::report::{NoticeFailure, RunSummary};
+use crate::summary::{NoticeFailure, RunSummary};
 
 use super::{Engine, RunError};
 

@@ -15,7 +15,7 @@ use crate::notice::{CancelReason, Notice};
 use crate::ports::{
     Ledger, LetterArchive, LoanStore, MailTransport, OutgoingMail, StoreError, TransportError,
 };
-use crate::report::{NoticeFailure, RunSummary};
+use crate::summary::{NoticeFailure, RunSummary};
 
 use super::{Engine, RunError};
 

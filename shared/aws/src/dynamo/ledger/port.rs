@@ -8,7 +8,7 @@ use relance_core::ladder::Channel;
 use relance_core::notice::{CancelReason, MarkerKey, Notice};
 use relance_core::plan::RunPlan;
 use relance_core::ports::{Ledger, StoreError};
-use relance_core::report::RunSummary;
+use relance_core::summary::RunSummary;
 
 use super::item::{
     ATTEMPTS, DAY, KIND, LAST_ERROR, LEASE_UNTIL, RUN_DAY, SENT_AT, SENT_STATUS, STATUS, SUMMARY,

@@ -4,7 +4,8 @@
 use super::*;
 use crate::letter::compose::compose;
 use crate::letter::fonts::Weight;
-use crate::letter::layout::{MM, PAGE_HEIGHT, PAGE_WIDTH, lay_out};
+use crate::letter::layout::lay_out;
+use crate::letter::page::{MM, PAGE_HEIGHT, PAGE_WIDTH};
 use crate::letter::render_letter;
 
 /// The window of a French DL envelope, as the letter aims at it (SPEC §8).

@@ -117,7 +117,7 @@ fn the_report_goes_to_the_staff_inbox_with_the_counts_cancellations_and_failures
             outcome: "rejected".into(),
         }],
     };
-    let report = compose_run_report(&RunReportInput {
+    let report = compose_staff_report(&StaffReportInput {
         config: &config,
         summary: &summary,
         notices: &notices,

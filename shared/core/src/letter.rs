@@ -15,6 +15,7 @@ mod batch;
 mod compose;
 mod fonts;
 mod layout;
+mod page;
 mod pdf;
 mod table;
 mod wording;

@@ -15,8 +15,8 @@ use crate::email::Templates;
 use crate::ids::{LoanId, PatronId};
 use crate::model::{Loan, Patron};
 use crate::ports::{Ledger, LetterArchive, LoanStore, MailTransport, StoreError};
-use crate::report::RunSummary;
 use crate::service::{Engine, RunError};
+use crate::summary::RunSummary;
 
 pub use overlay::{DryLedger, DryStore, PreviewedNotice};
 pub use page::{PageError, PageInput, PreviousDay, PreviousSource, render_page};

@@ -12,8 +12,8 @@ use crate::ladder::Channel;
 use crate::letter::LetterError;
 use crate::plan::{Candidate, RunPlan, plan};
 use crate::ports::{Ledger, LetterArchive, LoanStore, MailTransport, StoreError, TransportError};
-use crate::report::{RunSummary, unknown_library};
 use crate::schedule::planned_days;
+use crate::summary::{RunSummary, unknown_library};
 
 mod email;
 mod letters;

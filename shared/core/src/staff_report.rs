@@ -1,4 +1,4 @@
-//! The run report: after each run, one email to the staff inbox with the counts
+//! The staff report: after each run, one email to the staff inbox with the counts
 //! per stage and per library, the cancellations and why, the print fallbacks, the
 //! failures and the last import's rejects, and the run day's notices attached as
 //! CSV. Ids and references only: names and addresses stay in the ledger.
@@ -19,7 +19,7 @@ use crate::address::EmailAddress;
 use crate::config::Config;
 use crate::ids::{LibraryCode, LoanId};
 use crate::notice::{CancelReason, Notice, NoticeStatus};
-use crate::report::RunSummary;
+use crate::summary::RunSummary;
 
 /// Rejected rows listed in the email; the rest are in the rejects file.
 const REJECTS_LISTED: usize = 20;
@@ -59,7 +59,7 @@ pub struct LastImport {
 }
 
 /// Everything the report is built from.
-pub struct RunReportInput<'a> {
+pub struct StaffReportInput<'a> {
     /// Sender, staff inbox, libraries.
     pub config: &'a Config,
     /// What the run did.
@@ -76,7 +76,7 @@ pub struct RunReportInput<'a> {
 
 /// The report, built.
 #[derive(Debug, Clone)]
-pub struct RunReport {
+pub struct StaffReport {
     /// Its subject.
     pub subject: String,
     /// The text body.
@@ -91,7 +91,7 @@ pub struct RunReport {
 
 /// Why the report could not be built.
 #[derive(Debug, thiserror::Error)]
-pub enum RunReportError {
+pub enum StaffReportError {
     /// Writing the CSV failed (unexpected: it is written in memory).
     #[error("writing the notices CSV: {0}")]
     Csv(String),
@@ -142,8 +142,8 @@ pub fn notice_libraries(notice: &Notice, libraries: &HashMap<LoanId, LibraryCode
 pub fn notices_csv(
     notices: &[Notice],
     libraries: &HashMap<LoanId, LibraryCode>,
-) -> Result<Vec<u8>, RunReportError> {
-    let err = |e: csv::Error| RunReportError::Csv(e.to_string());
+) -> Result<Vec<u8>, StaffReportError> {
+    let err = |e: csv::Error| StaffReportError::Csv(e.to_string());
     let mut csv = csv::Writer::from_writer(Vec::new());
     csv.write_record(CSV_COLUMNS).map_err(err)?;
     for notice in notices {
@@ -164,11 +164,11 @@ pub fn notices_csv(
         .map_err(err)?;
     }
     csv.into_inner()
-        .map_err(|e| RunReportError::Csv(e.to_string()))
+        .map_err(|e| StaffReportError::Csv(e.to_string()))
 }
 
 /// Builds the report email to the staff inbox.
-pub fn compose_run_report(input: &RunReportInput<'_>) -> Result<RunReport, RunReportError> {
+pub fn compose_staff_report(input: &StaffReportInput<'_>) -> Result<StaffReport, StaffReportError> {
     let config = input.config;
     let s = input.summary;
     let day = s.run_day;
@@ -226,8 +226,8 @@ pub fn compose_run_report(input: &RunReportInput<'_>) -> Result<RunReport, RunRe
             csv.clone(),
         )
         .write_to_vec()
-        .map_err(|e| RunReportError::Mime(e.to_string()))?;
-    Ok(RunReport {
+        .map_err(|e| StaffReportError::Mime(e.to_string()))?;
+    Ok(StaffReport {
         subject,
         text,
         csv,
@@ -236,7 +236,7 @@ pub fn compose_run_report(input: &RunReportInput<'_>) -> Result<RunReport, RunRe
     })
 }
 
-fn body(input: &RunReportInput<'_>) -> String {
+fn body(input: &StaffReportInput<'_>) -> String {
     let config = input.config;
     let s = input.summary;
     let mut t = String::new();
@@ -438,8 +438,8 @@ fn body(input: &RunReportInput<'_>) -> String {
 }
 
 /// An address header value, encoded as every other mail's (`email::mailbox`).
-fn mailbox(name: Option<&str>, address: &EmailAddress) -> Result<String, RunReportError> {
-    crate::email::mailbox(name, address).map_err(|e| RunReportError::Mime(e.to_string()))
+fn mailbox(name: Option<&str>, address: &EmailAddress) -> Result<String, StaffReportError> {
+    crate::email::mailbox(name, address).map_err(|e| StaffReportError::Mime(e.to_string()))
 }
 
 #[cfg(test)]
