@@ -5,8 +5,9 @@ DEMO_DIR ?= var/demo
 DEMO_DAYS ?= 36
 RELANCE := target/debug/relance
 
-.PHONY: demo test bench lint fmt build clean-demo emulators emulators-stop browser fuzz
+.PHONY: help demo test bench lint fmt build clean-demo emulators emulators-stop browser fuzz
 
+## build: the `relance` command (debug), as `make demo` uses it
 build:
 	$(CARGO) build -p relance-cli
 
@@ -28,6 +29,10 @@ test: browser lint-infra
 	if [ $$keep = 0 ]; then scripts/emulators.sh stop; fi; \
 	exit $$status
 
+## help: this list of targets
+help:
+	@sed -n 's/^## //p' $(MAKEFILE_LIST)
+
 ## bench: the performance figures of the README, on a generated network
 bench:
 	$(CARGO) build --release -p relance-cli --example letters_bench -p relance-core
@@ -35,10 +40,12 @@ bench:
 	target/release/examples/letters_bench 10000
 	$(CARGO) run --release -p relance-tests --example aws_planner_bench
 
+## lint: rustfmt and clippy (warnings are errors)
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
+## fmt: format the workspace
 fmt:
 	$(CARGO) fmt --all
 
@@ -46,6 +53,7 @@ fmt:
 fuzz:
 	scripts/fuzz.sh
 
+## clean-demo: remove the demo's folder
 clean-demo:
 	rm -rf $(DEMO_DIR)
 
@@ -58,6 +66,7 @@ emulators:
 	@echo '  eval "$$(scripts/emulators.sh env)"; eval "$$(scripts/emulators.sh provision)"'
 	@scripts/emulators.sh env
 
+## emulators-stop: stop the emulators started by `make emulators`
 emulators-stop:
 	scripts/emulators.sh stop
 

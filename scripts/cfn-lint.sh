@@ -12,41 +12,15 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 base=${RELANCE_CFN_LINT_DIR:-$root/var/cfn-lint}
 venv=$base/venv
-python=${PYTHON:-python3}
 
 # Pinned: a fresh machine gets what was tested (its rules and resource specs).
 cfn_lint_version=1.58.0
 
-say() { printf 'cfn-lint: %s\n' "$*"; }
-die() {
-  printf 'cfn-lint: error: %s\n' "$*" >&2
-  exit 1
-}
+tool=cfn-lint
+# shellcheck source=scripts/lib.sh
+source "$root/scripts/lib.sh"
 
-install() {
-  local stamp=$venv/.installed-cfn-lint-$cfn_lint_version
-  if [[ -f $stamp && -x $venv/bin/cfn-lint ]]; then
-    return
-  fi
-  command -v "$python" >/dev/null 2>&1 || die "Python 3 with venv is needed for cfn-lint"
-  mkdir -p "$base"
-  say "installing cfn-lint==$cfn_lint_version (PyPI) into ${venv#"$root"/}"
-  if [[ ! -x $venv/bin/python ]]; then
-    "$python" -m venv "$venv" >"$base/venv.log" 2>&1 || {
-      cat "$base/venv.log" >&2
-      rm -rf "$venv"
-      die "could not create the venv (on Debian: apt-get install python3-venv)"
-    }
-  fi
-  "$venv/bin/python" -m pip install --disable-pip-version-check -q \
-    "cfn-lint==$cfn_lint_version" >"$base/pip-install.log" 2>&1 || {
-    tail -n 20 "$base/pip-install.log" >&2
-    die "pip install of cfn-lint==$cfn_lint_version failed (log: $base/pip-install.log)"
-  }
-  touch "$stamp"
-}
-
-install
+venv_install "$venv" cfn-lint "cfn-lint==$cfn_lint_version"
 templates=("$@")
 ((${#templates[@]})) || templates=("$root/infra/template.yaml")
 # Every rule (errors, warnings, informational): informational findings are shown

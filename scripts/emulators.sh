@@ -35,7 +35,6 @@ run_dir=$base/run
 ddb_port=${RELANCE_DYNAMODB_PORT:-8000}
 moto_port=${RELANCE_MOTO_PORT:-5000}
 timeout_s=${RELANCE_EMULATORS_TIMEOUT:-60}
-python=${PYTHON:-python3}
 
 # Pinned versions: a fresh machine gets what was tested.
 ddb_pkg=amplify-dynamodb-simulator
@@ -44,11 +43,9 @@ moto_version=5.2.5
 
 ddb_home=$npm_dir/node_modules/$ddb_pkg/emulator
 
-say() { printf 'emulators: %s\n' "$*"; }
-die() {
-  printf 'emulators: error: %s\n' "$*" >&2
-  exit 1
-}
+tool=emulators
+# shellcheck source=scripts/lib.sh
+source "$root/scripts/lib.sh"
 
 need() {
   command -v "$1" >/dev/null 2>&1 || die "'$1' is not installed ($2)"
@@ -91,25 +88,7 @@ install_loopback() {
 }
 
 install_moto() {
-  local stamp=$venv/.installed-moto-$moto_version
-  if [[ -f $stamp && -x $venv/bin/moto_server ]]; then
-    return
-  fi
-  need "$python" "Python 3.11 is needed for moto"
-  say "installing moto[server]==$moto_version (PyPI) into ${venv#"$root"/}"
-  if [[ ! -x $venv/bin/python ]]; then
-    "$python" -m venv "$venv" >"$base/venv.log" 2>&1 || {
-      cat "$base/venv.log" >&2
-      rm -rf "$venv"
-      die "could not create the venv (on Debian: apt-get install python3-venv)"
-    }
-  fi
-  "$venv/bin/python" -m pip install --disable-pip-version-check -q \
-    "moto[server]==$moto_version" >"$base/pip-install.log" 2>&1 || {
-    tail -n 20 "$base/pip-install.log" >&2
-    die "pip install of moto[server]==$moto_version failed (log: $base/pip-install.log)"
-  }
-  touch "$stamp"
+  venv_install "$venv" moto_server "moto[server]==$moto_version"
 }
 
 # ---------------------------------------------------------------- processes

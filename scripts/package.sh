@@ -18,7 +18,6 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 base=${RELANCE_PACKAGE_DIR:-$root/var/package}
 venv=$base/venv
-python=${PYTHON:-python3}
 target=aarch64-unknown-linux-gnu
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$root/target/lambda}
 zips=$CARGO_TARGET_DIR/zips
@@ -27,34 +26,12 @@ zips=$CARGO_TARGET_DIR/zips
 cargo_lambda_version=1.9.2
 ziglang_version=0.13.0
 
-say() { printf 'package: %s\n' "$*"; }
-die() {
-  printf 'package: error: %s\n' "$*" >&2
-  exit 1
-}
+tool=package
+# shellcheck source=scripts/lib.sh
+source "$root/scripts/lib.sh"
 
 install_tools() {
-  local stamp=$venv/.installed-cargo-lambda-$cargo_lambda_version-ziglang-$ziglang_version
-  if [[ -f $stamp && -x $venv/bin/cargo-lambda ]]; then
-    return
-  fi
-  command -v "$python" >/dev/null 2>&1 || die "Python 3 with venv is needed for cargo-lambda and ziglang"
-  mkdir -p "$base"
-  say "installing cargo-lambda==$cargo_lambda_version and ziglang==$ziglang_version (PyPI) into ${venv#"$root"/}"
-  if [[ ! -x $venv/bin/python ]]; then
-    "$python" -m venv "$venv" >"$base/venv.log" 2>&1 || {
-      cat "$base/venv.log" >&2
-      rm -rf "$venv"
-      die "could not create the venv (on Debian: apt-get install python3-venv)"
-    }
-  fi
-  "$venv/bin/python" -m pip install --disable-pip-version-check -q \
-    "cargo-lambda==$cargo_lambda_version" "ziglang==$ziglang_version" >"$base/pip-install.log" 2>&1 || {
-    tail -n 20 "$base/pip-install.log" >&2
-    die "pip install of cargo-lambda/ziglang failed (log: $base/pip-install.log)"
-  }
-  [[ -x $venv/bin/cargo-lambda ]] || die "cargo-lambda not found in ${venv#"$root"/}/bin after install"
-  touch "$stamp"
+  venv_install "$venv" cargo-lambda "cargo-lambda==$cargo_lambda_version" "ziglang==$ziglang_version"
 }
 
 # The cross target's standard library: rustup fetches it when its server is

@@ -11,7 +11,7 @@ use chrono::NaiveDate;
 use relance_core::ids::LibraryCode;
 use relance_core::ports::{LetterArchive, StoreError, is_batch_pdf};
 
-use crate::dynamo::store_error;
+use crate::sdk::store_error;
 
 /// The engine's [`LetterArchive`] on an S3 bucket.
 #[derive(Debug, Clone)]

@@ -5,16 +5,18 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
-use std::time::Duration;
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::types::{
     AttributeValue, ConsumedCapacity, KeysAndAttributes, PutRequest, ReturnConsumedCapacity,
     WriteRequest,
 };
 use relance_core::ports::StoreError;
+
+// The SDK helpers, for the table modules below.
+pub(crate) use crate::sdk::{backoff, store_error};
 
 pub mod import;
 pub mod ledger;
@@ -195,43 +197,10 @@ impl Dynamo {
     }
 }
 
-/// Exponential backoff with jitter-free steps: 50 ms, 100 ms, … capped at 3.2 s.
-pub async fn backoff(attempt: u32) {
-    let ms = 50u64 << attempt.min(6);
-    tokio::time::sleep(Duration::from_millis(ms)).await;
-}
-
 /// A key attribute map from a (partition, sort) pair.
 pub fn key_item((pk, sk): (String, String)) -> Item {
     HashMap::from([
         (table::PK.to_owned(), AttributeValue::S(pk)),
         (table::SK.to_owned(), AttributeValue::S(sk)),
     ])
-}
-
-/// Maps an SDK error to the engine's: throttling, timeouts and unreachable
-/// endpoints are `Unavailable` (retry later), a failed condition is `Conflict`.
-pub fn store_error<E, R>(err: SdkError<E, R>) -> StoreError
-where
-    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug,
-{
-    let text = aws_sdk_dynamodb::error::DisplayErrorContext(&err).to_string();
-    match &err {
-        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => StoreError::Unavailable(text),
-        SdkError::ServiceError(service) => match service.err().code() {
-            Some(
-                "ProvisionedThroughputExceededException"
-                | "RequestLimitExceeded"
-                | "ThrottlingException"
-                | "InternalServerError"
-                | "ServiceUnavailable",
-            ) => StoreError::Unavailable(text),
-            Some("ConditionalCheckFailedException" | "TransactionConflictException") => {
-                StoreError::Conflict(text)
-            }
-            _ => StoreError::Unexpected(text),
-        },
-        _ => StoreError::Unexpected(text),
-    }
 }

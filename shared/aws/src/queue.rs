@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use crate::dynamo::backoff;
+use crate::sdk::backoff;
 
 /// SendMessageBatch takes at most ten entries.
 const BATCH_MAX: usize = 10;

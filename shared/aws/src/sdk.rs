@@ -1,9 +1,14 @@
 //! One place that builds the SDK clients. Endpoints are the SDK's standard ones,
 //! overridable with `AWS_ENDPOINT_URL` and `AWS_ENDPOINT_URL_<SERVICE>` (which
 //! `aws-config` reads itself); S3 is addressed path-style when an endpoint is
-//! overridden, as emulators need.
+//! overridden, as emulators need. And what every adapter does with the SDK's
+//! answers: map its errors to the engine's, back off before retrying.
+
+use std::time::Duration;
 
 use aws_config::{BehaviorVersion, SdkConfig};
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use relance_core::ports::StoreError;
 
 /// The clients of every service Relance calls.
 #[derive(Debug, Clone)]
@@ -66,5 +71,38 @@ impl Clients {
             .build();
         clients.dynamodb = aws_sdk_dynamodb::Client::from_conf(dynamodb);
         clients
+    }
+}
+
+/// Exponential backoff with jitter-free steps: 50 ms, 100 ms, … capped at 3.2 s.
+pub async fn backoff(attempt: u32) {
+    let ms = 50u64 << attempt.min(6);
+    tokio::time::sleep(Duration::from_millis(ms)).await;
+}
+
+/// Maps an SDK error to the engine's: throttling, timeouts and unreachable
+/// endpoints are `Unavailable` (retry later), a failed condition is `Conflict`.
+pub fn store_error<E, R>(err: SdkError<E, R>) -> StoreError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug,
+{
+    let text = aws_sdk_dynamodb::error::DisplayErrorContext(&err).to_string();
+    match &err {
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => StoreError::Unavailable(text),
+        SdkError::ServiceError(service) => match service.err().code() {
+            Some(
+                "ProvisionedThroughputExceededException"
+                | "RequestLimitExceeded"
+                | "ThrottlingException"
+                | "InternalServerError"
+                | "ServiceUnavailable",
+            ) => StoreError::Unavailable(text),
+            Some("ConditionalCheckFailedException" | "TransactionConflictException") => {
+                StoreError::Conflict(text)
+            }
+            _ => StoreError::Unexpected(text),
+        },
+        _ => StoreError::Unexpected(text),
     }
 }
