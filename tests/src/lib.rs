@@ -92,7 +92,6 @@ pub struct TestEnv {
     pub templates: Templates,
     /// The SQLite store.
     pub store: Store,
-    /// The outbox.
     pub outbox: Outbox,
     dir: tempfile::TempDir,
 }

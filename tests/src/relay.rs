@@ -84,7 +84,6 @@ pub struct Request {
     pub version: String,
     /// The request headers.
     pub headers: Vec<(String, String)>,
-    /// The body.
     pub body: Vec<u8>,
 }
 

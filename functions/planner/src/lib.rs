@@ -109,7 +109,6 @@ pub struct RunManifest {
 /// The run summary (the same keys as `relance run --json`) and what was queued.
 #[derive(Debug, Clone, Serialize)]
 pub struct PlannerOutput {
-    /// The run.
     #[serde(flatten)]
     pub summary: RunSummary,
     /// Email notices queued for the mailer (new and still pending ones).

@@ -50,7 +50,6 @@ impl Dynamo {
         }
     }
 
-    /// The client.
     pub fn client(&self) -> &Client {
         &self.client
     }

@@ -14,7 +14,6 @@ pub enum SettingsError {
     /// A variable is set to something unusable.
     #[error("environment variable {name}: {reason}")]
     Invalid {
-        /// The variable.
         name: &'static str,
         /// Why it is refused.
         reason: String,
@@ -53,9 +52,7 @@ pub fn optional(name: &'static str) -> Option<String> {
 pub enum ConfigSource {
     /// An object in S3 (`s3://bucket/key`).
     S3 {
-        /// The bucket.
         bucket: String,
-        /// The key.
         key: String,
     },
     /// A file (packaged with the function, or a mounted path).

@@ -74,7 +74,6 @@ pub enum ProvisionError {
     Table {
         /// The table name.
         table: String,
-        /// Why.
         source: StoreError,
     },
     /// A queue or its dead-letter queue could not be created or configured.
@@ -82,7 +81,6 @@ pub enum ProvisionError {
     Queue {
         /// The queue name.
         queue: String,
-        /// Why.
         reason: String,
     },
     /// The bucket could not be created or configured.
@@ -90,15 +88,12 @@ pub enum ProvisionError {
     Bucket {
         /// The bucket name.
         bucket: String,
-        /// Why.
         reason: String,
     },
     /// The SES identity could not be created.
     #[error("SES identity {identity}: {reason}")]
     Identity {
-        /// The identity.
         identity: String,
-        /// Why.
         reason: String,
     },
 }

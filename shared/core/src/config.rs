@@ -119,11 +119,9 @@ pub struct LocalSettings {
 /// The whole validated configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
-    /// The tenant.
     pub institution: Institution,
     /// Sender and reply addresses.
     pub mail: MailSettings,
-    /// The stages.
     pub ladder: Ladder,
     /// Libraries, in config order.
     pub libraries: Vec<Library>,

@@ -88,9 +88,7 @@ pub struct EmailNotice<'a> {
     pub config: &'a Config,
     /// The notice (id, reference, stage, run day).
     pub notice: &'a Notice,
-    /// Its stage.
     pub stage: &'a Stage,
-    /// The recipient.
     pub patron: &'a Patron,
     /// The recipient's usable address.
     pub to: &'a EmailAddress,

@@ -108,7 +108,6 @@ pub fn due_dates_needed(
 
 /// Everything a forecast is computed from.
 pub struct ForecastInput<'a> {
-    /// The ladder.
     pub ladder: &'a Ladder,
     /// What each day's run plans ([`daily_schedule`]).
     pub schedule: &'a [(NaiveDate, Vec<NaiveDate>)],

@@ -141,7 +141,6 @@ impl SenderCheck {
 /// goes into a header of ours without being encoded by the mail builder.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReceivedMail {
-    /// Its class.
     pub class: MailClass,
     /// The sender (`From`), when it parses as an address.
     pub from: Option<Mailbox>,
@@ -216,13 +215,11 @@ pub struct ReplyRecord {
     pub id: String,
     /// When it was received.
     pub received_at: DateTime<Utc>,
-    /// Its class.
     pub class: MailClass,
     /// The patron it was linked to.
     pub patron_id: Option<PatronId>,
     /// The notice it was linked to.
     pub notice_id: Option<NoticeId>,
-    /// How.
     pub linked_by: Option<LinkedBy>,
     /// Where the raw mail is (an S3 key, a file path).
     pub source: String,

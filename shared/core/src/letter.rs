@@ -42,7 +42,6 @@ pub struct LetterView<'a> {
     pub notice: &'a Notice,
     /// The notice's stage: a reminder for a print fallback, else the letter stage.
     pub stage: &'a Stage,
-    /// The recipient.
     pub patron: &'a Patron,
     /// The loans listed, still open, in listing order.
     pub loans: &'a [Loan],

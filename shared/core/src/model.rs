@@ -12,9 +12,7 @@ use crate::ids::{LibraryCode, LoanId, PatronId};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Language {
-    /// French.
     Fr,
-    /// English.
     En,
 }
 
@@ -87,9 +85,7 @@ pub struct PostalAddress {
     pub line1: String,
     /// Building, floor… (may be empty).
     pub line2: String,
-    /// Postcode.
     pub postcode: String,
-    /// City.
     pub city: String,
     /// Country (empty for the institution's own).
     pub country: String,
@@ -146,7 +142,6 @@ impl Patron {
 pub struct Item {
     /// Barcode on the item.
     pub barcode: String,
-    /// Title.
     pub title: String,
     /// Author (may be empty).
     pub author: String,
@@ -159,7 +154,6 @@ pub struct Item {
 pub struct Loan {
     /// Identifier in the library system.
     pub id: LoanId,
-    /// The borrower.
     pub patron_id: PatronId,
     /// The owning library.
     pub library: LibraryCode,

@@ -11,7 +11,6 @@ use crate::ladder::Channel;
 /// The ledger key that makes each (loan, due date, stage) handled once.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub struct MarkerKey {
-    /// The loan.
     pub loan_id: LoanId,
     /// Its local due date when the stage was reached: a renewal gives a new key.
     pub due_date: NaiveDate,
@@ -77,7 +76,6 @@ pub struct Marker {
 /// that a renewal or a return since planning can be seen at send time.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 pub struct NoticeLoan {
-    /// The loan.
     pub loan_id: LoanId,
     /// Its local due date when planned.
     pub due_date: NaiveDate,
@@ -95,12 +93,10 @@ pub enum NoticeStatus {
     Sent {
         /// The transport's message id.
         message_id: String,
-        /// When.
         at: DateTime<Utc>,
     },
     /// Not sent, for a reason kept for staff.
     Cancelled {
-        /// Why.
         reason: CancelReason,
     },
 }
@@ -150,7 +146,6 @@ pub struct Notice {
     pub reference: Reference,
     /// The run day whose run decided it.
     pub run_day: NaiveDate,
-    /// The recipient.
     pub patron_id: PatronId,
     /// Email or letter.
     pub channel: Channel,

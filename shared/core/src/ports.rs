@@ -251,8 +251,8 @@ pub trait MailTransport: Sync {
     ) -> impl Future<Output = Result<String, TransportError>> + Send;
 }
 
-/// Where rendered letters and print batches are kept (the outbox locally, S3 on
-/// AWS), under `{run_day}/letters/{library}/`.
+/// Where rendered letters and print batches are kept: the outbox locally, under
+/// `{run_day}/letters/{library}/`; S3 on AWS, under `letters/{run_day}/{library}/`.
 pub trait LetterArchive: Sync {
     /// Stores one file of a library's letters for a run day and returns where it
     /// went. `name` is a safe file name (`batch.pdf`, `manifest.csv`, `{patron}.pdf`).

@@ -27,15 +27,12 @@ const REJECTS_LISTED: usize = 20;
 /// One line of an import's rejects file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RejectLine {
-    /// The export.
     pub file: String,
-    /// Its line.
     pub line: String,
     /// The row's id.
     pub record_id: String,
     /// The field at fault.
     pub field: String,
-    /// Why.
     pub reason: String,
     /// `rejected` or `imported` (a warning).
     pub outcome: String,
@@ -77,7 +74,6 @@ pub struct StaffReportInput<'a> {
 /// The report, built.
 #[derive(Debug, Clone)]
 pub struct StaffReport {
-    /// Its subject.
     pub subject: String,
     /// The text body.
     pub text: String,

@@ -63,13 +63,11 @@ pub fn unknown_library(code: &str) -> String {
 /// A notice that could not be delivered in a run, and why; ids only.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NoticeFailure {
-    /// Its reference.
     pub reference: String,
     /// Its recipient's id.
     pub patron_id: String,
     /// `email` or `letter`.
     pub channel: String,
-    /// Its stage.
     pub stage: String,
     /// A letter's library.
     pub library: Option<String>,

@@ -14,7 +14,6 @@ use crate::store::{Store, parse_instant, sql};
 /// A loan as listed in a notice, with what the store knows of it now.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct HistoryLoan {
-    /// The loan.
     pub loan_id: String,
     /// The stage it reached in this notice.
     pub stage: String,
@@ -35,13 +34,11 @@ pub struct HistoryLoan {
 pub struct HistoryNotice {
     /// The notice's id.
     pub notice_id: String,
-    /// Its reference.
     pub reference: String,
     /// The run day that decided it.
     pub run_day: NaiveDate,
     /// `email` or `letter`.
     pub channel: String,
-    /// Its stage.
     pub stage: String,
     /// For a letter, the library that prints it.
     pub library: Option<String>,
@@ -102,7 +99,6 @@ pub struct HistoryFeedback {
 /// A patron's notices.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PatronHistory {
-    /// The patron.
     pub patron_id: String,
     /// Their name as stored.
     pub full_name: String,

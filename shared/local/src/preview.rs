@@ -27,7 +27,6 @@ impl PreviewFolder {
         }
     }
 
-    /// The folder.
     pub fn dir(&self) -> &Path {
         &self.dir
     }

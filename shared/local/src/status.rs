@@ -25,13 +25,11 @@ pub struct PendingCount {
 /// A pending notice whose delivery failed at least once, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FailingNotice {
-    /// Its reference.
     pub reference: String,
     /// The run day that decided it.
     pub run_day: NaiveDate,
     /// `email` or `letter`.
     pub channel: String,
-    /// Its stage.
     pub stage: String,
     /// Its recipient's id.
     pub patron_id: String,

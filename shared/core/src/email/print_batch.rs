@@ -22,11 +22,9 @@ use super::{ComposedEmail, RenderError};
 pub struct BatchEntry {
     /// The letter's reference.
     pub reference: Reference,
-    /// Its recipient.
     pub patron_id: PatronId,
     /// Items listed.
     pub items: usize,
-    /// Its pages.
     pub pages: usize,
 }
 

@@ -23,7 +23,6 @@ pub(super) struct View {
     pub reference: String,
     /// Which rung of the ladder.
     pub stage: StageView,
-    /// The recipient.
     pub patron: PatronView,
     /// The listed loans, one section per library, in listing order.
     pub sections: Vec<Section>,
@@ -52,7 +51,6 @@ pub(super) struct StageView {
     pub number: Option<u32>,
 }
 
-/// The recipient.
 #[derive(Debug, Clone, Serialize)]
 pub(super) struct PatronView {
     /// Full name, on one line.
@@ -86,11 +84,9 @@ pub(super) struct LibraryView {
 /// One loan line.
 #[derive(Debug, Clone, Serialize)]
 pub(super) struct LoanView {
-    /// Title.
     pub title: String,
     /// Author (may be empty).
     pub author: String,
-    /// Barcode.
     pub barcode: String,
     /// Call number (may be empty).
     pub call_number: String,

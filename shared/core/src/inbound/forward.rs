@@ -65,7 +65,6 @@ pub struct ComposedForward {
     /// Its Message-ID, without brackets: `relance.fwd.{digest}@{sender domain}`,
     /// the same each time the same mail is forwarded.
     pub message_id: String,
-    /// Its subject.
     pub subject: String,
     /// The MIME message.
     pub raw: Vec<u8>,

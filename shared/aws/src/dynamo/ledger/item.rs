@@ -27,7 +27,6 @@ pub const NOTICE_ID: &str = "notice_id";
 pub const REFERENCE: &str = "reference";
 /// The run day, `YYYY-MM-DD`.
 pub const RUN_DAY: &str = "run_day";
-/// The recipient.
 pub const PATRON_ID: &str = "patron_id";
 /// `email` or `letter`.
 pub const CHANNEL: &str = "channel";
