@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use futures_channel::oneshot;
 
 use crate::address::EmailAddress;
 use crate::config::Config;
@@ -91,15 +92,18 @@ impl<S: LoanStore, L: Ledger, T: MailTransport, A> Engine<'_, S, L, T, A> {
                 ));
             }
             let shared = Arc::clone(&shared);
-            let rendering = std::thread::Builder::new()
+            // The rendered chunk comes back through a channel that is awaited, so
+            // the executor's thread is never blocked waiting for the renderer.
+            let (done, rendering) = oneshot::channel();
+            std::thread::Builder::new()
                 .name("render-email".into())
                 .spawn(move || {
                     let (config, templates) = &*shared;
-                    render_chunk(config, templates, work, run_day, now)
+                    let _ = done.send(render_chunk(config, templates, work, run_day, now));
                 })
                 .expect("a thread can be started");
             if let Some(previous) = in_flight.replace(rendering) {
-                let rendered = previous.join().expect("rendering does not panic");
+                let rendered = previous.await.expect("rendering does not panic");
                 if !self
                     .dispatch_chunk(rendered, run_day, now, &mut progress, summary)
                     .await?
@@ -109,7 +113,7 @@ impl<S: LoanStore, L: Ledger, T: MailTransport, A> Engine<'_, S, L, T, A> {
             }
         }
         if let Some(last) = in_flight {
-            let rendered = last.join().expect("rendering does not panic");
+            let rendered = last.await.expect("rendering does not panic");
             self.dispatch_chunk(rendered, run_day, now, &mut progress, summary)
                 .await?;
         }
@@ -363,7 +367,7 @@ impl<S: LoanStore, L: Ledger, T: MailTransport, A> Engine<'_, S, L, T, A> {
 type Rendered = (Notice, Step, Option<OutgoingMail>);
 
 /// A chunk being rendered on its own thread.
-type Rendering = std::thread::JoinHandle<Vec<Rendered>>;
+type Rendering = oneshot::Receiver<Vec<Rendered>>;
 
 /// Where a run's email delivery is.
 struct Progress {
