@@ -51,10 +51,7 @@ pub fn optional(name: &'static str) -> Option<String> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ConfigSource {
     /// An object in S3 (`s3://bucket/key`).
-    S3 {
-        bucket: String,
-        key: String,
-    },
+    S3 { bucket: String, key: String },
     /// A file (packaged with the function, or a mounted path).
     Path(PathBuf),
 }

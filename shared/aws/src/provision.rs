@@ -92,10 +92,7 @@ pub enum ProvisionError {
     },
     /// The SES identity could not be created.
     #[error("SES identity {identity}: {reason}")]
-    Identity {
-        identity: String,
-        reason: String,
-    },
+    Identity { identity: String, reason: String },
 }
 
 /// Creates what is missing among the table, the queues and their dead-letter

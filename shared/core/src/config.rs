@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use crate::address::{EmailAddress, Mailbox};
 use crate::ids::{LibraryCode, StageName};
-use crate::ladder::{Channel, Ladder};
+use crate::ladder::{Channel, Ladder, LadderError};
 use crate::model::Language;
 
 /// A configuration that cannot be used, and where.
@@ -361,11 +361,11 @@ fn validate_stages(stages: Option<Vec<RawStage>>) -> Result<Ladder, ConfigError>
         })?;
         parsed.push((name, offset, channel));
     }
-    Ladder::new(parsed).map_err(|(i, e)| {
-        let field = match e {
-            crate::ladder::LadderError::Empty => return invalid("stages", e),
-            crate::ladder::LadderError::DuplicateName(_) => "name",
-            crate::ladder::LadderError::NotIncreasing { .. } => "offset_days",
+    Ladder::new(parsed).map_err(|e| {
+        let (i, field) = match e {
+            LadderError::Empty => return invalid("stages", e),
+            LadderError::DuplicateName { stage, .. } => (stage, "name"),
+            LadderError::NotIncreasing { stage, .. } => (stage, "offset_days"),
         };
         invalid(format!("stages[{i}].{field}"), e)
     })

@@ -82,15 +82,16 @@ impl Stage {
     }
 }
 
-/// Why a ladder was refused.
+/// Why a ladder was refused; `stage` is the position of the stage at fault.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LadderError {
     #[error("at least one stage is needed")]
     Empty,
-    #[error("stage name {0:?} is used twice")]
-    DuplicateName(String),
+    #[error("stage name {name:?} is used twice")]
+    DuplicateName { stage: usize, name: String },
     #[error("offsets must strictly increase: {name:?} has {offset} after {previous}")]
     NotIncreasing {
+        stage: usize,
         name: String,
         offset: i32,
         previous: i32,
@@ -107,24 +108,25 @@ impl Ladder {
     /// Validates `(name, offset, channel)` triples given in ladder order.
     pub fn new(
         stages: impl IntoIterator<Item = (StageName, i32, Channel)>,
-    ) -> Result<Self, (usize, LadderError)> {
+    ) -> Result<Self, LadderError> {
         let mut built: Vec<Stage> = Vec::new();
         let mut reminders = 0;
         for (rank, (name, offset_days, channel)) in stages.into_iter().enumerate() {
             if built.iter().any(|s| s.name == name) {
-                return Err((rank, LadderError::DuplicateName(name.to_string())));
+                return Err(LadderError::DuplicateName {
+                    stage: rank,
+                    name: name.to_string(),
+                });
             }
             if let Some(previous) = built.last()
                 && offset_days <= previous.offset_days
             {
-                return Err((
-                    rank,
-                    LadderError::NotIncreasing {
-                        name: name.to_string(),
-                        offset: offset_days,
-                        previous: previous.offset_days,
-                    },
-                ));
+                return Err(LadderError::NotIncreasing {
+                    stage: rank,
+                    name: name.to_string(),
+                    offset: offset_days,
+                    previous: previous.offset_days,
+                });
             }
             let kind = match channel {
                 Channel::Letter => StageKind::Letter,
@@ -143,7 +145,7 @@ impl Ladder {
             });
         }
         if built.is_empty() {
-            return Err((0, LadderError::Empty));
+            return Err(LadderError::Empty);
         }
         Ok(Self { stages: built })
     }
@@ -209,13 +211,22 @@ mod tests {
             (name("a"), 1, Channel::Email),
             (name("a"), 2, Channel::Email),
         ]);
-        assert_eq!(dup, Err((1, LadderError::DuplicateName("a".into()))));
+        assert_eq!(
+            dup,
+            Err(LadderError::DuplicateName {
+                stage: 1,
+                name: "a".into()
+            })
+        );
         let flat = Ladder::new([
             (name("a"), 7, Channel::Email),
             (name("b"), 7, Channel::Email),
         ]);
-        assert!(matches!(flat, Err((1, LadderError::NotIncreasing { .. }))));
-        assert_eq!(Ladder::new([]), Err((0, LadderError::Empty)));
+        assert!(matches!(
+            flat,
+            Err(LadderError::NotIncreasing { stage: 1, .. })
+        ));
+        assert_eq!(Ladder::new([]), Err(LadderError::Empty));
     }
 
     #[test]

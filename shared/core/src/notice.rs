@@ -96,9 +96,7 @@ pub enum NoticeStatus {
         at: DateTime<Utc>,
     },
     /// Not sent, for a reason kept for staff.
-    Cancelled {
-        reason: CancelReason,
-    },
+    Cancelled { reason: CancelReason },
 }
 
 /// Why a notice was not sent.
