@@ -2,14 +2,12 @@
 //! typo in a date, an emptied store — through the built binary, with real
 //! concurrent processes.
 
-mod common;
-
 use std::collections::HashSet;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use common::{RELANCE, TODAY, day, files_under, imported_sample, json, ok, relance};
+use crate::common::{RELANCE, TODAY, day, files_under, imported_sample, json, ok, relance};
 use relance_local::lock::StateLock;
 
 fn spawn(config: &Path, args: &[&str]) -> Child {

@@ -3,12 +3,10 @@
 //! (`run --dry-run --json`); a screenshot is kept in `target/test-artefacts/`.
 //! Nothing is sent or recorded.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::*;
+use crate::common::*;
 
 /// Debian's `chromium`; the test fails, never skips, when it is missing.
 fn chromium() -> PathBuf {

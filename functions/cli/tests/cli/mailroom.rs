@@ -3,11 +3,9 @@
 //! forwarded to staff with their context; auto-replies are recorded only; a
 //! bounce turns the patron's next reminder into a letter.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 
-use common::*;
+use crate::common::*;
 use mail_parser::{MessageParser, MimeHeaders};
 use relance_core::ladder::Channel;
 use relance_core::notice::{Notice, NoticeStatus};

@@ -1,9 +1,7 @@
 //! The run report: one email to the staff inbox after each run, whose CSV matches
 //! the ledger.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use mail_parser::{MessageParser, MimeHeaders};
 use relance_core::notice::NoticeStatus;
 use relance_local::Store;

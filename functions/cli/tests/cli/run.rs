@@ -1,80 +1,9 @@
 //! `relance run`, `resume` and `status` through the built binary, on a sample.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use crate::common::{TODAY, files_under, json, ok, relance};
 
-const RELANCE: &str = env!("CARGO_BIN_EXE_relance");
-const TODAY: &str = "2026-11-20";
-
-fn relance(config: &Path, args: &[&str]) -> Output {
-    Command::new(RELANCE)
-        .arg("--config")
-        .arg(config)
-        .args(args)
-        .env_remove("RELANCE_CONFIG")
-        .output()
-        .expect("the relance binary runs")
-}
-
-fn ok(out: Output) -> String {
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("UTF-8 output")
-}
-
-/// A sample of 300 loans centred on TODAY, imported.
-fn imported_sample(dir: &Path) -> PathBuf {
-    let out = Command::new(RELANCE)
-        .args([
-            "sample",
-            "--out",
-            dir.to_str().unwrap(),
-            "--seed",
-            "3",
-            "--loans",
-            "300",
-            "--today",
-            TODAY,
-        ])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let config = dir.join("relance.toml");
-    let patrons = dir.join("patrons.csv");
-    let loans = dir.join("loans.csv");
-    ok(relance(
-        &config,
-        &[
-            "import",
-            "--patrons",
-            patrons.to_str().unwrap(),
-            "--loans",
-            loans.to_str().unwrap(),
-        ],
-    ));
-    config
-}
-
-fn json(text: &str) -> serde_json::Value {
-    serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}: {text}"))
-}
-
-fn files_under(dir: &Path) -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    if let Ok(entries) = std::fs::read_dir(dir) {
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                found.extend(files_under(&path));
-            } else {
-                found.push(path);
-            }
-        }
-    }
-    found
+fn imported_sample(dir: &std::path::Path) -> std::path::PathBuf {
+    crate::common::imported_sample(dir, 300)
 }
 
 #[test]

@@ -1,9 +1,7 @@
 //! The forecast matches the planner: for a sample, the forecast for day D is what
 //! `run --dry-run` for D then reports.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 
 /// The forecast's entry for `day`.

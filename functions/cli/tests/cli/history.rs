@@ -1,8 +1,6 @@
 //! `relance history`: a patron's notices, newest first, with their status.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use relance_local::Store;
 
 #[test]

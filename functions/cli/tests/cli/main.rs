@@ -1,0 +1,12 @@
+//! The `relance` command through its built binary: one test binary, a module
+//! per command, the helpers in `common`.
+
+mod common;
+mod forecast;
+mod history;
+mod hostile;
+mod import;
+mod mailroom;
+mod preview;
+mod report;
+mod run;
