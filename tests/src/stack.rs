@@ -22,6 +22,11 @@ use relance_planner::{Planner, PlannerEvent, PlannerOutput};
 use crate::CONFIG;
 use crate::emulators::{SentMail, clients, sent_mail, unique};
 
+/// Held by every test that reads moto's record of sent mail (`new_mail`,
+/// `sent_mail`): that record is one list for the whole moto server, so those
+/// tests run one at a time, whichever module they are in.
+pub static SENT_MAIL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// The institution's generic sender in [`CONFIG`], a verified SES identity.
 pub const SENDER: &str = "contentieux@bibliotheques.example.fr";
 

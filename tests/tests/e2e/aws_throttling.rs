@@ -8,13 +8,7 @@
 //! reports as batch item failures when throttling outlasts the SDK's attempts.
 //! Tests run one at a time because moto's record of sent mail is shared.
 
-#![allow(
-    clippy::await_holding_lock,
-    reason = "the lock only serialises tests, each on its own runtime and thread"
-)]
-
 use std::collections::BTreeSet;
-use std::sync::Mutex;
 
 use aws_lambda_events::event::sqs::SqsEvent;
 use chrono::{Duration, NaiveDate};
@@ -27,11 +21,9 @@ use relance_core::notice::{Notice, NoticeStatus};
 use relance_core::ports::{MailTransport, OutgoingMail, TransportError};
 use relance_mailer::Mailer;
 use relance_tests::emulators::sent_mail;
-use relance_tests::stack::{SENDER, Stack, morning, new_mail, to};
+use relance_tests::stack::{SENDER, SENT_MAIL, Stack, morning, new_mail, to};
 use relance_tests::throttle::{ThrottlingProxy, addressed_to, first, never};
 use relance_tests::{LOANS_HEADER, PATRONS_HEADER, day, loan_row, patron_row};
-
-static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
 /// Attempts the SES transport lets the SDK make (`relance_aws::mail`).
 const SDK_ATTEMPTS: usize = 3;
@@ -129,7 +121,7 @@ async fn statuses(
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_ses_transport_reads_the_injected_429_as_throttling_after_its_own_attempts() {
-    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let _one = SENT_MAIL.lock().await;
     let stack = Stack::new().await;
     let proxy = ThrottlingProxy::for_moto(Box::new(|_| true));
     let transport = SesTransport::new(&clients_through(&stack, &proxy).ses, None);
@@ -176,7 +168,7 @@ async fn the_ses_transport_reads_the_injected_429_as_throttling_after_its_own_at
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_throttle_the_sdk_absorbs_never_reaches_the_mailer() {
-    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let _one = SENT_MAIL.lock().await;
     let stack = Stack::new().await;
     let run_day = day("2026-11-30");
     let emails = six_patrons(&stack, run_day, "absorbed").await;
@@ -215,7 +207,7 @@ async fn a_throttle_the_sdk_absorbs_never_reaches_the_mailer() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn sends_throttled_past_the_sdk_are_redelivered_and_sent_exactly_once() {
-    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let _one = SENT_MAIL.lock().await;
     let stack = Stack::new().await;
     let run_day = day("2026-11-30");
     let emails = six_patrons(&stack, run_day, "redelivered").await;

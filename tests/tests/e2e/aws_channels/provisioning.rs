@@ -4,7 +4,7 @@ use relance_aws::provision::{self, MAX_RECEIVE_COUNT, Names, ProvisionError, dea
 use relance_aws::queue::{MailMessage, Queue, decode};
 use relance_tests::emulators::{clients, unique};
 
-use crate::support::day;
+use super::support::day;
 
 #[tokio::test]
 async fn provisioning_twice_changes_nothing_and_sets_the_redrive_policy() {

@@ -22,9 +22,7 @@ use relance_tests::emulators::unique;
 use relance_tests::recorder::{ACCOUNT, Access, RecordingProxy};
 use relance_tests::stack::SENDER;
 
-#[path = "infra_drift/measure.rs"]
 mod measure;
-#[path = "infra_drift/template.rs"]
 mod template;
 
 use measure::measure;

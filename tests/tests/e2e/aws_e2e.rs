@@ -10,10 +10,8 @@ use relance_core::ids::NoticeId;
 use relance_mailer::LEASE;
 use relance_planner::PlannerEvent;
 use relance_tests::emulators::sent_mail;
-use relance_tests::stack::{SENDER, Stack, morning, new_mail, to};
+use relance_tests::stack::{SENDER, SENT_MAIL, Stack, morning, new_mail, to};
 use relance_tests::{LOANS_HEADER, PATRONS_HEADER, TestEnv, day, loan_row, patron_row};
-
-static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// A patron with loans at three libraries reaching the first reminder, one
 /// patron without email (print fallback), one reaching the letter stage.
@@ -48,7 +46,7 @@ async fn institution(stack: &Stack, run_day: NaiveDate) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_notice_reads_the_same_through_the_functions_as_through_the_command() {
-    let _one = ONE_AT_A_TIME.lock().await;
+    let _one = SENT_MAIL.lock().await;
     let stack = Stack::new().await;
     // A console event for a day weeks away from the wall clock of its delivery.
     let run_day = day("2027-01-04");
@@ -88,7 +86,7 @@ async fn a_notice_reads_the_same_through_the_functions_as_through_the_command() 
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_full_day_goes_through_the_functions() {
-    let _one = ONE_AT_A_TIME.lock().await;
+    let _one = SENT_MAIL.lock().await;
     let stack = Stack::new().await;
     let run_day = day("2026-11-30");
     institution(&stack, run_day).await;
@@ -188,8 +186,10 @@ async fn a_full_day_goes_through_the_functions() {
     );
 
     // The console's status event returns the run's manifest.
-    let event: PlannerEvent =
-        serde_json::from_str(include_str!("../../functions/planner/events/status.json")).unwrap();
+    let event: PlannerEvent = serde_json::from_str(include_str!(
+        "../../../functions/planner/events/status.json"
+    ))
+    .unwrap();
     let status = stack.planner().await.invoke(event).await.expect("status");
     assert_eq!(status["watermark"], run_day.to_string());
     let runs = status["runs"].as_array().unwrap();
@@ -207,7 +207,7 @@ async fn a_full_day_goes_through_the_functions() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn each_notice_is_sent_once_whatever_is_repeated() {
-    let _one = ONE_AT_A_TIME.lock().await;
+    let _one = SENT_MAIL.lock().await;
     let stack = Stack::new().await;
     let run_day = day("2026-11-30");
     institution(&stack, run_day).await;
@@ -239,7 +239,7 @@ async fn each_notice_is_sent_once_whatever_is_repeated() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_notice_whose_invocation_died_after_its_claim_is_sent_after_the_lease() {
-    let _one = ONE_AT_A_TIME.lock().await;
+    let _one = SENT_MAIL.lock().await;
     let stack = Stack::new().await;
     let run_day = day("2026-11-30");
     institution(&stack, run_day).await;

@@ -15,10 +15,8 @@ use relance_core::model::EmailStatus;
 use relance_core::notice::{Notice, NoticeStatus};
 use relance_core::ports::{Correspondence, LoanStore};
 use relance_tests::emulators::{SentMail, sent_mail, unique};
-use relance_tests::stack::{SENDER, Stack, morning, new_mail, to};
+use relance_tests::stack::{SENDER, SENT_MAIL, Stack, morning, new_mail, to};
 use relance_tests::{LOANS_HEADER, PATRONS_HEADER, day, loan_row, patron_row};
-
-static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 const STAFF: &str = "equipe-contentieux@bibliotheques.example.fr";
 const CAMILLE: &str = "camille.martin@example.org";
@@ -87,7 +85,7 @@ fn parse(mail: &SentMail) -> mail_parser::Message<'_> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_reply_through_ses_is_linked_recorded_and_forwarded_once() {
-    let _one = ONE_AT_A_TIME.lock().await;
+    let _one = SENT_MAIL.lock().await;
     let stack = Stack::new().await;
     let run_day = day("2026-11-30");
     let notice = reminded(&stack, run_day).await;
@@ -157,7 +155,7 @@ async fn a_reply_through_ses_is_linked_recorded_and_forwarded_once() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_sender_whose_dmarc_failed_never_links_a_mail_though_its_reference_does() {
-    let _one = ONE_AT_A_TIME.lock().await;
+    let _one = SENT_MAIL.lock().await;
     let stack = Stack::new().await;
     let run_day = day("2026-11-30");
     let notice = reminded(&stack, run_day).await;
@@ -205,7 +203,7 @@ async fn a_sender_whose_dmarc_failed_never_links_a_mail_though_its_reference_doe
 
 #[tokio::test(flavor = "multi_thread")]
 async fn auto_replies_and_spam_are_recorded_and_never_forwarded() {
-    let _one = ONE_AT_A_TIME.lock().await;
+    let _one = SENT_MAIL.lock().await;
     let stack = Stack::new().await;
     let run_day = day("2026-11-30");
     let notice = reminded(&stack, run_day).await;
@@ -241,7 +239,7 @@ async fn auto_replies_and_spam_are_recorded_and_never_forwarded() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_bounce_and_a_complaint_turn_the_next_reminders_into_letters() {
-    let _one = ONE_AT_A_TIME.lock().await;
+    let _one = SENT_MAIL.lock().await;
     let stack = Stack::new().await;
     let run_day = day("2026-11-30");
     let notice = reminded(&stack, run_day).await;
@@ -473,7 +471,7 @@ async fn fixtures_institution(stack: &Stack) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn every_fixture_is_classified_linked_and_forwarded_only_when_a_person_wrote_it() {
-    let _one = ONE_AT_A_TIME.lock().await;
+    let _one = SENT_MAIL.lock().await;
     let stack = Stack::new().await;
     fixtures_institution(&stack).await;
     let before = sent_mail().len();

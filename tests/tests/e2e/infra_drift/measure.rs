@@ -143,7 +143,7 @@ pub(crate) async fn measure(template: &Template) -> Measured {
         )
         .await;
         let mut event: serde_json::Value = serde_json::from_str(include_str!(
-            "../../../functions/importer/events/s3-put.json"
+            "../../../../functions/importer/events/s3-put.json"
         ))
         .unwrap();
         event["Records"][0]["s3"]["bucket"]["name"] = resources.bucket.clone().into();
@@ -260,8 +260,10 @@ pub(crate) async fn measure(template: &Template) -> Measured {
         reply.into_bytes(),
     )
     .await;
-    let mut event: serde_json::Value =
-        serde_json::from_str(include_str!("../../../functions/inbound/events/ses.json")).unwrap();
+    let mut event: serde_json::Value = serde_json::from_str(include_str!(
+        "../../../../functions/inbound/events/ses.json"
+    ))
+    .unwrap();
     event["Records"][0]["ses"]["mail"]["messageId"] = ses_id.clone().into();
     let event: SimpleEmailEvent = serde_json::from_value(event).unwrap();
     let inbound = relance_inbound::Inbound::new(
@@ -289,8 +291,10 @@ pub(crate) async fn measure(template: &Template) -> Measured {
         question.into_bytes(),
     )
     .await;
-    let mut event: serde_json::Value =
-        serde_json::from_str(include_str!("../../../functions/inbound/events/ses.json")).unwrap();
+    let mut event: serde_json::Value = serde_json::from_str(include_str!(
+        "../../../../functions/inbound/events/ses.json"
+    ))
+    .unwrap();
     event["Records"][0]["ses"]["mail"]["messageId"] = ses_id.clone().into();
     let event: SimpleEmailEvent = serde_json::from_value(event).unwrap();
     assert_eq!(inbound.handle(event).await.expect("received").len(), 1);
@@ -309,7 +313,7 @@ pub(crate) async fn measure(template: &Template) -> Measured {
         "mail": {"messageId": message_id, "destination": ["camille.martin@example.org"]}
     });
     let mut event: serde_json::Value = serde_json::from_str(include_str!(
-        "../../../functions/feedback/events/sns-bounce.json"
+        "../../../../functions/feedback/events/sns-bounce.json"
     ))
     .unwrap();
     event["Records"][0]["Sns"]["Message"] = bounce.to_string().into();

@@ -2,9 +2,7 @@
 //! Local for the table). Each test makes its own uniquely named resources. Sent
 //! mail is read back from moto's `GET /moto-api/data.json` (see [`support`]).
 
-#[path = "aws_channels/provisioning.rs"]
 mod provisioning;
-#[path = "aws_channels/support.rs"]
 mod support;
 
 use relance_aws::archive::S3Archive;
