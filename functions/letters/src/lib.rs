@@ -4,7 +4,7 @@
 //! `letters/{run_day}/{library}/` (encrypted), and the batch is mailed to the
 //! library's inbox. A duplicate message finds nothing pending and sends nothing.
 
-use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use chrono::{DateTime, Utc};
 use relance_aws::Clients;
 use relance_aws::archive::S3Archive;
@@ -12,10 +12,9 @@ use relance_aws::dynamo::Dynamo;
 use relance_aws::env::{self, ConfigSource, SettingsError};
 use relance_aws::mail::SesTransport;
 use relance_aws::metrics::Metrics;
-use relance_aws::queue::{LetterMessage, decode};
+use relance_aws::queue::{LetterMessage, decode, handle_batch};
 use relance_core::config::Config;
 use relance_core::email::Templates;
-use relance_core::ids::LibraryCode;
 use relance_core::service::{Engine, RunError};
 use relance_core::summary::RunSummary;
 
@@ -63,15 +62,18 @@ impl Letters {
 
     /// Handles a batch; the messages to deliver again are reported as failures.
     pub async fn handle(&self, event: SqsEvent, now: DateTime<Utc>) -> SqsBatchResponse {
-        let mut response = SqsBatchResponse::default();
-        for message in &event.records {
-            if let Err(e) = self.handle_message(message, now).await {
-                tracing::error!(message_id = ?message.message_id, error = %e, "letter batch not delivered");
-                let mut failure = BatchItemFailure::default();
-                failure.item_identifier = message.message_id.clone().unwrap_or_default();
-                response.batch_item_failures.push(failure);
-            }
-        }
+        let (response, _) = handle_batch(
+            &event,
+            |message| async move {
+                let delivered = self.handle_message(message, now).await;
+                if let Err(e) = &delivered {
+                    tracing::error!(message_id = ?message.message_id, error = %e, "letter batch not delivered");
+                }
+                delivered
+            },
+            Result::is_err,
+        )
+        .await;
         response
     }
 
@@ -82,7 +84,7 @@ impl Letters {
         now: DateTime<Utc>,
     ) -> anyhow::Result<RunSummary> {
         let request: LetterMessage = decode(message.body.as_deref().unwrap_or_default())?;
-        let library = LibraryCode::parse(&request.library)?;
+        let library = &request.library;
         let dynamo = Dynamo::new(self.clients.dynamodb.clone(), &self.settings.table);
         let transport = SesTransport::new(&self.clients.ses, None);
         let archive = S3Archive::new(self.clients.s3.clone(), &self.settings.bucket);
@@ -97,7 +99,7 @@ impl Letters {
         // Rendering is CPU work on scoped threads; this function handles one
         // message at a time, so blocking its runtime thread meanwhile is harmless.
         let (summary, refused) = engine
-            .deliver_library_letters(&library, request.run_day, now)
+            .deliver_library_letters(library, request.run_day, now)
             .await?;
         tracing::info!(
             library = %library,

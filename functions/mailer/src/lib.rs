@@ -5,7 +5,7 @@
 //! SQS delivers again; a permanent rejection marks the address undeliverable and
 //! the notice falls back to print.
 
-use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use chrono::{DateTime, Duration, Utc};
 use relance_aws::Clients;
 use relance_aws::dynamo::Dynamo;
@@ -13,10 +13,9 @@ use relance_aws::dynamo::ledger::Claim;
 use relance_aws::env::{self, ConfigSource, SettingsError};
 use relance_aws::mail::SesTransport;
 use relance_aws::metrics::Metrics;
-use relance_aws::queue::{MailMessage, decode};
+use relance_aws::queue::{MailMessage, decode, handle_batch};
 use relance_core::config::Config;
 use relance_core::email::Templates;
-use relance_core::ids::NoticeId;
 use relance_core::service::{Delivery, Engine};
 
 /// How long a claim keeps other invocations off a notice: longer than one send
@@ -56,6 +55,42 @@ pub enum Outcome {
     Retry(String),
 }
 
+/// How a batch's messages went, for the metrics.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Tally {
+    /// Emails SES accepted.
+    pub sent: usize,
+    /// Notices whose loans were all returned or renewed.
+    pub cancelled: usize,
+    /// Notices turned into letters (the address was refused).
+    pub fell_back_to_print: usize,
+    /// Notices that cannot be rendered or sent (recorded with their reason).
+    pub unsendable: usize,
+    /// Messages whose notice was already sent, cancelled or missing.
+    pub already_handled: usize,
+    /// Messages left for SQS to deliver again.
+    pub retries: usize,
+}
+
+impl Tally {
+    /// Counts each outcome once.
+    pub fn of(outcomes: &[Outcome]) -> Self {
+        let mut tally = Self::default();
+        for outcome in outcomes {
+            let count = match outcome {
+                Outcome::Done(Some(Delivery::Sent(_))) => &mut tally.sent,
+                Outcome::Done(Some(Delivery::Cancelled)) => &mut tally.cancelled,
+                Outcome::Done(Some(Delivery::FellBackToPrint)) => &mut tally.fell_back_to_print,
+                Outcome::Done(Some(Delivery::Unsendable(_))) => &mut tally.unsendable,
+                Outcome::Done(Some(Delivery::Failed(_)) | None) => &mut tally.already_handled,
+                Outcome::Retry(_) => &mut tally.retries,
+            };
+            *count += 1;
+        }
+        tally
+    }
+}
+
 /// The mailer with its clients and config, built once per Lambda instance.
 pub struct Mailer {
     clients: Clients,
@@ -81,30 +116,20 @@ impl Mailer {
 
     /// Handles a batch; the messages to deliver again are reported as failures.
     pub async fn handle(&self, event: SqsEvent, now: DateTime<Utc>) -> SqsBatchResponse {
-        let mut response = SqsBatchResponse::default();
-        let mut counts = [0usize; 5];
-        for message in &event.records {
-            let outcome = self.handle_message(message, now).await;
-            let slot = match &outcome {
-                Outcome::Done(Some(Delivery::Sent(_))) => 0,
-                Outcome::Done(Some(Delivery::Cancelled)) => 1,
-                Outcome::Done(Some(Delivery::FellBackToPrint)) => 2,
-                Outcome::Done(_) => 3,
-                Outcome::Retry(_) => 4,
-            };
-            counts[slot] += 1;
-            if let Outcome::Retry(_) = outcome {
-                let mut failure = BatchItemFailure::default();
-                failure.item_identifier = message.message_id.clone().unwrap_or_default();
-                response.batch_item_failures.push(failure);
-            }
-        }
+        let (response, outcomes) = handle_batch(
+            &event,
+            |message| self.handle_message(message, now),
+            |outcome| matches!(outcome, Outcome::Retry(_)),
+        )
+        .await;
+        let tally = Tally::of(&outcomes);
         Metrics::of("mailer")
-            .count("EmailsSent", counts[0])
-            .count("Cancellations", counts[1])
-            .count("PrintFallbacks", counts[2])
-            .count("AlreadyHandled", counts[3])
-            .count("Retries", counts[4])
+            .count("EmailsSent", tally.sent)
+            .count("Cancellations", tally.cancelled)
+            .count("PrintFallbacks", tally.fell_back_to_print)
+            .count("Unsendable", tally.unsendable)
+            .count("AlreadyHandled", tally.already_handled)
+            .count("Retries", tally.retries)
             .emit();
         response
     }
@@ -130,9 +155,9 @@ impl Mailer {
     }
 
     async fn deliver(&self, request: &MailMessage, now: DateTime<Utc>) -> anyhow::Result<Outcome> {
-        let id = NoticeId::parse(&request.notice_id)?;
+        let id = &request.notice_id;
         let dynamo = Dynamo::new(self.clients.dynamodb.clone(), &self.settings.table);
-        let notice = match dynamo.claim(&id, now, LEASE).await? {
+        let notice = match dynamo.claim(id, now, LEASE).await? {
             Claim::Claimed(notice) => notice,
             Claim::Done | Claim::Missing => {
                 tracing::info!(notice = %id, "nothing to send: already handled");
@@ -174,5 +199,31 @@ fn outcome_name(delivery: &Delivery) -> &'static str {
         Delivery::FellBackToPrint => "fell_back_to_print",
         Delivery::Failed(_) => "failed",
         Delivery::Unsendable(_) => "unsendable",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_tally_counts_each_outcome_under_its_own_name() {
+        let outcomes = [
+            Outcome::Done(Some(Delivery::Sent("m1".into()))),
+            Outcome::Done(Some(Delivery::Sent("m2".into()))),
+            Outcome::Done(Some(Delivery::Unsendable("template".into()))),
+            Outcome::Done(None),
+            Outcome::Retry("throttled".into()),
+        ];
+        assert_eq!(
+            Tally::of(&outcomes),
+            Tally {
+                sent: 2,
+                unsendable: 1,
+                already_handled: 1,
+                retries: 1,
+                ..Tally::default()
+            }
+        );
     }
 }

@@ -267,17 +267,11 @@ impl Planner {
         }
         let emails: Vec<MailMessage> = emails
             .into_iter()
-            .map(|id| MailMessage {
-                notice_id: id.to_string(),
-                run_day,
-            })
+            .map(|notice_id| MailMessage { notice_id, run_day })
             .collect();
         let letters: Vec<LetterMessage> = libraries
             .into_iter()
-            .map(|library| LetterMessage {
-                run_day,
-                library: library.to_string(),
-            })
+            .map(|library| LetterMessage { run_day, library })
             .collect();
         let mail_queue = Queue::new(self.clients.sqs.clone(), &self.settings.mail_queue_url);
         let letter_queue = Queue::new(self.clients.sqs.clone(), &self.settings.letter_queue_url);

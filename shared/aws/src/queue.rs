@@ -1,12 +1,16 @@
 //! SQS fan-out: the typed messages the planner sends to the `mailer` and
 //! `letters` functions, and a [`Queue`] that sends them in batches of ten.
 
+use std::future::Future;
+
+use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use aws_sdk_sqs::Client;
 use aws_sdk_sqs::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
 use chrono::NaiveDate;
-use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
+use relance_core::ids::{LibraryCode, NoticeId};
+use serde::de::{self, DeserializeOwned};
+use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::sdk::backoff;
 
@@ -15,11 +19,13 @@ const BATCH_MAX: usize = 10;
 /// Attempts of a batch before its failed entries make it fail.
 const BATCH_ATTEMPTS: u32 = 8;
 
-/// One email notice to send: the `mailer` function's message.
+/// One email notice to send: the `mailer` function's message. Its ids are
+/// checked when it is read, so a handler only ever sees valid ones.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
 pub struct MailMessage {
     /// The notice to send (its content is read from the ledger).
-    pub notice_id: String,
+    #[serde(deserialize_with = "notice_id")]
+    pub notice_id: NoticeId,
     /// The run day that queued it: its days overdue are counted to this day and
     /// its delivery to this day's counters, as `relance run` does for a notice
     /// of an earlier day that it retries.
@@ -32,7 +38,40 @@ pub struct LetterMessage {
     /// The run day.
     pub run_day: NaiveDate,
     /// The owning library's code.
-    pub library: String,
+    pub library: LibraryCode,
+}
+
+/// Handles the messages of an SQS batch in turn and answers with the partial
+/// batch response: the messages whose outcome `retry` says so are reported as
+/// failures, for SQS to deliver again (and, after the queue's receive count, to
+/// keep in its dead-letter queue); the others are deleted. Returns the outcomes
+/// too, in order, for the handler's metrics.
+pub async fn handle_batch<'e, O, F>(
+    event: &'e SqsEvent,
+    mut handle: impl FnMut(&'e SqsMessage) -> F,
+    retry: impl Fn(&O) -> bool,
+) -> (SqsBatchResponse, Vec<O>)
+where
+    F: Future<Output = O>,
+{
+    let mut response = SqsBatchResponse::default();
+    let mut outcomes = Vec::with_capacity(event.records.len());
+    for message in &event.records {
+        let outcome = handle(message).await;
+        if retry(&outcome) {
+            let mut failure = BatchItemFailure::default();
+            failure.item_identifier = message.message_id.clone().unwrap_or_default();
+            response.batch_item_failures.push(failure);
+        }
+        outcomes.push(outcome);
+    }
+    (response, outcomes)
+}
+
+/// A notice id from outside: as [`NoticeId::parse`] accepts it.
+fn notice_id<'de, D: Deserializer<'de>>(deserializer: D) -> Result<NoticeId, D::Error> {
+    let text = String::deserialize(deserializer)?;
+    NoticeId::parse(&text).map_err(|e| de::Error::custom(format!("notice_id {text:?}: {e}")))
 }
 
 /// A queue failure.
@@ -235,12 +274,55 @@ mod tests {
     #[test]
     fn messages_are_plain_json_with_iso_days() {
         let message = MailMessage {
-            notice_id: "N1".into(),
+            notice_id: NoticeId::parse("0123456789abcdef0123").expect("id"),
             run_day: NaiveDate::from_ymd_opt(2026, 11, 29).expect("date"),
         };
         let body = serde_json::to_string(&message).expect("encode");
-        assert_eq!(body, r#"{"notice_id":"N1","run_day":"2026-11-29"}"#);
+        assert_eq!(
+            body,
+            r#"{"notice_id":"0123456789abcdef0123","run_day":"2026-11-29"}"#
+        );
         assert_eq!(decode::<MailMessage>(&body).expect("decode"), message);
         assert!(decode::<LetterMessage>(&body).is_err());
+    }
+
+    #[tokio::test]
+    async fn a_batch_reports_exactly_the_messages_to_deliver_again() {
+        let mut event = SqsEvent::default();
+        for id in ["m1", "m2", "m3"] {
+            let mut message = SqsMessage::default();
+            message.message_id = Some(id.to_owned());
+            message.body = Some(id.to_owned());
+            event.records.push(message);
+        }
+        let (response, outcomes) = handle_batch(
+            &event,
+            |message| async move { message.body.clone().unwrap_or_default() },
+            |body: &String| body != "m2",
+        )
+        .await;
+        assert_eq!(outcomes, ["m1", "m2", "m3"], "each handled, in order");
+        let failed: Vec<_> = response
+            .batch_item_failures
+            .iter()
+            .map(|f| f.item_identifier.as_str())
+            .collect();
+        assert_eq!(failed, ["m1", "m3"]);
+    }
+
+    #[test]
+    fn a_message_with_an_invalid_id_is_refused_when_read() {
+        let forged = r#"{"notice_id":"../../etc","run_day":"2026-11-29"}"#;
+        assert!(decode::<MailMessage>(forged).is_err());
+        let forged = r#"{"run_day":"2026-11-29","library":"S T S"}"#;
+        assert!(decode::<LetterMessage>(forged).is_err());
+        let fine = r#"{"run_day":"2026-11-29","library":"STS"}"#;
+        assert_eq!(
+            decode::<LetterMessage>(fine)
+                .expect("decode")
+                .library
+                .as_str(),
+            "STS"
+        );
     }
 }

@@ -191,7 +191,7 @@ async fn twenty_five_messages_go_out_in_batches_and_come_back_decoded() {
     let queue = Queue::new(clients.sqs.clone(), &url);
     let messages: Vec<MailMessage> = (0..25)
         .map(|i| MailMessage {
-            notice_id: format!("N{i:03}"),
+            notice_id: relance_core::ids::NoticeId::derive(&format!("N{i:03}")),
             run_day: day(),
         })
         .collect();
@@ -209,6 +209,8 @@ async fn twenty_five_messages_go_out_in_batches_and_come_back_decoded() {
         }
     }
     received.sort_by(|a, b| a.notice_id.cmp(&b.notice_id));
+    let mut messages = messages;
+    messages.sort_by(|a, b| a.notice_id.cmp(&b.notice_id));
     assert_eq!(received, messages);
     assert!(
         queue.receive(10, 1).await.expect("receive").is_empty(),

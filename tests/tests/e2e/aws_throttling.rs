@@ -81,7 +81,7 @@ async fn mailer_through(stack: &Stack, proxy: &ThrottlingProxy) -> Mailer {
 /// The notice a queued message names.
 async fn notice_of(stack: &Stack, body: &str) -> Notice {
     let request: MailMessage = decode(body).expect("mail message");
-    let id = NoticeId::parse(&request.notice_id).expect("notice id");
+    let id = request.notice_id.clone();
     stack
         .dynamo()
         .notice(&id)

@@ -166,7 +166,8 @@ async fn a_message_received_five_times_without_success_lands_in_the_dead_letter_
         .expect("url");
     let dlq = Queue::new(clients.sqs.clone(), &dlq_url);
     let poison = MailMessage {
-        notice_id: "N-POISON".into(),
+        // Serialised as is, refused when read: the mailer can never handle it.
+        notice_id: relance_core::ids::NoticeId::from_stored("N-POISON".into()),
         run_day: day(),
     };
     queue
