@@ -13,10 +13,10 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use relance_core::config::Config;
 use relance_core::email::Templates;
+use relance_core::import::{CsvInput, ImportOptions};
 use relance_core::ports::{MailTransport, StoreError};
 use relance_core::report::RunSummary;
 use relance_core::service::{Engine, RunError};
-use relance_local::import::{CsvInput, ImportOptions};
 use relance_local::{Outbox, Store};
 
 /// A config with three libraries and the standard ladder.
@@ -132,7 +132,6 @@ impl TestEnv {
             force: false,
             strict: false,
             now: self.now(day("2026-01-01")),
-            rejects_path: self.path().join("rejects.csv"),
         };
         let summary = self
             .store
@@ -147,6 +146,7 @@ impl TestEnv {
                     reader: &mut loans.as_bytes(),
                 }),
                 &options,
+                &self.path().join("rejects.csv"),
                 &mut |_| {},
             )
             .expect("import");
