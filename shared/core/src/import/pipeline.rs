@@ -339,3 +339,6 @@ impl<W: RejectsReport> Run<'_, W> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests;
