@@ -13,10 +13,10 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use relance_core::config::Config;
 use relance_core::email::Templates;
+use relance_core::import::{CsvInput, ImportOptions};
 use relance_core::ports::{MailTransport, StoreError};
 use relance_core::service::{Engine, RunError};
 use relance_core::summary::RunSummary;
-use relance_local::import::{CsvInput, ImportOptions};
 use relance_local::{Outbox, Store};
 
 /// A config with three libraries and the standard ladder.
@@ -131,7 +131,6 @@ impl TestEnv {
             force: false,
             strict: false,
             now: self.now(day("2026-01-01")),
-            rejects_path: self.path().join("rejects.csv"),
         };
         let summary = self
             .store
@@ -146,6 +145,7 @@ impl TestEnv {
                     reader: &mut loans.as_bytes(),
                 }),
                 &options,
+                &self.path().join("rejects.csv"),
                 &mut |_| {},
             )
             .expect("import");

@@ -1,7 +1,7 @@
 //! The feedback function: SES publishes each bounce and complaint of the
 //! configuration set the mailer sends with to an SNS topic, which invokes this
 //! function. A hard bounce marks the patron's address bouncing, a complaint
-//! complaining — the planner then sends their next reminder as a letter (SPEC
+//! complaining — the planner then sends their next reminder as a letter (rules
 //! §5); a soft bounce is recorded and counted. Other event types are ignored.
 //! A failure fails the invocation, which SNS retries; an event recorded before
 //! changes nothing.

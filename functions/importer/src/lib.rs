@@ -19,10 +19,10 @@ use chrono::{DateTime, Utc};
 use relance_aws::Clients;
 use relance_aws::archive::S3Archive;
 use relance_aws::dynamo::Dynamo;
-use relance_aws::dynamo::import::{CsvInput, ImportOptions};
+use relance_aws::dynamo::import::DynamoSink;
 use relance_aws::env::{self, ConfigSource, SettingsError};
 use relance_core::config::Config;
-use relance_core::import::ImportSummary;
+use relance_core::import::{CsvInput, ImportOptions, ImportSummary, MemoryReport, import_csv};
 
 /// Where exports are dropped.
 pub const PREFIX: &str = "imports/";
@@ -170,11 +170,19 @@ impl Importer {
             strict: false,
             now,
         };
-        let imported = dynamo
-            .import(&self.config, patrons, loans, &options)
-            .await
-            .with_context(|| format!("import of s3://{bucket}/{key}"))?;
-        let rejects_key = match &imported.rejects {
+        let mut report = MemoryReport::default();
+        let imported = import_csv(
+            DynamoSink::new(&dynamo, &options),
+            &self.config,
+            patrons,
+            loans,
+            &options,
+            &mut report,
+            &mut |_| {},
+        )
+        .await;
+        let summary = imported.with_context(|| format!("import of s3://{bucket}/{key}"))?;
+        let rejects_key = match report.into_bytes() {
             Some(report) => {
                 let stem = key
                     .rsplit('/')
@@ -188,13 +196,12 @@ impl Importer {
                     now.format("%Y%m%dT%H%M%S%.9fZ")
                 );
                 archive
-                    .put_object(&rejects_key, report, "text/csv; charset=utf-8")
+                    .put_object(&rejects_key, &report, "text/csv; charset=utf-8")
                     .await?;
                 Some(rejects_key)
             }
             None => None,
         };
-        let summary = imported.summary;
         tracing::info!(
             key = %key,
             patrons_new = summary.patrons_inserted,

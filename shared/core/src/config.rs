@@ -54,7 +54,7 @@ pub struct Institution {
     pub timezone: Tz,
     /// For patrons without a language.
     pub default_language: Language,
-    /// How many missed run days a run makes up (SPEC §4).
+    /// How many missed run days a run makes up (rules §4).
     pub catch_up_days: u32,
     /// The place written before the date on letters; the first library's city when absent.
     pub city: Option<String>,

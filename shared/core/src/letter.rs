@@ -1,6 +1,6 @@
 //! Letters: the print-ready PDF of a letter notice and the daily print batch of a library.
 //!
-//! A letter is A4 for a French DL window envelope (window on the right, SPEC §8):
+//! A letter is A4 for a French DL window envelope (window on the right, rules §8):
 //! the patron's name and address in the window, the library's letterhead, place and
 //! date, reference, subject, body, a table of the items that wraps long titles and
 //! continues on further pages, how to return or get in touch, and the generic
@@ -67,7 +67,7 @@ pub enum LetterError {
         /// The notice's reference.
         reference: String,
     },
-    /// Courtesy notices are emails only and never printed (SPEC §5).
+    /// Courtesy notices are emails only and never printed (rules §5).
     #[error("stage {stage} is a courtesy stage, which is never printed")]
     CourtesyStage {
         /// The stage's name.
@@ -79,7 +79,7 @@ pub enum LetterError {
         /// The library code.
         code: String,
     },
-    /// A notice left with no loan is cancelled, never printed (SPEC §5).
+    /// A notice left with no loan is cancelled, never printed (rules §5).
     #[error("notice {reference} lists no open loan")]
     NoLoans {
         /// The notice's reference.

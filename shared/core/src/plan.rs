@@ -1,5 +1,5 @@
 //! The pure planner: from the loans that reach a stage on the planned days, decide
-//! the notices of the run day and the ledger markers (SPEC §5–6).
+//! the notices of the run day and the ledger markers (rules §5–6).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 

@@ -9,6 +9,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::address::EmailAddress;
 use crate::ids::{LibraryCode, LoanId, NoticeId, PatronId, Reference};
+use crate::import::ImportSummary;
 use crate::inbound::{FeedbackRecord, ReplyRecord};
 use crate::ladder::Channel;
 use crate::model::{EmailStatus, Loan, Patron};
@@ -64,6 +65,51 @@ pub trait LoanStore: Sync {
         patron: &PatronId,
         status: EmailStatus,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// The writes of one import (rules §9), as one transaction: nothing is kept
+/// until [`ImportSink::commit`], and a sink dropped without it keeps nothing
+/// (locally a rolled-back transaction; on AWS, writes held back until commit).
+/// Rows come in batches of about a thousand, distinct ids in each call, patrons
+/// before loans; every error is the store's, and leaves nothing kept.
+pub trait ImportSink {
+    /// The import's number, kept in its summary.
+    fn batch(&self) -> i64;
+
+    /// Which of these patrons are stored (before this import).
+    fn known_patrons(
+        &mut self,
+        ids: &[PatronId],
+    ) -> impl Future<Output = Result<HashSet<PatronId>, StoreError>> + Send;
+
+    /// Adds these patrons or replaces the stored ones; a stored email status
+    /// learnt from bounces is kept unless the address itself changed. Returns
+    /// how many were new.
+    fn upsert_patrons(
+        &mut self,
+        patrons: &[Patron],
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+
+    /// Adds these loans or replaces the stored ones. Returns how many were new.
+    fn upsert_loans(
+        &mut self,
+        loans: &[Loan],
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+
+    /// The ids of every open loan, before this import's writes (snapshots only).
+    fn open_loan_ids(&mut self)
+    -> impl Future<Output = Result<HashSet<LoanId>, StoreError>> + Send;
+
+    /// Closes these loans as returned at `at`; how many were open.
+    fn close_loans(
+        &mut self,
+        ids: &[LoanId],
+        at: DateTime<Utc>,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+
+    /// Keeps every write, with the import's summary.
+    fn commit(self, summary: &ImportSummary)
+    -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
 /// The durable record of every notice, of every (loan, due date, stage) handled,

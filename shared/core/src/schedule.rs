@@ -1,5 +1,5 @@
 //! Which days a run plans: make up a short miss, never send retroactively after a
-//! long stop (SPEC §4).
+//! long stop (rules §4).
 
 use chrono::NaiveDate;
 

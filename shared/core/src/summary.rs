@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::notice::Notice;
 
-/// The summary of one run (SPEC §10: at least `run_day`, `planned_days`,
+/// The summary of one run (rules §10: at least `run_day`, `planned_days`,
 /// `notices`, `emails_sent`, `letters_rendered`, `cancelled`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RunSummary {

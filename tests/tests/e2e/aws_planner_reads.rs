@@ -1,4 +1,4 @@
-//! The planner reads only what it needs (SPEC §11: no Scan on the daily path).
+//! The planner reads only what it needs (rules §11: no Scan on the daily path).
 //!
 //! 20,000 open loans with realistic titles and authors, spread over 800 due dates,
 //! of which about a hundred reach a stage on the run day. The read units the

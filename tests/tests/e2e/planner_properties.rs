@@ -1,5 +1,5 @@
 //! For any loans and any sequence of run days with gaps: no (loan, due date, stage)
-//! is ever sent twice, a stage is only sent on a day SPEC §4 allows, and every
+//! is ever sent twice, a stage is only sent on a day rules §4 allows, and every
 //! stage reached on a planned day is handled (sent, kept for print or skipped).
 
 use std::collections::{HashMap, HashSet};
@@ -12,7 +12,7 @@ use relance_tests::{TestEnv, day, loan_row, patron_row};
 
 const BASE: &str = "2026-11-01";
 
-/// SPEC §4 in its own words: with W the last day planned and `catch_up_days` = 2,
+/// rules §4 in its own words: with W the last day planned and `catch_up_days` = 2,
 /// a run for D plans W+1…D when D − W ≤ 3, D alone on a first run or after a
 /// longer stop, and nothing when D ≤ W.
 fn days_the_spec_allows(watermark: Option<NaiveDate>, run_day: NaiveDate) -> Vec<NaiveDate> {

@@ -1,4 +1,4 @@
-//! SPEC §4's restart table, day by day over 60 days: after a long stop (and on a
+//! rules §4's restart table, day by day over 60 days: after a long stop (and on a
 //! fresh install) nothing is sent retroactively, and every later stage still comes.
 
 use std::collections::BTreeMap;
@@ -12,7 +12,7 @@ use relance_tests::{TestEnv, block_on, day, loan_row, patron_row};
 const RESTART: &str = "2026-11-30";
 
 /// What the patron of a loan `overdue` days late on the restart day gets, as
-/// (stage, days overdue on the day it is sent) — SPEC §4, row by row.
+/// (stage, days overdue on the day it is sent) — rules §4, row by row.
 fn expected(overdue: i64) -> Vec<(&'static str, i64)> {
     const COURTESY: (&str, i64) = ("courtesy", -3);
     const FIRST: (&str, i64) = ("first_reminder", 7);

@@ -8,8 +8,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use chrono::Utc;
 use indicatif::{ProgressBar, ProgressStyle};
-use relance_core::import::{ImportOutcome, ImportSummary};
-use relance_local::import::{CsvInput, ImportError, ImportOptions};
+use relance_core::import::{CsvInput, ImportError, ImportOptions, ImportOutcome, ImportSummary};
 
 use crate::context::{Context, LockWait};
 
@@ -74,7 +73,6 @@ pub fn run(config: &Path, args: ImportArgs) -> anyhow::Result<ExitCode> {
         force: args.force,
         strict: args.strict,
         now,
-        rejects_path: rejects_path.clone(),
     };
     let bar = progress_bar(total);
     let mut progress = |bytes: u64| {
@@ -91,6 +89,7 @@ pub fn run(config: &Path, args: ImportArgs) -> anyhow::Result<ExitCode> {
             .as_mut()
             .map(|(name, file)| CsvInput { name, reader: file }),
         &options,
+        &rejects_path,
         &mut progress,
     );
     if let Some(bar) = bar {

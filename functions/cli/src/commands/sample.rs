@@ -151,7 +151,7 @@ fn toml_string(value: &str) -> String {
     format!("\"{}\"", value.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
-/// A valid config (SPEC §9) with the standard ladder written out.
+/// A valid config (rules §9) with the standard ladder written out.
 fn config_text(libraries: &[SampleLibrary]) -> String {
     let mut text = String::from(
         r#"# A sample institution written by `relance sample`: every address is an example.

@@ -112,7 +112,7 @@ impl View {
         };
         let config = notice.config;
         let listed = sections(config, notice.loans, language, notice.send_day);
-        // The recap belongs to reminders only (SPEC §6), whatever the templates do.
+        // The recap belongs to reminders only (rules §6), whatever the templates do.
         let others = match number {
             Some(_) => sections(config, notice.other_overdue, language, notice.send_day),
             None => Vec::new(),

@@ -1,6 +1,6 @@
 //! The header row: which column holds which field.
 
-/// The columns of `patrons.csv` (SPEC §9), in the order [`Columns`] reports them.
+/// The columns of `patrons.csv` (rules §9), in the order [`Columns`] reports them.
 pub const PATRON_COLUMNS: [&str; 10] = [
     "patron_id",
     "full_name",
@@ -14,7 +14,7 @@ pub const PATRON_COLUMNS: [&str; 10] = [
     "courtesy_opt_out",
 ];
 
-/// The columns of `loans.csv` (SPEC §9), in the order [`Columns`] reports them.
+/// The columns of `loans.csv` (rules §9), in the order [`Columns`] reports them.
 pub const LOAN_COLUMNS: [&str; 10] = [
     "loan_id",
     "patron_id",

@@ -7,7 +7,7 @@ use crate::model::{EmailStatus, Language, Patron, PostalAddress};
 use super::{Checked, PatronFields, Problems, RowRejected};
 
 /// Validates a patrons row. A malformed or unusable email does not refuse the
-/// patron: it is imported without email (its notices go to print, SPEC §5) and a warning says so.
+/// patron: it is imported without email (its notices go to print, rules §5) and a warning says so.
 /// The email status starts deliverable; stores keep the one they learnt.
 pub fn check_patron(fields: &PatronFields<'_>) -> Result<Checked<Patron>, RowRejected> {
     let mut problems = Problems::default();

@@ -1,8 +1,9 @@
 //! The rejects report: one CSV line per problem, written as problems are found.
 
 use std::io::{self, Write};
+use std::path::PathBuf;
 
-use super::FieldError;
+use super::{FieldError, ImportError};
 
 /// The header row of a rejects file.
 pub const REJECTS_HEADER: [&str; 6] = ["file", "line", "record_id", "field", "reason", "outcome"];
@@ -63,6 +64,71 @@ impl<W: Write> RejectsWriter<W> {
     /// Flushes and returns the writer.
     pub fn finish(self) -> io::Result<W> {
         self.csv.into_inner().map_err(|e| e.into_error())
+    }
+}
+
+/// Where an import's report lines go, as the pipeline finds problems.
+pub trait RejectsReport {
+    /// One problem of the row starting on `line` of `file`.
+    fn write(
+        &mut self,
+        file: &str,
+        line: u64,
+        record_id: &str,
+        problem: &FieldError,
+        outcome: Outcome,
+    ) -> Result<(), ImportError>;
+
+    /// Ends the report: the file it was kept in, if any.
+    fn finish(&mut self) -> Result<Option<PathBuf>, ImportError>;
+}
+
+/// A report kept in memory, for a home that stores it itself (beside the export on S3).
+#[derive(Default)]
+pub struct MemoryReport {
+    writer: Option<RejectsWriter<Vec<u8>>>,
+    bytes: Option<Vec<u8>>,
+}
+
+impl MemoryReport {
+    /// The report's CSV text, once finished, when there was anything to report.
+    pub fn into_bytes(self) -> Option<Vec<u8>> {
+        self.bytes
+    }
+}
+
+impl RejectsReport for MemoryReport {
+    fn write(
+        &mut self,
+        file: &str,
+        line: u64,
+        record_id: &str,
+        problem: &FieldError,
+        outcome: Outcome,
+    ) -> Result<(), ImportError> {
+        let writer = match &mut self.writer {
+            Some(writer) => writer,
+            None => self
+                .writer
+                .insert(RejectsWriter::new(Vec::new()).map_err(memory_error)?),
+        };
+        writer
+            .write(file, line, record_id, problem, outcome)
+            .map_err(memory_error)
+    }
+
+    fn finish(&mut self) -> Result<Option<PathBuf>, ImportError> {
+        if let Some(writer) = self.writer.take() {
+            self.bytes = Some(writer.finish().map_err(memory_error)?);
+        }
+        Ok(None)
+    }
+}
+
+fn memory_error(source: io::Error) -> ImportError {
+    ImportError::Rejects {
+        report: "report".into(),
+        source,
     }
 }
 

@@ -18,7 +18,7 @@ pub(super) const RIGHT: f32 = 190.0 * MM;
 pub(super) const BOTTOM: f32 = 275.0 * MM;
 /// Where the content of continuation pages starts, under their running head.
 pub(super) const CONTINUED_TOP: f32 = 22.0 * MM;
-/// The window of a French DL envelope, window on the right (SPEC §8): the first
+/// The window of a French DL envelope, window on the right (rules §8): the first
 /// address line's top sits 46 mm down, 110 mm from the left, at most 90 mm wide.
 pub(super) const WINDOW_LEFT: f32 = 110.0 * MM;
 pub(super) const WINDOW_TOP: f32 = 46.0 * MM;

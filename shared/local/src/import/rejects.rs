@@ -6,9 +6,7 @@ use std::fs::{File, OpenOptions};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use relance_core::import::{FieldError, Outcome, RejectsWriter};
-
-use super::ImportError;
+use relance_core::import::{FieldError, ImportError, Outcome, RejectsReport, RejectsWriter};
 
 /// Writes problems as they are found; no file when there are none.
 pub(super) struct Rejects {
@@ -23,7 +21,16 @@ impl Rejects {
         Self { path, writer: None }
     }
 
-    pub(super) fn write(
+    fn error(&self, source: io::Error) -> ImportError {
+        ImportError::Rejects {
+            report: format!("file {}", self.path.display()),
+            source,
+        }
+    }
+}
+
+impl RejectsReport for Rejects {
+    fn write(
         &mut self,
         file: &str,
         line: u64,
@@ -46,23 +53,13 @@ impl Rejects {
     }
 
     /// Flushes the file; its path if it was created.
-    pub(super) fn finish(self) -> Result<Option<PathBuf>, ImportError> {
-        let Some(writer) = self.writer else {
+    fn finish(&mut self) -> Result<Option<PathBuf>, ImportError> {
+        let Some(writer) = self.writer.take() else {
             return Ok(None);
         };
         match writer.finish().and_then(|mut w| w.flush()) {
-            Ok(()) => Ok(Some(self.path)),
-            Err(source) => Err(ImportError::Rejects {
-                path: self.path,
-                source,
-            }),
-        }
-    }
-
-    fn error(&self, source: io::Error) -> ImportError {
-        ImportError::Rejects {
-            path: self.path.clone(),
-            source,
+            Ok(()) => Ok(Some(self.path.clone())),
+            Err(source) => Err(self.error(source)),
         }
     }
 }

@@ -1,92 +1,74 @@
-//! Reading and validating an export on a second thread while the calling thread
+//! Reading and checking an export on a second thread while the calling thread
 //! writes to the store: parsing and writing each take about half the work.
-//! Rows travel in small batches over a bounded channel, so memory stays flat
-//! whatever the size of the file; written batches go back to the reader, which
-//! frees them: freeing on the thread that allocated avoids the allocator's locks.
+//! Rows travel in the core's batches over a bounded channel, so memory stays
+//! flat whatever the size of the file.
 
 use std::io::Read;
 use std::sync::mpsc;
+use std::thread::Scope;
 
-use relance_core::import::{Checked, CheckedRow, ExportError, ExportReader, Row, RowRejected};
+use relance_core::import::{
+    BATCH_ROWS, CsvInput, Export, ExportError, ExportReader, RowBatch, RowBatches, RowCheck,
+};
 
-use super::{ImportError, export_error};
-
-/// Rows per batch sent to the writer.
-const BATCH_ROWS: usize = 1024;
 /// Batches read ahead of the writer.
 const BATCHES_AHEAD: usize = 4;
 
-/// One row, validated, with what reports need about it.
-pub(super) type Parsed<T> = CheckedRow<T>;
-
-struct Batch<T> {
-    rows: Vec<Parsed<T>>,
-    /// Bytes of the file read once this batch was full.
-    bytes_read: u64,
+/// The batches of a reader thread; the thread stops at its next batch once
+/// this is dropped.
+pub(super) struct Threaded<T> {
+    batches: mpsc::Receiver<Result<RowBatch<T>, ExportError>>,
 }
 
-/// Feeds every row of `reader`, validated by `validate`, to `write` in file
-/// order; `progress` gets the bytes read after each batch. Returns the bytes read.
-pub(super) fn stream<R, T, V, W>(
-    file: &str,
-    reader: ExportReader<R>,
-    validate: V,
-    mut write: W,
-    progress: &mut dyn FnMut(u64),
-) -> Result<u64, ImportError>
-where
-    R: Read + Send,
-    T: Send,
-    V: Fn(&Row<'_>) -> Result<Checked<T>, RowRejected> + Send,
-    W: FnMut(&Parsed<T>) -> Result<(), ImportError>,
-{
-    std::thread::scope(|scope| {
-        let (sender, batches) = mpsc::sync_channel(BATCHES_AHEAD);
-        let (recycle, written) = mpsc::channel();
-        scope.spawn(move || read(reader, validate, sender, written));
-        let mut bytes = 0;
-        // Returning early drops `batches`, which stops the reader at its next send.
-        for batch in batches {
-            let batch: Batch<T> = batch.map_err(|e| export_error(file, e))?;
-            for row in &batch.rows {
-                write(row)?;
-            }
-            bytes = batch.bytes_read;
-            progress(bytes);
-            // The reader may have finished; then the batch is simply dropped here.
-            let _ = recycle.send(batch.rows);
+impl<T> RowBatches<T> for Threaded<T> {
+    fn next_batch(&mut self) -> Result<Option<RowBatch<T>>, ExportError> {
+        match self.batches.recv() {
+            Ok(batch) => batch.map(Some),
+            Err(mpsc::RecvError) => Ok(None), // the reader is done
         }
-        Ok(bytes)
-    })
+    }
 }
 
-fn read<R, T, V>(
-    mut reader: ExportReader<R>,
-    validate: V,
-    sender: mpsc::SyncSender<Result<Batch<T>, ExportError>>,
-    written: mpsc::Receiver<Vec<Parsed<T>>>,
-) where
-    R: Read,
-    V: Fn(&Row<'_>) -> Result<Checked<T>, RowRejected>,
+/// Starts reading `input` (its header first) on a thread of `scope`.
+pub(super) fn spawn<'scope, 'a, R, C>(
+    scope: &'scope Scope<'scope, '_>,
+    input: CsvInput<'a, R>,
+    open: fn(R) -> Result<ExportReader<R>, ExportError>,
+    check: C,
+) -> Export<'a, Threaded<C::Value>>
+where
+    R: Read + Send + 'scope,
+    C: RowCheck + Send + 'scope,
 {
+    let (sender, batches) = mpsc::sync_channel(BATCHES_AHEAD);
+    let reader = input.reader;
+    scope.spawn(move || match open(reader) {
+        Ok(reader) => read(reader, &check, &sender),
+        Err(e) => {
+            let _ = sender.send(Err(e));
+        }
+    });
+    Export {
+        name: input.name,
+        rows: Threaded { batches },
+    }
+}
+
+fn read<R: Read, C: RowCheck>(
+    mut reader: ExportReader<R>,
+    check: &C,
+    sender: &mpsc::SyncSender<Result<RowBatch<C::Value>, ExportError>>,
+) {
     let mut rows = Vec::with_capacity(BATCH_ROWS);
     loop {
         match reader.next_row() {
             Ok(Some(row)) => {
-                rows.push(row.check(&validate));
+                rows.push(row.check(|r| check.check(r)));
                 if rows.len() < BATCH_ROWS {
                     continue;
                 }
-                let next = match written.try_recv() {
-                    Ok(mut used) => {
-                        used.clear();
-                        used
-                    }
-                    Err(_) => Vec::with_capacity(BATCH_ROWS),
-                };
-                let full = std::mem::replace(&mut rows, next);
-                let batch = Batch {
-                    rows: full,
+                let batch = RowBatch {
+                    rows: std::mem::replace(&mut rows, Vec::with_capacity(BATCH_ROWS)),
                     bytes_read: reader.bytes_read(),
                 };
                 if sender.send(Ok(batch)).is_err() {
@@ -95,7 +77,7 @@ fn read<R, T, V>(
             }
             Ok(None) => {
                 let bytes_read = reader.bytes_read();
-                let _ = sender.send(Ok(Batch { rows, bytes_read }));
+                let _ = sender.send(Ok(RowBatch { rows, bytes_read }));
                 return;
             }
             Err(e) => {

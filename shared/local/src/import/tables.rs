@@ -5,12 +5,10 @@ use std::collections::HashSet;
 
 use rusqlite::Transaction;
 
-use super::ImportError;
-
 /// The ids of every patron stored, this import's included: the loans of a
 /// million-loan export look their patron up here rather than in the table, where
 /// it cost a fifth of the import. About 50 bytes a patron.
-pub(super) fn patron_ids(tx: &Transaction<'_>) -> Result<HashSet<Box<str>>, ImportError> {
+pub(super) fn patron_ids(tx: &Transaction<'_>) -> rusqlite::Result<HashSet<Box<str>>> {
     let mut ids = HashSet::new();
     let mut statement = tx.prepare("SELECT patron_id FROM patrons")?;
     let mut rows = statement.query([])?;
@@ -30,7 +28,7 @@ pub(super) fn defer_indexes(
     tx: &Transaction<'_>,
     table: &str,
     rows: u64,
-) -> Result<Vec<String>, ImportError> {
+) -> rusqlite::Result<Vec<String>> {
     if rows > 0 {
         return Ok(Vec::new());
     }
@@ -47,10 +45,7 @@ pub(super) fn defer_indexes(
 }
 
 /// Builds again the indexes [`defer_indexes`] dropped.
-pub(super) fn build_indexes(
-    tx: &Transaction<'_>,
-    definitions: &[String],
-) -> Result<(), ImportError> {
+pub(super) fn build_indexes(tx: &Transaction<'_>, definitions: &[String]) -> rusqlite::Result<()> {
     for sql in definitions {
         tx.execute_batch(sql)?;
     }
@@ -58,7 +53,7 @@ pub(super) fn build_indexes(
 }
 
 /// Rows in a table (never deleted from, so the growth is the inserts).
-pub(super) fn rows_in(tx: &Transaction<'_>, table: &str) -> Result<u64, ImportError> {
+pub(super) fn rows_in(tx: &Transaction<'_>, table: &str) -> rusqlite::Result<u64> {
     let count: i64 = tx.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))?;
     Ok(count as u64)
 }

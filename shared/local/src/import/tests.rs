@@ -1,6 +1,6 @@
-use chrono::TimeZone;
+use chrono::{TimeZone, Utc};
 use relance_core::config::Config;
-use relance_core::import::ImportSummary;
+use relance_core::import::{CsvInput, ImportError, ImportOptions, ImportSummary};
 use tempfile::TempDir;
 
 use super::*;
@@ -68,7 +68,6 @@ impl Fixture {
             force: false,
             strict: false,
             now: Utc.with_ymd_and_hms(2026, 11, 20, 9, 0, 0).unwrap(),
-            rejects_path: self.dir.path().join("imports/rejects.csv"),
         }
     }
 
@@ -89,8 +88,14 @@ impl Fixture {
             name: "loans.csv",
             reader,
         });
-        self.store
-            .import(&self.config, patrons, loans, options, &mut |_| {})
+        self.store.import(
+            &self.config,
+            patrons,
+            loans,
+            options,
+            &self.dir.path().join("imports/rejects.csv"),
+            &mut |_| {},
+        )
     }
 
     fn count(&self, sql: &str) -> i64 {

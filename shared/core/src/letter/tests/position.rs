@@ -8,7 +8,7 @@ use crate::letter::layout::lay_out;
 use crate::letter::page::{MM, PAGE_HEIGHT, PAGE_WIDTH};
 use crate::letter::render_letter;
 
-/// The window of a French DL envelope, as the letter aims at it (SPEC §8).
+/// The window of a French DL envelope, as the letter aims at it (rules §8).
 const WINDOW: (f64, f64, f64, f64) = (110.0, 45.0, 200.0, 90.0);
 
 fn mm(points: f64) -> f64 {

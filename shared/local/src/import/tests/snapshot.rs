@@ -157,6 +157,7 @@ fn progress_reports_the_bytes_of_both_files() {
                 reader: &mut loans.as_bytes(),
             }),
             &fx.options(),
+            &fx.dir.path().join("imports/rejects.csv"),
             &mut |bytes| seen.push(bytes),
         )
         .unwrap();

@@ -7,10 +7,13 @@
 //! quote never closed (see `span.rs`), [`RejectsWriter`] writes the report to any `Write`, and
 //! [`snapshot_guard`] applies the 20 % rule. The drivers own the transaction.
 
+mod batches;
 mod fields;
 mod header;
+mod input;
 mod loan;
 mod patron;
+mod pipeline;
 mod plausible;
 mod reader;
 mod rejects;
@@ -19,15 +22,20 @@ mod span;
 mod summary;
 mod tap;
 
+pub use batches::{
+    BATCH_ROWS, Export, Inline, LoanCheck, PatronCheck, RowBatch, RowBatches, RowCheck,
+};
 pub use fields::{LoanFields, PatronFields};
 pub use header::{Columns, HeaderError, LOAN_COLUMNS, PATRON_COLUMNS};
+pub use input::{CsvInput, ImportError, ImportOptions};
 pub use loan::check_loan;
 pub use patron::check_patron;
+pub use pipeline::{import, import_csv};
 pub use plausible::{
     LONG_LOAN_DAYS, MAX_AUTHOR_CHARS, MAX_CALL_NUMBER_CHARS, MAX_TITLE_CHARS, PLAUSIBLE_YEARS,
 };
 pub use reader::{ExportError, ExportReader, Row};
-pub use rejects::{Outcome, REJECTS_HEADER, RejectsWriter};
+pub use rejects::{MemoryReport, Outcome, REJECTS_HEADER, RejectsReport, RejectsWriter};
 pub use snapshot::{SNAPSHOT_MAX_CLOSE_PERCENT, SnapshotRefused, snapshot_guard};
 pub use span::{CheckedRow, SwallowedLine};
 pub use summary::{ImportOutcome, ImportSummary};

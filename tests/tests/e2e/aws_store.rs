@@ -7,7 +7,7 @@ use std::io::Cursor;
 
 use chrono::{DateTime, TimeZone, Utc};
 use chrono_tz::Europe::Paris;
-use relance_aws::dynamo::import::{CsvInput, ImportError, ImportOptions, Imported};
+use relance_aws::dynamo::import::DynamoSink;
 use relance_aws::dynamo::store::loan_item;
 use relance_aws::dynamo::table::{
     BY_DUE, DUE_DAY, OPEN_PATRON, create_table, loan_key, patron_key,
@@ -17,6 +17,9 @@ use relance_core::address::EmailAddress;
 use relance_core::calendar::local_date;
 use relance_core::config::Config;
 use relance_core::ids::{LibraryCode, LoanId, PatronId};
+use relance_core::import::{
+    CsvInput, ImportError, ImportOptions, ImportSummary, MemoryReport, import_csv,
+};
 use relance_core::model::{self, EmailStatus, Language, Loan, Patron, PostalAddress};
 use relance_core::ports::LoanStore;
 use relance_tests::emulators::{clients, unique};
@@ -384,6 +387,13 @@ fn snapshot() -> ImportOptions {
     }
 }
 
+/// What an import did, and its report.
+#[derive(Debug)]
+struct Imported {
+    summary: ImportSummary,
+    rejects: Option<Vec<u8>>,
+}
+
 struct Env {
     store: Dynamo,
     config: Config,
@@ -411,9 +421,21 @@ impl Env {
             name: "loans.csv",
             reader: Cursor::new(text.as_bytes().to_vec()),
         });
-        self.store
-            .import(&self.config, patrons, loans, options)
-            .await
+        let mut report = MemoryReport::default();
+        let summary = import_csv(
+            DynamoSink::new(&self.store, options),
+            &self.config,
+            patrons,
+            loans,
+            options,
+            &mut report,
+            &mut |_| {},
+        )
+        .await?;
+        Ok(Imported {
+            summary,
+            rejects: report.into_bytes(),
+        })
     }
 
     /// Imports the two patrons and `n` open loans L1…Ln of P1.
