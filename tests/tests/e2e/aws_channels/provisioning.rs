@@ -198,7 +198,11 @@ async fn a_message_received_five_times_without_success_lands_in_the_dead_letter_
         }
     }
     assert_eq!(moved.len(), 1, "the message is in the dead-letter queue");
-    assert_eq!(decode::<MailMessage>(&moved[0].1).expect("decodes"), poison);
+    assert_eq!(moved[0].1, serde_json::to_string(&poison).expect("encodes"));
+    assert!(
+        decode::<MailMessage>(&moved[0].1).is_err(),
+        "a poison message: refused whenever it is read"
+    );
 }
 
 #[tokio::test]
