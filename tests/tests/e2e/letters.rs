@@ -167,8 +167,9 @@ fn a_letter_whose_loans_were_all_returned_is_cancelled_not_printed() {
     assert!(env.mail_files(today).is_empty());
 }
 
-#[test]
-fn a_letter_that_cannot_be_posted_stays_pending_without_holding_up_the_batch() {
+/// Two patrons whose loans reach the letter stage on [`DAY`] at STS, the second
+/// without a postal address (their letter cannot be printed yet).
+fn one_letter_without_address() -> (TestEnv, chrono::NaiveDate) {
     let env = TestEnv::new();
     let today = day(DAY);
     let late35 = shift(today, -35).unwrap();
@@ -183,6 +184,12 @@ fn a_letter_that_cannot_be_posted_stays_pending_without_holding_up_the_batch() {
             loan_row("L2", "P2", "STS", late35, None),
         ],
     );
+    (env, today)
+}
+
+#[test]
+fn a_letter_that_cannot_be_posted_stays_pending_without_holding_up_the_batch() {
+    let (env, today) = one_letter_without_address();
     let summary = env.run(today);
     assert_eq!((summary.letters_rendered, summary.failed), (1, 1));
     let status = env.store.status(1).unwrap();
@@ -196,20 +203,7 @@ fn a_letter_that_cannot_be_posted_stays_pending_without_holding_up_the_batch() {
 
 #[test]
 fn a_letter_held_back_is_printed_with_a_later_batch_and_the_earlier_batch_stays_as_sent() {
-    let env = TestEnv::new();
-    let today = day(DAY);
-    let late35 = shift(today, -35).unwrap();
-    let no_address = "P2,\"Alex Dupont\",alex@example.fr,,,,,,fr,false".to_owned();
-    env.import(
-        &[
-            patron_row("P1", "Camille Martin", "camille@example.fr", false),
-            no_address,
-        ],
-        &[
-            loan_row("L1", "P1", "STS", late35, None),
-            loan_row("L2", "P2", "STS", late35, None),
-        ],
-    );
+    let (env, today) = one_letter_without_address();
     assert_eq!(env.run(today).letters_rendered, 1);
     let first_batch = env.letter_files(today, "STS");
     let sent_batch = std::fs::read(
@@ -248,20 +242,7 @@ fn a_letter_held_back_is_printed_with_a_later_batch_and_the_earlier_batch_stays_
 
 #[test]
 fn a_letter_retried_on_the_day_its_batch_went_makes_a_second_batch_and_leaves_the_first_as_sent() {
-    let env = TestEnv::new();
-    let today = day(DAY);
-    let late35 = shift(today, -35).unwrap();
-    let no_address = "P2,\"Alex Dupont\",alex@example.fr,,,,,,fr,false".to_owned();
-    env.import(
-        &[
-            patron_row("P1", "Camille Martin", "camille@example.fr", false),
-            no_address,
-        ],
-        &[
-            loan_row("L1", "P1", "STS", late35, None),
-            loan_row("L2", "P2", "STS", late35, None),
-        ],
-    );
+    let (env, today) = one_letter_without_address();
     assert_eq!(env.run(today).letters_rendered, 1);
     let read = |name: &str| {
         let path = env
