@@ -7,6 +7,7 @@ use anyhow::Context as _;
 use chrono::{NaiveDate, Utc};
 use relance_core::config::Config;
 use relance_core::email::Templates;
+use relance_core::ids::LibraryCode;
 use relance_core::schedule::FAR_DAYS;
 use relance_local::Store;
 use relance_local::lock::StateLock;
@@ -99,6 +100,18 @@ impl Context {
             "{day} is more than {FAR_DAYS} days from today ({today}): probably a typo. \
              Give --force if you mean it"
         )
+    }
+
+    /// The library codes the store's open loans name and the config lacks: their
+    /// notices fail until the library is added (rules §13).
+    pub fn unknown_libraries(&self, store: &Store) -> anyhow::Result<Vec<String>> {
+        Ok(store
+            .open_loan_libraries()?
+            .into_iter()
+            .filter(|code| {
+                LibraryCode::parse(code).map_or(true, |c| self.config.library(&c).is_none())
+            })
+            .collect())
     }
 
     /// A warning when the watermark is after today, with the command that recovers.

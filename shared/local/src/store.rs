@@ -15,6 +15,13 @@ const MIGRATIONS: [&str; 2] = [
 ];
 const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
+/// The settings of every connection, reading or writing: wait for a writer's
+/// lock rather than fail, and a 32 MB page cache and a memory map, which keep a
+/// run's lookups (hundreds of thousands of point reads on a large network) out
+/// of read syscalls.
+const READING: &str = "PRAGMA busy_timeout = 10000; PRAGMA cache_size = -32768; \
+                       PRAGMA mmap_size = 268435456;";
+
 /// The embedded store: one SQLite file holding patrons, loans and the ledger.
 pub struct Store {
     conn: Mutex<Connection>,
@@ -55,11 +62,8 @@ impl Store {
                 path.display()
             )));
         }
-        conn.execute_batch(
-            "PRAGMA query_only = ON; PRAGMA busy_timeout = 10000; \
-             PRAGMA cache_size = -32768; PRAGMA mmap_size = 268435456;",
-        )
-        .map_err(|e| unavailable(path, e))?;
+        conn.execute_batch(&format!("PRAGMA query_only = ON; {READING}"))
+            .map_err(|e| unavailable(path, e))?;
         Ok(Self {
             conn: Mutex::new(conn),
         })
@@ -71,12 +75,9 @@ impl Store {
     }
 
     fn init(conn: Connection) -> Result<Self, StoreError> {
-        // A 32 MB page cache and a memory map keep a run's lookups (hundreds of
-        // thousands of point reads on a large network) out of read syscalls.
-        conn.execute_batch(
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 10000; \
-             PRAGMA cache_size = -32768; PRAGMA mmap_size = 268435456;",
-        )
+        conn.execute_batch(&format!(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; {READING}"
+        ))
         .map_err(sql)?;
         let version: i64 = conn
             .query_row("PRAGMA user_version", [], |r| r.get(0))

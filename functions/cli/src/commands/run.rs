@@ -98,7 +98,11 @@ pub fn run(config: &Path, args: RunArgs) -> anyhow::Result<ExitCode> {
         archive: &outbox,
     };
     let rt = runtime()?;
-    let warnings = unknown_libraries(&ctx, &store)?;
+    let warnings: Vec<String> = ctx
+        .unknown_libraries(&store)?
+        .iter()
+        .map(|code| unknown_library(code))
+        .collect();
     for warning in &warnings {
         eprintln!("warning: {warning}");
     }
@@ -193,20 +197,6 @@ pub fn run(config: &Path, args: RunArgs) -> anyhow::Result<ExitCode> {
             ExitCode::SUCCESS
         },
     )
-}
-
-/// The library codes the store's open loans name and the config lacks, as
-/// warnings: their notices fail until the library is added, the others go.
-fn unknown_libraries(ctx: &Context, store: &Store) -> anyhow::Result<Vec<String>> {
-    Ok(store
-        .open_loan_libraries()?
-        .into_iter()
-        .filter(|code| {
-            relance_core::ids::LibraryCode::parse(code)
-                .map_or(true, |c| ctx.config.library(&c).is_none())
-        })
-        .map(|code| unknown_library(&code))
-        .collect())
 }
 
 /// Builds the run report and sends it to the staff inbox through the outbox

@@ -3,8 +3,6 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use relance_core::ids::LibraryCode;
-
 use crate::context::Context;
 
 /// Show the watermark, pending notices and the last runs.
@@ -22,11 +20,7 @@ pub fn run(config: &Path, args: StatusArgs) -> anyhow::Result<ExitCode> {
     let ctx = Context::load(config)?;
     let store = ctx.read_store()?;
     let status = store.status(args.runs)?;
-    let unknown: Vec<String> = store
-        .open_loan_libraries()?
-        .into_iter()
-        .filter(|code| LibraryCode::parse(code).map_or(true, |c| ctx.config.library(&c).is_none()))
-        .collect();
+    let unknown = ctx.unknown_libraries(&store)?;
     let watermark_warning = ctx.watermark_warning(status.watermark);
     if args.json {
         let mut json = serde_json::to_value(&status)?;
