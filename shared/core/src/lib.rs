@@ -14,6 +14,7 @@ pub mod ladder;
 pub mod letter;
 pub mod model;
 pub mod notice;
+pub mod open_days;
 pub mod plan;
 pub mod ports;
 pub mod preview;
