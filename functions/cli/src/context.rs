@@ -42,13 +42,19 @@ impl Context {
     pub fn load(path: &Path) -> anyhow::Result<Self> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read the config file {}", path.display()))?;
-        let config =
+        let mut config =
             Config::parse(&text).with_context(|| format!("invalid config {}", path.display()))?;
         let config_dir = path
             .parent()
             .filter(|p| !p.as_os_str().is_empty())
             .map(Path::to_path_buf)
             .unwrap_or_else(|| PathBuf::from("."));
+        // The iCalendar files of closures sit beside the config (rules §14).
+        config
+            .read_calendars(|file| {
+                std::fs::read_to_string(config_dir.join(file)).map_err(|e| e.to_string())
+            })
+            .with_context(|| format!("invalid config {}", path.display()))?;
         let state_dir = config_dir.join(&config.local.state_dir);
         Ok(Self {
             config,

@@ -70,6 +70,8 @@ pub struct Tally {
     pub already_handled: usize,
     /// Messages left for SQS to deliver again.
     pub retries: usize,
+    /// Notices held for an open day (rules §14): the next planner run queues them again.
+    pub waiting_for_open_day: usize,
 }
 
 impl Tally {
@@ -82,6 +84,9 @@ impl Tally {
                 Outcome::Done(Some(Delivery::Cancelled)) => &mut tally.cancelled,
                 Outcome::Done(Some(Delivery::FellBackToPrint)) => &mut tally.fell_back_to_print,
                 Outcome::Done(Some(Delivery::Unsendable(_))) => &mut tally.unsendable,
+                Outcome::Done(Some(Delivery::WaitingForOpenDay(_))) => {
+                    &mut tally.waiting_for_open_day
+                }
                 Outcome::Done(Some(Delivery::Failed(_)) | None) => &mut tally.already_handled,
                 Outcome::Retry(_) => &mut tally.retries,
             };
@@ -130,6 +135,7 @@ impl Mailer {
             .count("Unsendable", tally.unsendable)
             .count("AlreadyHandled", tally.already_handled)
             .count("Retries", tally.retries)
+            .count("WaitingForOpenDay", tally.waiting_for_open_day)
             .emit();
         response
     }
@@ -199,6 +205,7 @@ fn outcome_name(delivery: &Delivery) -> &'static str {
         Delivery::FellBackToPrint => "fell_back_to_print",
         Delivery::Failed(_) => "failed",
         Delivery::Unsendable(_) => "unsendable",
+        Delivery::WaitingForOpenDay(_) => "waiting_for_open_day",
     }
 }
 

@@ -1,7 +1,7 @@
 //! What every function reads from its environment: named variables, the
 //! institution's config (an S3 URI or a path in `RELANCE_CONFIG`), JSON logs.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use relance_core::config::{Config, ConfigError};
 
@@ -79,10 +79,41 @@ impl ConfigSource {
         }
     }
 
-    /// Reads and validates the config.
+    /// Reads and validates the config, with the iCalendar files it names
+    /// (rules §14), read beside it: in the config's S3 folder, or its directory.
     pub async fn load(&self, s3: &aws_sdk_s3::Client) -> Result<Config, SettingsError> {
-        let text = match self {
+        let text = self.read_text(s3, None).await?;
+        let mut config = Config::parse(&text)?;
+        let mut calendars = std::collections::HashMap::new();
+        for file in config.calendar_files() {
+            let text = self.read_text(s3, Some(&file)).await;
+            calendars.insert(file, text);
+        }
+        config.read_calendars(|file| match calendars.remove(file) {
+            Some(Ok(text)) => Ok(text),
+            Some(Err(SettingsError::Unreadable { reason, .. })) => Err(reason),
+            Some(Err(other)) => Err(other.to_string()),
+            None => Err("not fetched".into()),
+        })?;
+        Ok(config)
+    }
+
+    /// The text of the config, or of a file beside it (`beside`, relative to
+    /// the config's folder).
+    async fn read_text(
+        &self,
+        s3: &aws_sdk_s3::Client,
+        beside: Option<&Path>,
+    ) -> Result<String, SettingsError> {
+        match self {
             Self::S3 { bucket, key } => {
+                let key = match beside {
+                    None => key.clone(),
+                    Some(file) => match key.rsplit_once('/') {
+                        Some((folder, _)) => format!("{folder}/{}", file.display()),
+                        None => file.display().to_string(),
+                    },
+                };
                 let unreadable = |reason: String| SettingsError::Unreadable {
                     source_name: format!("s3://{bucket}/{key}"),
                     reason,
@@ -90,7 +121,7 @@ impl ConfigSource {
                 let object = s3
                     .get_object()
                     .bucket(bucket)
-                    .key(key)
+                    .key(&key)
                     .send()
                     .await
                     .map_err(|e| {
@@ -102,16 +133,19 @@ impl ConfigSource {
                     .await
                     .map_err(|e| unreadable(e.to_string()))?
                     .into_bytes();
-                String::from_utf8(bytes.to_vec()).map_err(|_| unreadable("not UTF-8".into()))?
+                String::from_utf8(bytes.to_vec()).map_err(|_| unreadable("not UTF-8".into()))
             }
             Self::Path(path) => {
-                std::fs::read_to_string(path).map_err(|e| SettingsError::Unreadable {
+                let path = match beside {
+                    None => path.clone(),
+                    Some(file) => path.parent().unwrap_or(Path::new(".")).join(file),
+                };
+                std::fs::read_to_string(&path).map_err(|e| SettingsError::Unreadable {
                     source_name: path.display().to_string(),
                     reason: e.to_string(),
-                })?
+                })
             }
-        };
-        Ok(Config::parse(&text)?)
+        }
     }
 }
 

@@ -10,6 +10,7 @@ use crate::address::{EmailAddress, Mailbox};
 use crate::ids::{LibraryCode, StageName};
 use crate::ladder::{Channel, Ladder, LadderError};
 use crate::model::Language;
+use crate::open_days::{EmailOnClosedDays, OpenDays};
 
 /// A configuration that cannot be used, and where.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -58,6 +59,10 @@ pub struct Institution {
     pub catch_up_days: u32,
     /// The place written before the date on letters; the first library's city when absent.
     pub city: Option<String>,
+    /// The libraries' calendar unless they set their own keys (rules §14).
+    pub open_days: OpenDays,
+    /// Whether emails wait for an open day too.
+    pub email_on_closed_days: EmailOnClosedDays,
 }
 
 /// Who mail comes from and where replies go.
@@ -100,6 +105,8 @@ pub struct Library {
     pub address: Vec<String>,
     /// Phone number as it should be printed.
     pub phone: Option<String>,
+    /// The days it is open, when its letters are printed (rules §14).
+    pub open_days: OpenDays,
 }
 
 impl Library {
@@ -176,6 +183,11 @@ struct RawInstitution {
     default_language: Option<String>,
     catch_up_days: Option<u32>,
     city: Option<String>,
+    closed_weekdays: Option<Vec<String>>,
+    closures: Option<Vec<String>>,
+    holidays: Option<String>,
+    calendar: Option<PathBuf>,
+    email_on_closed_days: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -207,6 +219,10 @@ struct RawLibrary {
     #[serde(default)]
     address: Vec<String>,
     phone: Option<String>,
+    closed_weekdays: Option<Vec<String>>,
+    closures: Option<Vec<String>>,
+    holidays: Option<String>,
+    calendar: Option<PathBuf>,
 }
 
 #[derive(Deserialize)]
@@ -246,7 +262,7 @@ impl RawConfig {
         }
         let mut validated: Vec<Library> = Vec::with_capacity(libraries.len());
         for (i, raw) in libraries.into_iter().enumerate() {
-            let library = raw.validate(i)?;
+            let library = raw.validate(i, &institution.open_days)?;
             if validated.iter().any(|l| l.code == library.code) {
                 return Err(invalid(
                     format!("libraries[{i}].code"),
@@ -301,12 +317,33 @@ impl RawInstitution {
             .city
             .map(|c| c.trim().to_owned())
             .filter(|c| !c.is_empty());
+        let email_on_closed_days = match self.email_on_closed_days {
+            None => EmailOnClosedDays::Send,
+            Some(text) => EmailOnClosedDays::parse(&text).ok_or_else(|| {
+                invalid(
+                    "institution.email_on_closed_days",
+                    format!("unknown choice {text:?} (\"send\" or \"next_open_day\")"),
+                )
+            })?,
+        };
+        let open_days = open_days::open_days(
+            open_days::CalendarKeys {
+                closed_weekdays: self.closed_weekdays,
+                closures: self.closures,
+                holidays: self.holidays,
+                calendar: self.calendar,
+            },
+            "institution",
+            &OpenDays::default(),
+        )?;
         Ok(Institution {
             name,
             timezone,
             default_language,
             catch_up_days,
             city,
+            open_days,
+            email_on_closed_days,
         })
     }
 }
@@ -372,7 +409,7 @@ fn validate_stages(stages: Option<Vec<RawStage>>) -> Result<Ladder, ConfigError>
 }
 
 impl RawLibrary {
-    fn validate(self, i: usize) -> Result<Library, ConfigError> {
+    fn validate(self, i: usize, defaults: &OpenDays) -> Result<Library, ConfigError> {
         let key = |field: &str| format!("libraries[{i}].{field}");
         let code_text = required(self.code, &key("code"))?;
         let code = LibraryCode::parse(&code_text)
@@ -398,6 +435,16 @@ impl RawLibrary {
             .phone
             .map(|p| p.trim().to_owned())
             .filter(|p| !p.is_empty());
+        let open_days = open_days::open_days(
+            open_days::CalendarKeys {
+                closed_weekdays: self.closed_weekdays,
+                closures: self.closures,
+                holidays: self.holidays,
+                calendar: self.calendar,
+            },
+            &format!("libraries[{i}]"),
+            defaults,
+        )?;
         Ok(Library {
             code,
             name,
@@ -409,10 +456,12 @@ impl RawLibrary {
                 .map(|l| l.trim().to_owned())
                 .collect(),
             phone,
+            open_days,
         })
     }
 }
 
+mod open_days;
 mod syntax;
 #[cfg(test)]
 mod tests;

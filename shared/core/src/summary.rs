@@ -47,6 +47,14 @@ pub struct RunSummary {
     /// and the config lacks).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// Notices that wait, pending, for their library's next open day (rules §14):
+    /// letters of a closed library, and emails when the institution holds them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub waiting_for_open_day: Vec<OpenDayWait>,
+    /// Notices delivered in this run that were decided on a day their library
+    /// was closed: the letters printed in this batch after waiting.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub delivered_after_closure: Vec<OpenDayWait>,
     /// Why the run stopped before its end, when it did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stopped: Option<String>,
@@ -86,5 +94,53 @@ impl NoticeFailure {
             library: notice.library.as_ref().map(ToString::to_string),
             reason: reason.into(),
         }
+    }
+}
+
+/// A notice moved to its library's next open day (rules §14); ids only.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpenDayWait {
+    pub reference: String,
+    /// Its recipient's id.
+    pub patron_id: String,
+    /// `email` or `letter`.
+    pub channel: String,
+    pub stage: String,
+    /// A letter's library; an email's libraries, comma-separated.
+    pub library: String,
+    /// The run day that decided it.
+    pub decided_on: NaiveDate,
+    /// The day it is delivered (printed, for a letter): its library's next open
+    /// day, when a run takes place that day; `None` when the library stays closed
+    /// for years.
+    pub delivery_day: Option<NaiveDate>,
+    /// Why it waits ("BU Centre closed (Sunday)").
+    pub reason: String,
+}
+
+impl OpenDayWait {
+    /// The wait of `notice`, from `library`, to be delivered on `delivery_day`, for `reason`.
+    pub fn of(
+        notice: &Notice,
+        library: impl Into<String>,
+        delivery_day: Option<NaiveDate>,
+        reason: impl Into<String>,
+    ) -> Self {
+        Self {
+            reference: notice.reference.to_string(),
+            patron_id: notice.patron_id.to_string(),
+            channel: notice.channel.as_str().to_owned(),
+            stage: notice.stage.to_string(),
+            library: library.into(),
+            decided_on: notice.run_day,
+            delivery_day,
+            reason: reason.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for OpenDayWait {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "deferred from {}: {}", self.decided_on, self.reason)
     }
 }

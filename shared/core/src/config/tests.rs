@@ -118,3 +118,118 @@ fn the_batch_attachment_limit_is_in_kib_and_bounded() {
     }
     assert!(error_of(&with("-1")).contains("batch_attachment_kib"));
 }
+
+fn with_calendar(institution: &str, library: &str) -> String {
+    VALID
+        .replace("catch_up_days = 2\n", &format!("catch_up_days = 2\n{institution}\n"))
+        .replace(
+            "phone = \"05 40 00 00 00\"\n",
+            &format!(
+                "phone = \"05 40 00 00 00\"\n{library}\n\n[[libraries]]\ncode = \"DRT\"\nname = \"Droit\"\ninbox = \"bu-droit@bibliotheques.example.fr\"\n"
+            ),
+        )
+}
+
+#[test]
+fn the_institution_calendar_is_the_default_and_a_library_key_replaces_it() {
+    use crate::open_days::{EmailOnClosedDays, Holidays};
+    use chrono::{NaiveDate, Weekday};
+    let config = Config::parse(&with_calendar(
+        "closed_weekdays = [\"sunday\"]\nholidays = \"FR\"\nclosures = [\"2026-12-24..2027-01-02\"]\nemail_on_closed_days = \"next_open_day\"",
+        "closed_weekdays = [\"saturday\", \"sunday\"]",
+    ))
+    .unwrap();
+    assert_eq!(
+        config.institution.email_on_closed_days,
+        EmailOnClosedDays::NextOpenDay
+    );
+    let sts = &config.libraries[0].open_days;
+    let drt = &config.libraries[1].open_days;
+    assert_eq!(sts.closed_weekdays, vec![Weekday::Sat, Weekday::Sun]);
+    assert_eq!(drt.closed_weekdays, vec![Weekday::Sun]);
+    for days in [sts, drt] {
+        assert_eq!(days.holidays, Some(Holidays::Fr));
+        assert_eq!(days.closures.len(), 1);
+    }
+    let saturday = NaiveDate::from_ymd_opt(2026, 12, 5).unwrap();
+    assert!(!sts.is_open(saturday));
+    assert!(drt.is_open(saturday));
+    let plain = Config::parse(VALID).unwrap();
+    assert_eq!(
+        plain.institution.email_on_closed_days,
+        EmailOnClosedDays::Send
+    );
+    assert!(plain.libraries[0].open_days.is_open(saturday.succ_opt().unwrap()));
+}
+
+#[test]
+fn calendar_errors_name_their_key() {
+    let err = error_of(&with_calendar("closed_weekdays = [\"sunday\", \"sundy\"]", ""));
+    assert_eq!(
+        err,
+        "institution.closed_weekdays[1]: unknown weekday \"sundy\" (monday … sunday)"
+    );
+    let err = error_of(&with_calendar("", "closures = [\"2027-05-14\", \"2027-01-02..2026-12-24\"]"));
+    assert!(
+        err.starts_with("libraries[0].closures[1]: the range 2027-01-02..2026-12-24 ends before it starts"),
+        "{err}"
+    );
+    let err = error_of(&with_calendar("holidays = \"XX\"", ""));
+    assert!(err.starts_with("institution.holidays: unknown country"), "{err}");
+    let err = error_of(&with_calendar("email_on_closed_days = \"wait\"", ""));
+    assert!(err.starts_with("institution.email_on_closed_days"), "{err}");
+    let every_day = "closed_weekdays = [\"mon\", \"tue\", \"wed\", \"thu\", \"fri\", \"sat\", \"sun\"]";
+    let err = error_of(&with_calendar("", every_day));
+    assert!(err.starts_with("libraries[0].closed_weekdays: closes every day"), "{err}");
+}
+
+#[test]
+fn a_misspelt_calendar_key_suggests_the_right_one() {
+    let err = error_of(&with_calendar("closed_weekday = [\"sunday\"]", ""));
+    assert!(err.contains("did you mean \"institution.closed_weekdays\"?"), "{err}");
+    let err = error_of(&with_calendar("", "holiday = \"FR\""));
+    assert!(err.contains("did you mean \"libraries.holidays\"?"), "{err}");
+}
+
+#[test]
+fn an_unreadable_calendar_file_names_its_key_and_file() {
+    let mut config = Config::parse(&with_calendar("", "calendar = \"closures.ics\"")).unwrap();
+    assert_eq!(config.calendar_files(), vec![PathBuf::from("closures.ics")]);
+    let err = config
+        .read_calendars(|_| Err("No such file or directory".into()))
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        err,
+        "libraries[0].calendar: cannot read closures.ics: No such file or directory"
+    );
+    let err = config
+        .read_calendars(|_| Ok("hello".into()))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with("libraries[0].calendar: closures.ics is not an iCalendar file"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_calendar_file_of_the_institution_is_read_once_for_every_library() {
+    let mut config = Config::parse(&with_calendar("calendar = \"fermetures.ics\"", "")).unwrap();
+    let mut reads = 0;
+    config
+        .read_calendars(|path| {
+            reads += 1;
+            assert_eq!(path, std::path::Path::new("fermetures.ics"));
+            Ok("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//FR\r\nBEGIN:VEVENT\r\nUID:a\r\nDTSTAMP:20261101T000000Z\r\nDTSTART;VALUE=DATE:20270104\r\nSUMMARY:Inventaire\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n".into())
+        })
+        .unwrap();
+    assert_eq!(reads, 1);
+    let monday = chrono::NaiveDate::from_ymd_opt(2027, 1, 4).unwrap();
+    for library in &config.libraries {
+        assert_eq!(
+            library.open_days.closed_on(monday).map(|c| c.to_string()),
+            Some("Inventaire".to_owned())
+        );
+    }
+}

@@ -16,7 +16,8 @@ use crate::model::{EmailStatus, Loan, Patron};
 use crate::notice::{CancelReason, Notice, NoticeLoan};
 use crate::plan::listing_order;
 use crate::ports::{Ledger, LoanStore, MailTransport, OutgoingMail, StoreError, TransportError};
-use crate::summary::{NoticeFailure, RunSummary};
+use crate::open_days::EmailOnClosedDays;
+use crate::summary::{NoticeFailure, OpenDayWait, RunSummary};
 
 use super::{Engine, RunError};
 
@@ -38,6 +39,9 @@ enum Step {
     /// The notice cannot be prepared or rendered, for this reason of its own: it
     /// fails alone and stays pending.
     Fault(String),
+    /// Every library of its loans is closed and the institution holds emails
+    /// until one opens (rules §14): it stays pending as it is.
+    Wait(OpenDayWait),
 }
 
 /// Everything an email is rendered from besides the notice.
@@ -63,6 +67,9 @@ pub enum Delivery {
     /// The notice itself cannot be rendered or sent (a template error, a patron
     /// missing from the store…): it stays pending, with the reason, for staff.
     Unsendable(String),
+    /// Held for the first open day of one of its libraries
+    /// (`email_on_closed_days = "next_open_day"`); it stays pending.
+    WaitingForOpenDay(OpenDayWait),
 }
 
 impl<S: LoanStore, L: Ledger, T: MailTransport, A> Engine<'_, S, L, T, A> {
@@ -165,6 +172,7 @@ impl<S: LoanStore, L: Ledger, T: MailTransport, A> Engine<'_, S, L, T, A> {
                     summary.failed += 1;
                     summary.failures.push(NoticeFailure::of(&notice, reason));
                 }
+                Delivery::WaitingForOpenDay(wait) => summary.waiting_for_open_day.push(wait),
             }
         }
         if let Some(sent) = sent {
@@ -210,6 +218,9 @@ impl<S: LoanStore, L: Ledger, T: MailTransport, A> Engine<'_, S, L, T, A> {
         let Some(to) = patron.usable_email().cloned() else {
             return Ok(Step::FallBack(loans));
         };
+        if let Some(wait) = self.email_wait(notice, &loans, send_day) {
+            return Ok(Step::Wait(wait));
+        }
         let stage = self.config.ladder.get(&notice.stage).ok_or_else(|| {
             StoreError::Corrupt(format!(
                 "notice {} has unknown stage {}",
@@ -252,6 +263,7 @@ impl<S: LoanStore, L: Ledger, T: MailTransport, A> Engine<'_, S, L, T, A> {
                 self.ledger.record_failure(&notice.id, &reason).await?;
                 return Ok(Delivery::Unsendable(reason));
             }
+            (Step::Wait(wait), _) => return Ok(Delivery::WaitingForOpenDay(wait)),
             (Step::Send(draft), Some(mail)) => (draft, mail),
             (Step::Send(_), None) => unreachable!("every draft is rendered"),
         };
@@ -281,6 +293,41 @@ impl<S: LoanStore, L: Ledger, T: MailTransport, A> Engine<'_, S, L, T, A> {
             }
             Err(e @ TransportError::Unexpected(_)) => Err(RunError::Transport(e)),
         }
+    }
+
+    /// Whether an email waits for an open day on `day`: only when the institution
+    /// holds emails (`email_on_closed_days = "next_open_day"`), and then while
+    /// every library of its loans is closed. An email that spans several
+    /// libraries goes on the first day any of them opens: the patron who answers
+    /// or brings items back then finds a desk open, and no library's closure
+    /// delays the news of another's loans.
+    fn email_wait(&self, notice: &Notice, loans: &[Loan], day: NaiveDate) -> Option<OpenDayWait> {
+        if self.config.institution.email_on_closed_days != EmailOnClosedDays::NextOpenDay {
+            return None;
+        }
+        let mut codes: Vec<_> = loans.iter().map(|l| &l.library).collect();
+        codes.sort();
+        codes.dedup();
+        let mut reasons = Vec::with_capacity(codes.len());
+        let mut next: Option<NaiveDate> = None;
+        for code in &codes {
+            // A library missing from the config holds nothing back: its loans are
+            // listed by code, as they always were.
+            let library = self.config.library(code)?;
+            reasons.push(library.closed_on(day)?);
+            let opens = library.open_days.next_open_day(day);
+            next = match (next, opens) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+        }
+        let libraries: Vec<&str> = codes.iter().map(|c| c.as_str()).collect();
+        Some(OpenDayWait::of(
+            notice,
+            libraries.join(","),
+            next,
+            reasons.join("; "),
+        ))
     }
 
     /// The patron a notice goes to, as the store has them now.

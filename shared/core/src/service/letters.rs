@@ -15,7 +15,7 @@ use crate::notice::{CancelReason, Notice};
 use crate::ports::{
     Ledger, LetterArchive, LoanStore, MailTransport, OutgoingMail, StoreError, TransportError,
 };
-use crate::summary::{NoticeFailure, RunSummary};
+use crate::summary::{NoticeFailure, OpenDayWait, RunSummary};
 
 use super::{Engine, RunError};
 
@@ -106,6 +106,18 @@ impl<S: LoanStore, L: Ledger, T: MailTransport, A: LetterArchive> Engine<'_, S, 
             self.fail_letters(&notices, &reason, summary).await?;
             return Ok(None);
         };
+        // Rules §14: nobody prints on a day the library is closed. Its letters stay
+        // pending, as they are, and go in the batch of the first run on a day it is
+        // open (every run delivers what is pending up to its day).
+        if let Some(reason) = library.closed_on(day) {
+            let next = library.open_days.next_open_day(day);
+            summary.waiting_for_open_day.extend(
+                notices
+                    .iter()
+                    .map(|n| OpenDayWait::of(n, code.as_str(), next, reason.clone())),
+            );
+            return Ok(None);
+        }
         let mut ready = Vec::with_capacity(notices.len());
         for notice in notices {
             if let Some(letter) = self.prepare(notice, day, summary).await? {
@@ -232,6 +244,12 @@ impl<S: LoanStore, L: Ledger, T: MailTransport, A: LetterArchive> Engine<'_, S, 
                         .collect();
                     self.ledger.record_sent_many(&sent, now).await?;
                     summary.letters_rendered += letters.len();
+                    summary.delivered_after_closure.extend(
+                        views[letters.clone()].iter().filter_map(|v| {
+                            let reason = library.closed_on(v.notice.run_day)?;
+                            Some(OpenDayWait::of(v.notice, code.as_str(), Some(day), reason))
+                        }),
+                    );
                 }
                 // This part's letters and the later parts' stay pending: the next
                 // run renders and sends them again.
