@@ -14,5 +14,6 @@ mod idempotency;
 mod infra_drift;
 mod letters;
 mod lifecycle;
+mod open_days;
 mod planner_properties;
 mod restart_table;

@@ -159,36 +159,61 @@ fn the_institution_calendar_is_the_default_and_a_library_key_replaces_it() {
         plain.institution.email_on_closed_days,
         EmailOnClosedDays::Send
     );
-    assert!(plain.libraries[0].open_days.is_open(saturday.succ_opt().unwrap()));
+    assert!(
+        plain.libraries[0]
+            .open_days
+            .is_open(saturday.succ_opt().unwrap())
+    );
 }
 
 #[test]
 fn calendar_errors_name_their_key() {
-    let err = error_of(&with_calendar("closed_weekdays = [\"sunday\", \"sundy\"]", ""));
+    let err = error_of(&with_calendar(
+        "closed_weekdays = [\"sunday\", \"sundy\"]",
+        "",
+    ));
     assert_eq!(
         err,
         "institution.closed_weekdays[1]: unknown weekday \"sundy\" (monday … sunday)"
     );
-    let err = error_of(&with_calendar("", "closures = [\"2027-05-14\", \"2027-01-02..2026-12-24\"]"));
+    let err = error_of(&with_calendar(
+        "",
+        "closures = [\"2027-05-14\", \"2027-01-02..2026-12-24\"]",
+    ));
     assert!(
-        err.starts_with("libraries[0].closures[1]: the range 2027-01-02..2026-12-24 ends before it starts"),
+        err.starts_with(
+            "libraries[0].closures[1]: the range 2027-01-02..2026-12-24 ends before it starts"
+        ),
         "{err}"
     );
     let err = error_of(&with_calendar("holidays = \"XX\"", ""));
-    assert!(err.starts_with("institution.holidays: unknown country"), "{err}");
+    assert!(
+        err.starts_with("institution.holidays: unknown country"),
+        "{err}"
+    );
     let err = error_of(&with_calendar("email_on_closed_days = \"wait\"", ""));
     assert!(err.starts_with("institution.email_on_closed_days"), "{err}");
-    let every_day = "closed_weekdays = [\"mon\", \"tue\", \"wed\", \"thu\", \"fri\", \"sat\", \"sun\"]";
+    let every_day =
+        "closed_weekdays = [\"mon\", \"tue\", \"wed\", \"thu\", \"fri\", \"sat\", \"sun\"]";
     let err = error_of(&with_calendar("", every_day));
-    assert!(err.starts_with("libraries[0].closed_weekdays: closes every day"), "{err}");
+    assert!(
+        err.starts_with("libraries[0].closed_weekdays: closes every day"),
+        "{err}"
+    );
 }
 
 #[test]
 fn a_misspelt_calendar_key_suggests_the_right_one() {
     let err = error_of(&with_calendar("closed_weekday = [\"sunday\"]", ""));
-    assert!(err.contains("did you mean \"institution.closed_weekdays\"?"), "{err}");
+    assert!(
+        err.contains("did you mean \"institution.closed_weekdays\"?"),
+        "{err}"
+    );
     let err = error_of(&with_calendar("", "holiday = \"FR\""));
-    assert!(err.contains("did you mean \"libraries.holidays\"?"), "{err}");
+    assert!(
+        err.contains("did you mean \"libraries.holidays\"?"),
+        "{err}"
+    );
 }
 
 #[test]

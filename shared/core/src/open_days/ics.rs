@@ -44,27 +44,24 @@ pub(super) fn closures(text: &str) -> Result<Vec<(DateRange, Option<String>)>, I
         };
         let length = (last - start).num_days();
         let summary = event.get_summary().map(|s| s.trim().to_owned());
-        let starts: Vec<NaiveDate> = if event.property_value("RRULE").is_some()
-            || event.property_value("RDATE").is_some()
-        {
-            let name = summary.clone().unwrap_or_else(|| start.to_string());
-            let set = event
-                .get_recurrence()
-                .map_err(|e| IcsError::Recurrence {
+        let starts: Vec<NaiveDate> =
+            if event.property_value("RRULE").is_some() || event.property_value("RDATE").is_some() {
+                let name = summary.clone().unwrap_or_else(|| start.to_string());
+                let set = event.get_recurrence().map_err(|e| IcsError::Recurrence {
                     event: name.clone(),
                     reason: e.to_string(),
                 })?;
-            let before = horizon.and_hms_opt(0, 0, 0).expect("valid time");
-            let before = icalendar::Tz::UTC.from_utc_datetime(&before);
-            set.before(before)
-                .all(u16::MAX)
-                .dates
-                .into_iter()
-                .map(|occurrence| occurrence.date_naive())
-                .collect()
-        } else {
-            vec![start]
-        };
+                let before = horizon.and_hms_opt(0, 0, 0).expect("valid time");
+                let before = icalendar::Tz::UTC.from_utc_datetime(&before);
+                set.before(before)
+                    .all(u16::MAX)
+                    .dates
+                    .into_iter()
+                    .map(|occurrence| occurrence.date_naive())
+                    .collect()
+            } else {
+                vec![start]
+            };
         for first in starts {
             let Some(last) = shift(first, length) else {
                 continue;

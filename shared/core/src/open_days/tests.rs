@@ -47,12 +47,18 @@ fn a_letter_of_easter_monday_2027_waits_for_the_tuesday() {
         "Easter Monday"
     );
     // Sunday 28 March is Easter and a Sunday: the next open day is Tuesday 30.
-    assert_eq!(open.next_open_day(day("2027-03-28")), Some(day("2027-03-30")));
+    assert_eq!(
+        open.next_open_day(day("2027-03-28")),
+        Some(day("2027-03-30"))
+    );
 }
 
 #[test]
 fn a_letter_of_ascension_2027_waits_for_the_friday() {
-    assert_eq!(bu_centre().next_open_day(day("2027-05-06")), Some(day("2027-05-07")));
+    assert_eq!(
+        bu_centre().next_open_day(day("2027-05-06")),
+        Some(day("2027-05-07"))
+    );
 }
 
 #[test]
@@ -64,7 +70,10 @@ fn a_sunday_waits_for_the_monday() {
             weekday: "Sunday".into()
         })
     );
-    assert_eq!(open.next_open_day(day("2026-12-06")), Some(day("2026-12-07")));
+    assert_eq!(
+        open.next_open_day(day("2026-12-06")),
+        Some(day("2026-12-07"))
+    );
     assert!(open.is_open(day("2026-12-05")), "Saturdays are open");
 }
 
@@ -173,7 +182,10 @@ fn an_unending_weekly_closure_is_expanded_for_years() {
         calendar: Some(calendar),
         ..OpenDays::default()
     };
-    assert!(!open.is_open(day("2030-01-02")), "a Wednesday three years on");
+    assert!(
+        !open.is_open(day("2030-01-02")),
+        "a Wednesday three years on"
+    );
     assert!(open.is_open(day("2030-01-03")));
 }
 

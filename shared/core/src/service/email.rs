@@ -14,9 +14,9 @@ use crate::ids::NoticeId;
 use crate::ladder::{Channel, Stage};
 use crate::model::{EmailStatus, Loan, Patron};
 use crate::notice::{CancelReason, Notice, NoticeLoan};
+use crate::open_days::EmailOnClosedDays;
 use crate::plan::listing_order;
 use crate::ports::{Ledger, LoanStore, MailTransport, OutgoingMail, StoreError, TransportError};
-use crate::open_days::EmailOnClosedDays;
 use crate::summary::{NoticeFailure, OpenDayWait, RunSummary};
 
 use super::{Engine, RunError};

@@ -109,13 +109,16 @@ impl<S: LoanStore, L: Ledger, T: MailTransport, A: LetterArchive> Engine<'_, S, 
         // Rules §14: nobody prints on a day the library is closed. Its letters stay
         // pending, as they are, and go in the batch of the first run on a day it is
         // open (every run delivers what is pending up to its day).
-        if let Some(reason) = library.closed_on(day) {
+        if let Some(today) = library.closed_on(day) {
             let next = library.open_days.next_open_day(day);
-            summary.waiting_for_open_day.extend(
-                notices
-                    .iter()
-                    .map(|n| OpenDayWait::of(n, code.as_str(), next, reason.clone())),
-            );
+            summary.waiting_for_open_day.extend(notices.iter().map(|n| {
+                // Why it was deferred: the closure of its own day, when it was
+                // decided on one; else (held back for another reason) today's.
+                let reason = library
+                    .closed_on(n.run_day)
+                    .unwrap_or_else(|| today.clone());
+                OpenDayWait::of(n, code.as_str(), next, reason)
+            }));
             return Ok(None);
         }
         let mut ready = Vec::with_capacity(notices.len());
