@@ -318,6 +318,7 @@ fn body(input: &StaffReportInput<'_>) -> String {
     );
     let _ = writeln!(t, "  letters still pending      {:>6}", s.letters_pending);
     let _ = writeln!(t, "  retried from earlier days  {:>6}", s.requeued);
+    open_days::write_section(&mut t, s);
 
     let _ = writeln!(t, "\nPrint fallbacks");
     let _ = writeln!(
@@ -437,6 +438,9 @@ fn body(input: &StaffReportInput<'_>) -> String {
 fn mailbox(name: Option<&str>, address: &EmailAddress) -> Result<String, StaffReportError> {
     crate::email::mailbox(name, address).map_err(|e| StaffReportError::Mime(e.to_string()))
 }
+mod open_days;
+
+pub use open_days::line as open_day_line;
 
 #[cfg(test)]
 mod tests;

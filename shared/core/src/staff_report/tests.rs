@@ -203,3 +203,55 @@ fn a_display_name_cannot_add_an_address() {
         r#""Plain \"name\"" <a@example.fr>"#
     );
 }
+
+#[test]
+fn the_report_lists_the_letters_that_wait_for_an_open_day_and_those_printed_after() {
+    use crate::summary::OpenDayWait;
+    let (config, mut summary, notices, libraries) = fixture();
+    let sunday = NaiveDate::from_ymd_opt(2026, 12, 6).unwrap();
+    let monday = NaiveDate::from_ymd_opt(2026, 12, 7).unwrap();
+    let mut waiting = notices[2].clone();
+    waiting.run_day = sunday;
+    summary.waiting_for_open_day = vec![OpenDayWait::of(
+        &waiting,
+        "STS",
+        Some(monday),
+        "Bibliothèque Sciences et techniques closed (Sunday)",
+    )];
+    let text = |summary: &RunSummary| {
+        let report = compose_staff_report(&StaffReportInput {
+            config: &config,
+            summary,
+            notices: &notices,
+            libraries: &libraries,
+            last_import: None,
+            sent_at: DateTime::from_timestamp(1_796_000_100, 0).unwrap(),
+        })
+        .unwrap();
+        let message = MessageParser::default().parse(&report.raw).unwrap();
+        message.body_text(0).unwrap().into_owned()
+    };
+    let body = text(&summary);
+    assert!(body.contains("\nOpen days"), "{body}");
+    assert!(
+        body.contains("  1 waiting for their library's next open day"),
+        "{body}"
+    );
+    assert!(
+        body.contains(&format!(
+            "{} letter letter P3 (STS): deferred from 2026-12-06: Bibliothèque Sciences et \
+             techniques closed (Sunday); to deliver on 2026-12-07",
+            waiting.reference
+        )),
+        "{body}"
+    );
+    summary.delivered_after_closure = std::mem::take(&mut summary.waiting_for_open_day);
+    let body = text(&summary);
+    assert!(
+        body.contains("1 delivered in this run after waiting"),
+        "{body}"
+    );
+    assert!(!body.contains("waiting for their library"), "{body}");
+    let (_, plain, _, _) = fixture();
+    assert!(!text(&plain).contains("Open days"));
+}
