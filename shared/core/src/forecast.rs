@@ -11,7 +11,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use crate::calendar::shift;
-use crate::config::Config;
+use crate::config::{Config, Library};
 use crate::ids::PatronId;
 use crate::ladder::{Channel, Ladder};
 use crate::model::{Loan, Patron};
@@ -35,14 +35,46 @@ pub struct ForecastDay {
     pub notices: BTreeMap<String, usize>,
     /// Emails per stage.
     pub emails: BTreeMap<String, usize>,
-    /// Letters to print (the letter stage and print fallbacks), one per patron and library.
+    /// Letters to print on this day (the letter stage and print fallbacks), one
+    /// per patron and library: those decided this day at an open library, and
+    /// those deferred to this day from a day their library was closed (rules §14).
     pub letters: usize,
+    /// Letters decided this day whose library is closed: they are printed on its
+    /// next open day, and counted there.
+    pub letters_held: usize,
+    /// The letters printed this day after waiting, and why they waited.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub deferred_letters: Vec<DeferredLetters>,
     /// Reminder loans that go to print because the patron cannot be emailed.
     pub print_fallbacks: usize,
     /// Open loans that reach each stage on the planned days, notice or not.
     pub loans: BTreeMap<String, usize>,
     /// Loans that reach a stage without a notice, per reason.
     pub skipped: BTreeMap<String, usize>,
+}
+
+/// Letters of one library decided on a closed day and printed on a later one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DeferredLetters {
+    /// The day that decided them.
+    pub from: NaiveDate,
+    /// Their library's code.
+    pub library: String,
+    /// How many.
+    pub letters: usize,
+    /// Why they waited ("BU Centre closed (Sunday)").
+    pub reason: String,
+}
+
+impl std::fmt::Display for DeferredLetters {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let plural = if self.letters == 1 { "" } else { "s" };
+        write!(
+            f,
+            "{} letter{plural} of {} deferred from {}: {}",
+            self.letters, self.library, self.from, self.reason
+        )
+    }
 }
 
 impl ForecastDay {
@@ -109,6 +141,8 @@ pub fn due_dates_needed(
 /// Everything a forecast is computed from.
 pub struct ForecastInput<'a> {
     pub ladder: &'a Ladder,
+    /// The libraries, whose calendars move letters to open days.
+    pub libraries: &'a [Library],
     /// What each day's run plans ([`daily_schedule`]).
     pub schedule: &'a [(NaiveDate, Vec<NaiveDate>)],
     /// The open loans by local due date, for every date of [`due_dates_needed`].
@@ -125,7 +159,7 @@ pub struct ForecastInput<'a> {
 /// print fallbacks and consolidation as a run. Pure.
 pub fn forecast(input: &ForecastInput<'_>) -> Forecast {
     let ladder = input.ladder;
-    let days = input
+    let mut days: Vec<ForecastDay> = input
         .schedule
         .iter()
         .map(|(day, planned)| {
@@ -155,10 +189,20 @@ pub fn forecast(input: &ForecastInput<'_>) -> Forecast {
             );
             let mut emails = BTreeMap::new();
             let mut letters = 0;
+            let mut held: BTreeMap<String, usize> = BTreeMap::new();
             for notice in &decided.notices {
                 match notice.channel {
                     Channel::Email => *emails.entry(notice.stage.to_string()).or_default() += 1,
-                    Channel::Letter => letters += 1,
+                    Channel::Letter => {
+                        let library = notice
+                            .library
+                            .as_ref()
+                            .and_then(|code| input.libraries.iter().find(|l| &l.code == code));
+                        match library.filter(|l| !l.open_days.is_open(*day)) {
+                            Some(l) => *held.entry(l.code.to_string()).or_default() += 1,
+                            None => letters += 1,
+                        }
+                    }
                 }
             }
             ForecastDay {
@@ -167,6 +211,16 @@ pub fn forecast(input: &ForecastInput<'_>) -> Forecast {
                 notices: decided.notices_by_stage(),
                 emails,
                 letters,
+                letters_held: held.values().sum(),
+                deferred_letters: held
+                    .into_iter()
+                    .map(|(library, letters)| DeferredLetters {
+                        from: *day,
+                        library,
+                        letters,
+                        reason: String::new(),
+                    })
+                    .collect(),
                 print_fallbacks: decided.print_fallbacks(ladder),
                 loans,
                 skipped: decided
@@ -177,10 +231,43 @@ pub fn forecast(input: &ForecastInput<'_>) -> Forecast {
             }
         })
         .collect();
+    move_held_letters(&mut days, input.libraries);
     Forecast {
         watermark: input.watermark,
         stages: ladder.stages().iter().map(|s| s.name.to_string()).collect(),
         days,
+    }
+}
+
+/// Moves each day's held letters (kept for now in its `deferred_letters`) to the
+/// first later forecast day their library is open, where they are printed; the
+/// forecast's days are consecutive, as daily runs are. Letters whose library
+/// stays closed past the forecast's end are in no day's count.
+fn move_held_letters(days: &mut [ForecastDay], libraries: &[Library]) {
+    let held: Vec<(usize, DeferredLetters)> = days
+        .iter_mut()
+        .enumerate()
+        .flat_map(|(i, d)| {
+            std::mem::take(&mut d.deferred_letters)
+                .into_iter()
+                .map(move |h| (i, h))
+        })
+        .collect();
+    for (i, mut letters) in held {
+        let Some(library) = libraries
+            .iter()
+            .find(|l| l.code.as_str() == letters.library)
+        else {
+            continue;
+        };
+        letters.reason = library.closed_on(letters.from).unwrap_or_default();
+        if let Some(day) = days[i..]
+            .iter_mut()
+            .find(|d| library.open_days.is_open(d.day))
+        {
+            day.letters += letters.letters;
+            day.deferred_letters.push(letters);
+        }
     }
 }
 
@@ -233,6 +320,7 @@ pub async fn load_forecast(
         .collect();
     Ok(forecast(&ForecastInput {
         ladder: &config.ladder,
+        libraries: &config.libraries,
         schedule: &schedule,
         loans_by_due: &loans_by_due,
         patrons: &patrons,

@@ -144,3 +144,43 @@ impl std::fmt::Display for OpenDayWait {
         write!(f, "deferred from {}: {}", self.decided_on, self.reason)
     }
 }
+
+/// Waits told together: one line per (channel, library, day decided, reason,
+/// delivery day), with how many notices share it, in first-seen order
+/// (`2 letters of STS deferred from 2026-12-06: … closed (Sunday); on 2026-12-07`).
+pub fn wait_lines(waits: &[OpenDayWait], when: &str) -> Vec<String> {
+    let mut groups: Vec<(&OpenDayWait, usize)> = Vec::new();
+    for wait in waits {
+        let same = |g: &&mut (&OpenDayWait, usize)| {
+            let w = g.0;
+            (
+                w.channel.as_str(),
+                w.library.as_str(),
+                w.decided_on,
+                w.reason.as_str(),
+                w.delivery_day,
+            ) == (
+                wait.channel.as_str(),
+                wait.library.as_str(),
+                wait.decided_on,
+                wait.reason.as_str(),
+                wait.delivery_day,
+            )
+        };
+        match groups.iter_mut().find(same) {
+            Some(group) => group.1 += 1,
+            None => groups.push((wait, 1)),
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(w, n)| {
+            let plural = if n == 1 { "" } else { "s" };
+            let day = w.delivery_day.map_or_else(
+                || "no open day in sight".to_owned(),
+                |d| format!("{when} {d}"),
+            );
+            format!("{n} {}{plural} of {} {w}; {day}", w.channel, w.library)
+        })
+        .collect()
+}

@@ -74,6 +74,16 @@ fn print_table(forecast: &Forecast) {
             ""
         };
         println!("{line} {:>8} {:>6}{note}", day.letters, day.total());
+        // Rules §14: letters are counted on the day they are printed, and say why.
+        if day.letters_held > 0 {
+            println!(
+                "  {:<14} {} letter(s) held: their library is closed",
+                "", day.letters_held
+            );
+        }
+        for deferred in &day.deferred_letters {
+            println!("  {:<14} prints {deferred}", "");
+        }
     }
     if let Some(peak) = forecast
         .days

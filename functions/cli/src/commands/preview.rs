@@ -14,6 +14,7 @@ use relance_core::preview::{
     PageInput, PreviewOutput, PreviousDay, PreviousSource, preview_run, render_page,
 };
 use relance_core::service::Engine;
+use relance_core::summary::wait_lines;
 use relance_local::{PreviewFolder, Store};
 
 use crate::commands::run::runtime;
@@ -113,6 +114,12 @@ pub fn run(config: &Path, args: PreviewArgs) -> anyhow::Result<ExitCode> {
         "  emails to send {}, letters to print {}, cancelled {}",
         s.emails_sent, s.letters_rendered, s.cancelled
     );
+    for line in wait_lines(&s.delivered_after_closure, "printed on") {
+        println!("  delivered after waiting: {line}");
+    }
+    for line in wait_lines(&s.waiting_for_open_day, "to deliver on") {
+        println!("  waiting for an open day: {line}");
+    }
     println!("Open {}", index.display());
     Ok(ExitCode::SUCCESS)
 }

@@ -11,7 +11,7 @@ use relance_core::ports::{Ledger, LoanStore, MailTransport, OutgoingMail};
 use relance_core::schedule::resume_watermark;
 use relance_core::service::{Engine, RunPhase};
 use relance_core::staff_report::{StaffReportInput, compose_staff_report};
-use relance_core::summary::{RunSummary, unknown_library};
+use relance_core::summary::{RunSummary, unknown_library, wait_lines};
 use relance_local::{Outbox, Store};
 use serde::Serialize;
 
@@ -294,6 +294,12 @@ fn print_summary(s: &RunSummary, mail_dir: &Path) {
             "  print fallbacks: {} loans planned to print, {} emails turned into letters",
             s.print_fallbacks, s.fell_back_to_print
         );
+    }
+    for line in wait_lines(&s.waiting_for_open_day, "to deliver on") {
+        println!("  waiting for an open day: {line}");
+    }
+    for line in wait_lines(&s.delivered_after_closure, "delivered on") {
+        println!("  delivered after waiting: {line}");
     }
     for f in s.failures.iter().take(FAILURES_PRINTED) {
         println!(

@@ -3,6 +3,12 @@
 use std::path::Path;
 use std::process::ExitCode;
 
+use anyhow::Context as _;
+use relance_core::calendar::shift;
+use relance_core::ladder::Channel;
+use relance_core::ports::Ledger as _;
+use relance_core::staff_report::open_day_line;
+
 use crate::context::Context;
 
 /// Show the watermark, pending notices and the last runs.
@@ -22,9 +28,15 @@ pub fn run(config: &Path, args: StatusArgs) -> anyhow::Result<ExitCode> {
     let status = store.status(args.runs)?;
     let unknown = ctx.unknown_libraries(&store)?;
     let watermark_warning = ctx.watermark_warning(status.watermark);
+    let today = ctx.today();
+    let horizon = shift(today, 3660).context("date out of range")?;
+    let pending_letters = crate::commands::run::runtime()?
+        .block_on(store.pending_notices(Channel::Letter, horizon))?;
+    let waiting = ctx.config.letters_waiting(&pending_letters, today);
     if args.json {
         let mut json = serde_json::to_value(&status)?;
         json["unknown_libraries"] = serde_json::json!(unknown);
+        json["waiting_for_open_day"] = serde_json::to_value(&waiting)?;
         json["warning"] = serde_json::json!(watermark_warning);
         println!("{}", serde_json::to_string_pretty(&json)?);
         return Ok(ExitCode::SUCCESS);
@@ -53,6 +65,12 @@ pub fn run(config: &Path, args: StatusArgs) -> anyhow::Result<ExitCode> {
                 "  {:<20} {:<8} {:>7}  {}",
                 p.stage, p.channel, p.count, p.oldest_run_day
             );
+        }
+    }
+    if !waiting.is_empty() {
+        println!("Letters waiting for an open day of their library:");
+        for wait in &waiting {
+            println!("  {}", open_day_line(wait, "to print on"));
         }
     }
     if !status.failing.is_empty() {

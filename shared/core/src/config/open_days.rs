@@ -8,7 +8,10 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDate;
 
 use super::{Config, ConfigError, Library, invalid};
+use crate::ladder::Channel;
+use crate::notice::Notice;
 use crate::open_days::{ClosureCalendar, DateRange, Holidays, OpenDays, parse_weekday};
+use crate::summary::OpenDayWait;
 
 /// The calendar keys as written in one section.
 pub(super) struct CalendarKeys {
@@ -122,5 +125,31 @@ impl Library {
         self.open_days
             .closed_on(day)
             .map(|because| format!("{} closed ({because})", self.name))
+    }
+}
+
+impl Config {
+    /// Which of these pending letters wait for an open day, seen on `today`
+    /// (`relance status`): those decided on a day their library was closed, and
+    /// those whose library is closed today. Each is delivered by the first run on
+    /// an open day from today on.
+    pub fn letters_waiting(&self, pending: &[Notice], today: NaiveDate) -> Vec<OpenDayWait> {
+        pending
+            .iter()
+            .filter(|n| n.channel == Channel::Letter)
+            .filter_map(|notice| {
+                let library = self.library(notice.library.as_ref()?)?;
+                let reason = library
+                    .closed_on(notice.run_day)
+                    .or_else(|| library.closed_on(today))?;
+                let from = today.max(notice.run_day);
+                Some(OpenDayWait::of(
+                    notice,
+                    library.code.as_str(),
+                    library.open_days.next_open_day(from),
+                    reason,
+                ))
+            })
+            .collect()
     }
 }

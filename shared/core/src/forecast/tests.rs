@@ -4,6 +4,7 @@ use chrono::{NaiveDate, TimeZone, Utc};
 
 use super::*;
 use crate::address::EmailAddress;
+use crate::config::{Config, Library};
 use crate::ids::{LibraryCode, LoanId, StageName};
 use crate::model::{EmailStatus, Item, PostalAddress};
 
@@ -43,6 +44,7 @@ fn loan(id: &str, patron: &str, library: &str, due: NaiveDate) -> Loan {
 
 struct Fixture {
     ladder: Ladder,
+    libraries: Vec<Library>,
     loans: Vec<Loan>,
     patrons: HashMap<PatronId, Patron>,
     handled: HashSet<MarkerKey>,
@@ -52,6 +54,7 @@ impl Fixture {
     fn new(loans: Vec<Loan>, patrons: Vec<Patron>) -> Self {
         Self {
             ladder: Ladder::standard(),
+            libraries: Vec::new(),
             loans,
             patrons: patrons.into_iter().map(|p| (p.id.clone(), p)).collect(),
             handled: HashSet::new(),
@@ -69,6 +72,7 @@ impl Fixture {
         }
         forecast(&ForecastInput {
             ladder: &self.ladder,
+            libraries: &self.libraries,
             schedule: &schedule,
             loans_by_due: &by_due,
             patrons: &self.patrons,
@@ -189,4 +193,68 @@ fn the_chart_is_an_svg_with_one_legend_entry_per_series_escaped() {
     assert!(svg.contains("letters to print"));
     assert!(svg.contains("a&lt;b (email)") && !svg.contains("a<b"));
     assert!(svg.contains("<rect"), "bars are drawn");
+}
+
+#[test]
+fn letters_of_a_closed_day_are_forecast_on_their_librarys_next_open_day() {
+    let config = Config::parse(
+        r#"
+[institution]
+name = "Université"
+closed_weekdays = ["sunday"]
+holidays = "FR"
+closures = ["2026-12-24..2027-01-02"]
+
+[mail]
+from = "Service <contentieux@example.fr>"
+staff_inbox = "equipe@example.fr"
+
+[[libraries]]
+code = "STS"
+name = "BU Sciences"
+inbox = "bu-sciences@example.fr"
+
+[[libraries]]
+code = "DRT"
+name = "BU Droit"
+inbox = "bu-droit@example.fr"
+closed_weekdays = []
+holidays = "none"
+closures = []
+"#,
+    )
+    .unwrap();
+    // Letters on Sunday 6 December (+35 from 1 November) and Christmas Day.
+    let mut fx = Fixture::new(
+        vec![
+            loan("L1", "P1", "STS", d("2026-11-01")),
+            loan("L2", "P2", "STS", d("2026-11-01")),
+            loan("L3", "P1", "DRT", d("2026-11-01")),
+            loan("L4", "P1", "STS", d("2026-11-20")),
+        ],
+        vec![patron("P1", true, false), patron("P2", true, false)],
+    );
+    fx.libraries = config.libraries.clone();
+    let f = fx.run(None, d("2026-12-05"), 40);
+    let sunday = on(&f, "2026-12-06");
+    assert_eq!(
+        (sunday.letters, sunday.letters_held),
+        (1, 2),
+        "DRT prints on Sundays"
+    );
+    let monday = on(&f, "2026-12-07");
+    assert_eq!(monday.letters, 2);
+    assert_eq!(
+        monday.deferred_letters[0].to_string(),
+        "2 letters of STS deferred from 2026-12-06: BU Sciences closed (Sunday)"
+    );
+    let christmas = on(&f, "2026-12-25");
+    assert_eq!((christmas.letters, christmas.letters_held), (0, 1));
+    assert_eq!(on(&f, "2027-01-04").letters, 1);
+    assert_eq!(
+        on(&f, "2027-01-04").deferred_letters[0].reason,
+        "BU Sciences closed (closure 2026-12-24..2027-01-02)"
+    );
+    let printed: usize = f.days.iter().map(|d| d.letters).sum();
+    assert_eq!(printed, 4, "every letter printed once");
 }

@@ -118,6 +118,8 @@ struct ForecastRow {
     weekday: String,
     counts: Vec<usize>,
     letters: usize,
+    /// Why letters moved to or from this day (rules §14).
+    notes: Vec<String>,
     total: usize,
     peak: bool,
 }
@@ -204,6 +206,11 @@ fn build<'a>(input: &'a PageInput<'a>) -> Page<'a> {
                 .map(|s| d.notices.get(s).copied().unwrap_or(0))
                 .collect(),
             letters: d.letters,
+            notes: (d.letters_held > 0)
+                .then(|| format!("{} held: library closed", d.letters_held))
+                .into_iter()
+                .chain(d.deferred_letters.iter().map(ToString::to_string))
+                .collect(),
             total: d.total(),
             peak: false,
         })
