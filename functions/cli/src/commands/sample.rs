@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use chrono::{NaiveDate, Utc};
+use chrono::{Datelike, NaiveDate, Utc};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
@@ -64,8 +64,11 @@ pub fn run(args: SampleArgs) -> anyhow::Result<ExitCode> {
     let mut rng = StdRng::seed_from_u64(args.seed);
 
     let config_path = args.out.join("relance.toml");
-    std::fs::write(&config_path, config_text(&libraries))
+    std::fs::write(&config_path, config_text(&libraries, today))
         .with_context(|| format!("cannot write {}", config_path.display()))?;
+    let calendar_path = args.out.join(CALENDAR_FILE);
+    std::fs::write(&calendar_path, closures_ics(today))
+        .with_context(|| format!("cannot write {}", calendar_path.display()))?;
     let patrons_path = args.out.join("patrons.csv");
     let people = patrons::write(
         csv_writer(&patrons_path)?,
@@ -91,8 +94,13 @@ pub fn run(args: SampleArgs) -> anyhow::Result<ExitCode> {
         args.seed
     );
     println!(
-        "  relance.toml  {} libraries, the four standard stages, timezone Europe/Paris",
-        libraries.len()
+        "  relance.toml  {} libraries, the four standard stages, timezone Europe/Paris; closed on \
+         Sundays, French holidays and {} (the second library on Saturdays too)",
+        libraries.len(),
+        winter_closure(today)
+    );
+    println!(
+        "  {CALENDAR_FILE} staff training on the first Thursday of each month, and the summer inventory"
     );
     println!(
         "  patrons.csv   {} patrons: {} without email, {} with a malformed email, {} opted out of courtesy emails",
@@ -151,8 +159,53 @@ fn toml_string(value: &str) -> String {
     format!("\"{}\"", value.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
-/// A valid config (rules §9) with the standard ladder written out.
-fn config_text(libraries: &[SampleLibrary]) -> String {
+/// The iCalendar file of the sample's closures, beside its config.
+const CALENDAR_FILE: &str = "fermetures.ics";
+
+/// The winter closure in force on `today` or next: 24 December to 2 January.
+fn winter_closure(today: NaiveDate) -> String {
+    let year = if today.month() == 1 && today.day() <= 2 {
+        today.year() - 1
+    } else {
+        today.year()
+    };
+    format!("{year}-12-24..{}-01-02", year + 1)
+}
+
+/// The sample's iCalendar closures (rules §14), as a library's calendar
+/// application exports them: a monthly staff training day and the yearly
+/// inventory week, both recurring.
+fn closures_ics(today: NaiveDate) -> String {
+    let year = today.year() - 1;
+    [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        "PRODID:-//Relance//sample//FR",
+        "BEGIN:VEVENT",
+        "UID:formation@bibliotheques.example.fr",
+        "DTSTAMP:20260101T000000Z",
+        &format!("DTSTART;VALUE=DATE:{year}0101"),
+        &format!("DTEND;VALUE=DATE:{year}0102"),
+        "RRULE:FREQ=MONTHLY;BYDAY=1TH",
+        "SUMMARY:Formation du personnel",
+        "END:VEVENT",
+        "BEGIN:VEVENT",
+        "UID:inventaire@bibliotheques.example.fr",
+        "DTSTAMP:20260101T000000Z",
+        &format!("DTSTART;VALUE=DATE:{year}0720"),
+        &format!("DTEND;VALUE=DATE:{year}0725"),
+        "RRULE:FREQ=YEARLY",
+        "SUMMARY:Inventaire annuel",
+        "END:VEVENT",
+        "END:VCALENDAR",
+        "",
+    ]
+    .join("\r\n")
+}
+
+/// A valid config (rules §9) with the standard ladder written out, and a
+/// realistic calendar of open days (rules §14).
+fn config_text(libraries: &[SampleLibrary], today: NaiveDate) -> String {
     let mut text = String::from(
         r#"# A sample institution written by `relance sample`: every address is an example.
 
@@ -162,6 +215,20 @@ timezone = "Europe/Paris"
 default_language = "fr"
 catch_up_days = 2
 city = "Bordeaux"
+# Open days: letters are printed in the libraries, on days they are open.
+# Every library's defaults; a [[libraries]] entry may set its own.
+closed_weekdays = ["sunday"]
+holidays = "FR"
+"#,
+    );
+    let _ = write!(
+        text,
+        "closures = [\"{}\"]\ncalendar = \"{CALENDAR_FILE}\"\n",
+        winter_closure(today)
+    );
+    text.push_str(
+        r#"# Emails go on their day, open or not ("next_open_day" holds them too).
+email_on_closed_days = "send"
 
 [mail]
 from = "Service du contentieux des bibliothèques <contentieux@bibliotheques.example.fr>"
@@ -189,7 +256,7 @@ offset_days = 35
 channel = "letter"
 "#,
     );
-    for library in libraries {
+    for (i, library) in libraries.iter().enumerate() {
         let mailbox = library.code.to_ascii_lowercase();
         // Writing to a String cannot fail.
         let _ = write!(
@@ -201,6 +268,9 @@ channel = "letter"
             toml_string(&library.town),
             toml_string(&library.phone),
         );
+        if i == 1 {
+            text.push_str("closed_weekdays = [\"saturday\", \"sunday\"]\n");
+        }
     }
     text.push_str("\n[local]\nstate_dir = \"var\"\n");
     text
@@ -211,12 +281,43 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_sample_calendar_closes_sundays_holidays_christmas_and_training_days() {
+        let libraries = libraries(4);
+        let today = NaiveDate::from_ymd_opt(2026, 12, 2).unwrap();
+        let mut config =
+            relance_core::config::Config::parse(&config_text(&libraries, today)).unwrap();
+        config.read_calendars(|_| Ok(closures_ics(today))).unwrap();
+        let open = |i: usize, d: &str| {
+            config.libraries[i]
+                .open_days
+                .is_open(NaiveDate::parse_from_str(d, "%Y-%m-%d").unwrap())
+        };
+        assert!(
+            open(0, "2026-12-05") && !open(1, "2026-12-05"),
+            "a Saturday"
+        );
+        for closed in [
+            "2026-12-06",
+            "2026-12-03",
+            "2026-12-24",
+            "2027-01-01",
+            "2027-03-29",
+            "2027-07-21",
+        ] {
+            assert!(!open(0, closed), "{closed}");
+        }
+        assert!(open(0, "2027-01-04") && open(0, "2026-12-10"));
+    }
+
+    #[test]
     fn every_library_count_gives_a_valid_config_with_unique_codes() {
         for count in [1, 4, 10, 11, 40] {
             let libraries = libraries(count);
             assert_eq!(libraries.len(), count);
-            let config = relance_core::config::Config::parse(&config_text(&libraries))
+            let today = NaiveDate::from_ymd_opt(2026, 12, 2).unwrap();
+            let mut config = relance_core::config::Config::parse(&config_text(&libraries, today))
                 .unwrap_or_else(|e| panic!("{count} libraries: {e}"));
+            config.read_calendars(|_| Ok(closures_ics(today))).unwrap();
             assert_eq!(config.libraries.len(), count);
             assert_eq!(config.ladder, relance_core::ladder::Ladder::standard());
         }
