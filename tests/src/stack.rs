@@ -43,6 +43,12 @@ pub struct Stack {
 impl Stack {
     /// Provisions fresh resources and uploads [`CONFIG`].
     pub async fn new() -> Self {
+        Self::with_config(CONFIG, &[]).await
+    }
+
+    /// Provisions fresh resources and uploads that config, with `files` beside
+    /// it (name, text: an iCalendar file of closures, say).
+    pub async fn with_config(config: &str, files: &[(&str, &str)]) -> Self {
         let clients = clients();
         let names = Names {
             table: unique("table"),
@@ -59,10 +65,21 @@ impl Stack {
             .put_object()
             .bucket(&resources.bucket)
             .key("config/relance.toml")
-            .body(CONFIG.as_bytes().to_vec().into())
+            .body(config.as_bytes().to_vec().into())
             .send()
             .await
             .expect("config uploaded");
+        for (name, text) in files {
+            clients
+                .s3
+                .put_object()
+                .bucket(&resources.bucket)
+                .key(format!("config/{name}"))
+                .body(text.as_bytes().to_vec().into())
+                .send()
+                .await
+                .expect("file uploaded beside the config");
+        }
         let config =
             ConfigSource::parse(&format!("s3://{}/config/relance.toml", resources.bucket)).unwrap();
         Self {

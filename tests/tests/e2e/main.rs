@@ -6,6 +6,7 @@ mod aws_channels;
 mod aws_e2e;
 mod aws_ledger;
 mod aws_mailroom;
+mod aws_open_days;
 mod aws_planner_reads;
 mod aws_store;
 mod aws_throttling;
