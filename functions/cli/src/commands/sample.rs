@@ -216,7 +216,7 @@ default_language = "fr"
 catch_up_days = 2
 city = "Bordeaux"
 # Open days: letters are printed in the libraries, on days they are open.
-# Every library's defaults; a [[libraries]] entry may set its own.
+# The defaults of every library; a library entry below may set its own.
 closed_weekdays = ["sunday"]
 holidays = "FR"
 "#,

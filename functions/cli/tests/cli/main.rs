@@ -7,6 +7,7 @@ mod history;
 mod hostile;
 mod import;
 mod mailroom;
+mod open_days;
 mod preview;
 mod report;
 mod run;

@@ -144,6 +144,9 @@ struct Page<'a> {
     previous_day: NaiveDate,
     previous_source: &'static str,
     summary: &'a crate::summary::RunSummary,
+    /// Notices waiting for an open day, and those delivered after waiting (rules §14).
+    waiting: &'a [crate::summary::OpenDayWait],
+    delivered_after_closure: &'a [crate::summary::OpenDayWait],
     held_back: usize,
     by_library: Vec<LibraryCounts>,
     sections: Vec<Section>,
@@ -267,6 +270,8 @@ fn build<'a>(input: &'a PageInput<'a>) -> Page<'a> {
             }
         },
         summary: &preview.summary,
+        waiting: &preview.summary.waiting_for_open_day,
+        delivered_after_closure: &preview.summary.delivered_after_closure,
         held_back: preview
             .notices
             .iter()
