@@ -152,3 +152,69 @@ async fn letters_of_a_closed_day_are_printed_by_the_first_run_on_an_open_day() {
             .is_empty()
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_email_held_for_an_open_day_is_sent_by_the_mailer_once_its_library_opens() {
+    let _one = SENT_MAIL.lock().await;
+    let config = config().replace(
+        "holidays = \"FR\"\n",
+        "holidays = \"FR\"\nemail_on_closed_days = \"next_open_day\"\n",
+    );
+    let stack = Stack::with_config(&config, &[("inventaire-sts.ics", INVENTORY_ICS)]).await;
+    let sunday = day("2026-12-06");
+    let (monday, tuesday) = (day("2026-12-07"), day("2026-12-08"));
+    stack
+        .import(
+            "patrons.csv",
+            &[patron_row(
+                "P1",
+                "Camille Martin",
+                "camille.martin@example.org",
+                false,
+            )],
+            PATRONS_HEADER,
+        )
+        .await;
+    stack
+        .import(
+            "loans.csv",
+            &[loan_row(
+                "L1",
+                "P1",
+                "STS",
+                sunday - Duration::days(7),
+                None,
+            )],
+            LOANS_HEADER,
+        )
+        .await;
+    let before = sent_mail().len();
+    let patron = |before| to(&new_mail(before), "camille.martin@example.org").len();
+
+    // Sunday, and Monday (STS's inventory): the reminder waits, pending.
+    for d in [sunday, monday] {
+        assert_eq!(stack.plan(d).await.emails_queued, 1, "{d}");
+        assert_eq!(stack.deliver_mail(morning(d)).await, 0, "{d}");
+        assert_eq!(patron(before), 0, "nothing sent on {d}");
+    }
+    let dynamo = stack.dynamo();
+    let pending = dynamo
+        .pending_notices(Channel::Email, monday)
+        .await
+        .unwrap();
+    assert_eq!(pending.len(), 1);
+    assert_eq!(pending[0].run_day, sunday, "still the Sunday notice");
+
+    // Tuesday: sent once, even when queued twice.
+    stack.plan(tuesday).await;
+    stack.plan(tuesday).await;
+    assert_eq!(stack.deliver_mail(morning(tuesday)).await, 0);
+    assert_eq!(patron(before), 1);
+    assert!(
+        dynamo
+            .pending_notices(Channel::Email, tuesday)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
