@@ -317,15 +317,7 @@ impl RawInstitution {
             .city
             .map(|c| c.trim().to_owned())
             .filter(|c| !c.is_empty());
-        let email_on_closed_days = match self.email_on_closed_days {
-            None => EmailOnClosedDays::Send,
-            Some(text) => EmailOnClosedDays::parse(&text).ok_or_else(|| {
-                invalid(
-                    "institution.email_on_closed_days",
-                    format!("unknown choice {text:?} (\"send\" or \"next_open_day\")"),
-                )
-            })?,
-        };
+        let email_on_closed_days = open_days::email_on_closed_days(self.email_on_closed_days)?;
         let open_days = open_days::open_days(
             open_days::CalendarKeys {
                 closed_weekdays: self.closed_weekdays,

@@ -10,7 +10,9 @@ use chrono::NaiveDate;
 use super::{Config, ConfigError, Library, invalid};
 use crate::ladder::Channel;
 use crate::notice::Notice;
-use crate::open_days::{ClosureCalendar, DateRange, Holidays, OpenDays, parse_weekday};
+use crate::open_days::{
+    ClosureCalendar, DateRange, EmailOnClosedDays, Holidays, OpenDays, parse_weekday,
+};
 use crate::summary::OpenDayWait;
 
 /// The calendar keys as written in one section.
@@ -74,6 +76,19 @@ pub(super) fn open_days(
             .then(|| ClosureCalendar::new(format!("{section}.calendar"), path));
     }
     Ok(days)
+}
+
+/// `institution.email_on_closed_days`: `send` (the default) or `next_open_day`.
+pub(super) fn email_on_closed_days(text: Option<String>) -> Result<EmailOnClosedDays, ConfigError> {
+    let Some(text) = text else {
+        return Ok(EmailOnClosedDays::Send);
+    };
+    EmailOnClosedDays::parse(&text).ok_or_else(|| {
+        invalid(
+            "institution.email_on_closed_days",
+            format!("unknown choice {text:?} (\"send\" or \"next_open_day\")"),
+        )
+    })
 }
 
 impl Config {
