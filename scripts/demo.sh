@@ -35,4 +35,13 @@ echo "  mail/report-{day}.eml         $reports run reports to the staff inbox"
 echo "  letters/{library}/            $letters letters as PDF, with batch.pdf and manifest.csv"
 echo "For instance: $(find "$outbox" -name 'first_reminder-*.eml' | sort | head -1)"
 echo "          and $(find "$outbox" -name batch.pdf | sort | head -1)"
+sunday_batches=0
+for letters_dir in "$outbox"/*/letters; do
+  [ -d "$letters_dir" ] || continue
+  batch_day=$(basename "$(dirname "$letters_dir")")
+  [ "$(date -d "$batch_day" +%u)" = 7 ] && sunday_batches=$((sunday_batches + 1))
+done
+echo "Open days: the libraries are closed on Sundays, French holidays and 24 Dec–2 Jan"
+echo "  ($sunday_batches print batches on a Sunday); a letter decided on a closed day is in its"
+echo "  library's batch of the next open day (run-*.json: waiting_for_open_day, delivered_after_closure)."
 echo "Run summaries (relance run --json): $dir/run-*.json"
