@@ -102,6 +102,50 @@ pub enum QueueError {
     Unexpected(String),
 }
 
+/// Where messages go: a [`Queue`] in production, a [`MemoryQueue`] in unit tests.
+pub trait Dispatch: Sync {
+    /// Sends every message; returns how many were sent.
+    fn send_all<T: Serialize + Sync>(
+        &self,
+        messages: &[T],
+    ) -> impl Future<Output = Result<usize, QueueError>> + Send;
+}
+
+/// The JSON bodies of the messages sent, in order: the unit tests' queue.
+#[derive(Debug, Default)]
+pub struct MemoryQueue {
+    bodies: std::sync::Mutex<Vec<String>>,
+}
+
+impl MemoryQueue {
+    /// The messages sent so far, read back as `T`.
+    pub fn sent<T: DeserializeOwned>(&self) -> Vec<T> {
+        let bodies = self.bodies.lock().expect("memory queue lock");
+        bodies
+            .iter()
+            .map(|body| serde_json::from_str(body).expect("a message this queue was sent"))
+            .collect()
+    }
+}
+
+impl Dispatch for MemoryQueue {
+    async fn send_all<T: Serialize + Sync>(&self, messages: &[T]) -> Result<usize, QueueError> {
+        let bodies = messages
+            .iter()
+            .map(serde_json::to_string)
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut sent = self.bodies.lock().expect("memory queue lock");
+        sent.extend(bodies);
+        Ok(messages.len())
+    }
+}
+
+impl Dispatch for Queue {
+    async fn send_all<T: Serialize + Sync>(&self, messages: &[T]) -> Result<usize, QueueError> {
+        Queue::send_all(self, messages).await
+    }
+}
+
 /// A queue and its client.
 #[derive(Debug, Clone)]
 pub struct Queue {

@@ -1,8 +1,8 @@
 //! Consolidated notice emails: minijinja templates (French and English, text and
 //! HTML, overridable) rendered into a MIME message built with mail-builder.
 //!
-//! Pure: the send time, the notice and its data come in as arguments; the
-//! caller reads override files from disk.
+//! Pure: the send time, the notice and its data come in as arguments; only
+//! [`Templates::from_folder`] reads the disk, for override files.
 //!
 //! Template variables (see `view.rs`): `lang`, `reference`, `stage.{name, kind,
 //! number}`, `patron.name`, `sections` and `others` (lists of `{library: {code,
@@ -10,12 +10,14 @@
 //! due_date, due_date_iso, days_overdue, days_until_due}]}`), `loan_count`,
 //! `reply_to`, `signature`, `institution`, `send_day`.
 
+mod folder;
 pub(crate) mod line;
 mod mime;
 mod print_batch;
 mod templates;
 mod view;
 
+pub use folder::TemplateFolderError;
 pub(crate) use mime::mailbox;
 pub use print_batch::{BatchEntry, PrintBatchMail, compose_print_batch};
 

@@ -27,6 +27,7 @@
 
 mod correspondence;
 mod deliveries;
+mod fanout;
 mod item;
 mod port;
 mod transact;
@@ -47,24 +48,12 @@ use self::item::{
 };
 use super::table::{BY_MESSAGE, MESSAGE_ID, PENDING, PENDING_SK, PK, SK, notice_key, run_key};
 use super::{Dynamo, Item, key_item, store_error};
+pub use crate::fanout::Claim;
 
 /// Longest delivery error kept on a notice.
 const LAST_ERROR_MAX: usize = 1000;
 /// Attempts at numbering a run summary when another run records at the same time.
 const RUN_ATTEMPTS: u32 = 8;
-
-/// What [`Dynamo::claim`] found.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Claim {
-    /// The notice is this invocation's until the lease ends.
-    Claimed(Notice),
-    /// It was sent or cancelled already: nothing to do.
-    Done,
-    /// Another invocation holds an unexpired lease on it.
-    Leased,
-    /// There is no such notice.
-    Missing,
-}
 
 impl Dynamo {
     /// Claims a pending notice for `lease` from `now`, so that one invocation at a

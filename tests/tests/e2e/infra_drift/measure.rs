@@ -6,6 +6,7 @@ use aws_lambda_events::event::s3::S3Event;
 use aws_lambda_events::event::ses::SimpleEmailEvent;
 use aws_lambda_events::event::sns::SnsEvent;
 use chrono::Duration;
+use relance_aws::Function;
 use relance_core::ids::{PatronId, StageName};
 use relance_core::notice::{Notice, NoticeStatus};
 use relance_planner::PlannerEvent;
@@ -110,14 +111,14 @@ pub(crate) async fn measure(template: &Template) -> Measured {
     // Importer: patrons (one row rejected: its report goes to imports/rejects/),
     // loans, then a snapshot of the open loans.
     let importer = relance_importer::Importer::new(
-        clients.clone(),
-        relance_importer::Settings {
-            table: required("Importer", "RELANCE_TABLE"),
-            config: config("Importer"),
-        },
-    )
-    .await
-    .expect("importer");
+        Function::load(
+            clients.clone(),
+            &required("Importer", "RELANCE_TABLE"),
+            &config("Importer"),
+        )
+        .await
+        .expect("importer"),
+    );
     let first = run_day - Duration::days(7);
     let loans = [
         loan_row("L1", "P1", "STS", first, None),
@@ -159,16 +160,16 @@ pub(crate) async fn measure(template: &Template) -> Measured {
 
     // Planner: the day, then a resume for the next day.
     let planner = relance_planner::Planner::new(
-        clients.clone(),
-        relance_planner::Settings {
-            table: required("Planner", "RELANCE_TABLE"),
-            mail_queue_url: required("Planner", "RELANCE_MAIL_QUEUE_URL"),
-            letter_queue_url: required("Planner", "RELANCE_LETTER_QUEUE_URL"),
-            config: config("Planner"),
-        },
-    )
-    .await
-    .expect("planner");
+        Function::load(
+            clients.clone(),
+            &required("Planner", "RELANCE_TABLE"),
+            &config("Planner"),
+        )
+        .await
+        .expect("planner"),
+        &required("Planner", "RELANCE_MAIL_QUEUE_URL"),
+        &required("Planner", "RELANCE_LETTER_QUEUE_URL"),
+    );
     let planned = planner
         .handle(PlannerEvent {
             date: Some(run_day),
@@ -193,15 +194,15 @@ pub(crate) async fn measure(template: &Template) -> Measured {
     // Mailer and letters: the messages the planner queued.
     let mail = stack.drain(&resources.mail_queue_url).await;
     let mailer = relance_mailer::Mailer::new(
-        clients.clone(),
-        relance_mailer::Settings {
-            table: required("Mailer", "RELANCE_TABLE"),
-            config: config("Mailer"),
-            configuration_set: var("Mailer", "RELANCE_SES_CONFIGURATION_SET"),
-        },
-    )
-    .await
-    .expect("mailer");
+        Function::load(
+            clients.clone(),
+            &required("Mailer", "RELANCE_TABLE"),
+            &config("Mailer"),
+        )
+        .await
+        .expect("mailer"),
+        var("Mailer", "RELANCE_SES_CONFIGURATION_SET"),
+    );
     assert!(
         mailer
             .handle(mail, morning(run_day))
@@ -213,15 +214,15 @@ pub(crate) async fn measure(template: &Template) -> Measured {
 
     let batches = stack.drain(&resources.letter_queue_url).await;
     let letters = relance_letters::Letters::new(
-        clients.clone(),
-        relance_letters::Settings {
-            table: required("Letters", "RELANCE_TABLE"),
-            bucket: required("Letters", "RELANCE_BUCKET"),
-            config: config("Letters"),
-        },
-    )
-    .await
-    .expect("letters");
+        Function::load(
+            clients.clone(),
+            &required("Letters", "RELANCE_TABLE"),
+            &config("Letters"),
+        )
+        .await
+        .expect("letters"),
+        &required("Letters", "RELANCE_BUCKET"),
+    );
     assert!(
         letters
             .handle(batches, morning(run_day))
@@ -267,15 +268,15 @@ pub(crate) async fn measure(template: &Template) -> Measured {
     event["Records"][0]["ses"]["mail"]["messageId"] = ses_id.clone().into();
     let event: SimpleEmailEvent = serde_json::from_value(event).unwrap();
     let inbound = relance_inbound::Inbound::new(
-        clients.clone(),
-        relance_inbound::Settings {
-            table: required("Inbound", "RELANCE_TABLE"),
-            bucket: required("Inbound", "RELANCE_BUCKET"),
-            config: config("Inbound"),
-        },
-    )
-    .await
-    .expect("inbound");
+        Function::load(
+            clients.clone(),
+            &required("Inbound", "RELANCE_TABLE"),
+            &config("Inbound"),
+        )
+        .await
+        .expect("inbound"),
+        &required("Inbound", "RELANCE_BUCKET"),
+    );
     assert_eq!(inbound.handle(event).await.expect("received").len(), 1);
     // And a message without In-Reply-To or reference: linked by its sender.
     let ses_id = unique("ses");
@@ -319,10 +320,13 @@ pub(crate) async fn measure(template: &Template) -> Measured {
     event["Records"][0]["Sns"]["Message"] = bounce.to_string().into();
     let event: SnsEvent = serde_json::from_value(event).unwrap();
     let feedback = relance_feedback::Feedback::new(
-        &clients,
-        relance_feedback::Settings {
-            table: required("Feedback", "RELANCE_TABLE"),
-        },
+        Function::load(
+            clients.clone(),
+            &required("Feedback", "RELANCE_TABLE"),
+            &config("Feedback"),
+        )
+        .await
+        .expect("feedback"),
     );
     assert_eq!(feedback.handle(event).await.expect("feedback").len(), 1);
     measured.record("Feedback", &proxy);
