@@ -151,3 +151,6 @@ where
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -218,27 +218,4 @@ fn outcome_name(delivery: &Delivery) -> &'static str {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_tally_counts_each_outcome_under_its_own_name() {
-        let outcomes = [
-            Outcome::Done(Some(Delivery::Sent("m1".into()))),
-            Outcome::Done(Some(Delivery::Sent("m2".into()))),
-            Outcome::Done(Some(Delivery::Unsendable("template".into()))),
-            Outcome::Done(None),
-            Outcome::Retry("throttled".into()),
-        ];
-        assert_eq!(
-            Tally::of(&outcomes),
-            Tally {
-                sent: 2,
-                unsendable: 1,
-                already_handled: 1,
-                retries: 1,
-                ..Tally::default()
-            }
-        );
-    }
-}
+mod tests;

@@ -314,3 +314,6 @@ fn emit_metrics(output: &PlannerOutput) {
         .value("ReadUnits", output.read_units)
         .emit();
 }
+
+#[cfg(test)]
+mod tests;
