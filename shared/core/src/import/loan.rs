@@ -98,20 +98,7 @@ mod tests {
 
     use super::*;
 
-    const CONFIG: &str = r#"
-[institution]
-name = "Université de Bordeaux"
-timezone = "Europe/Paris"
-
-[mail]
-from = "Service du contentieux <contentieux@bibliotheques.example.fr>"
-staff_inbox = "equipe@bibliotheques.example.fr"
-
-[[libraries]]
-code = "STS"
-name = "Bibliothèque Sciences et techniques"
-inbox = "bu-sciences@bibliotheques.example.fr"
-"#;
+    const CONFIG: &str = crate::testing::INSTITUTION;
 
     fn config() -> Config {
         Config::parse(CONFIG).unwrap()

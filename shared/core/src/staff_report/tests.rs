@@ -8,28 +8,7 @@ use crate::ids::{NoticeId, PatronId, StageName};
 use crate::ladder::Channel;
 use crate::notice::NoticeLoan;
 
-const CONFIG: &str = r#"
-[institution]
-name = "Université de Bordeaux"
-timezone = "Europe/Paris"
-default_language = "fr"
-
-[mail]
-from = "Service du contentieux des bibliothèques <contentieux@bibliotheques.example.fr>"
-staff_inbox = "equipe-contentieux@bibliotheques.example.fr"
-
-[[libraries]]
-code = "STS"
-name = "Bibliothèque Sciences et techniques"
-inbox = "bu-sciences@bibliotheques.example.fr"
-address = ["Allée Baudour", "33400 Talence"]
-
-[[libraries]]
-code = "DRT"
-name = "Bibliothèque Droit"
-inbox = "bu-droit@bibliotheques.example.fr"
-address = ["Avenue Léon Duguit", "33600 Pessac"]
-"#;
+const CONFIG: &str = crate::testing::INSTITUTION;
 
 fn day() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 11, 29).unwrap()
@@ -145,7 +124,9 @@ fn the_report_goes_to_the_staff_inbox_with_the_counts_cancellations_and_failures
         "{text}"
     );
     assert!(
-        text.contains("DRT      Bibliothèque Droit: courtesy 1, first_reminder 1"),
+        text.contains(
+            "DRT      Bibliothèque Droit et science politique: courtesy 1, first_reminder 1"
+        ),
         "{text}"
     );
     assert!(

@@ -8,25 +8,7 @@ use super::*;
 mod hostile;
 mod snapshot;
 
-const CONFIG: &str = r#"
-[institution]
-name = "Université de Bordeaux"
-timezone = "Europe/Paris"
-
-[mail]
-from = "Service du contentieux <contentieux@bibliotheques.example.fr>"
-staff_inbox = "equipe@bibliotheques.example.fr"
-
-[[libraries]]
-code = "STS"
-name = "Bibliothèque Sciences et techniques"
-inbox = "bu-sciences@bibliotheques.example.fr"
-
-[[libraries]]
-code = "LSH"
-name = "Bibliothèque Lettres et Sciences humaines"
-inbox = "bu-lettres@bibliotheques.example.fr"
-"#;
+const CONFIG: &str = include_str!("../../../testkit/src/institution.toml");
 
 const PATRONS_HEADER: &str = "patron_id,full_name,email,address_line1,address_line2,postcode,city,country,language,courtesy_opt_out\n";
 const LOANS_HEADER: &str = "loan_id,patron_id,library_code,barcode,title,author,call_number,loaned_at,due_at,returned_at\n";
