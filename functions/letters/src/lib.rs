@@ -42,14 +42,14 @@ impl Letters {
 
     /// The letters function of a function context, keeping letters in `bucket`.
     pub fn new(function: Function, bucket: &str) -> Self {
-        Self {
-            transport: SesTransport::new(&function.clients.ses, None),
-            archive: S3Archive::new(function.clients.s3.clone(), bucket),
-            config: function.config,
-            templates: function.templates,
-            store: function.dynamo.clone(),
-            book: function.dynamo,
-        }
+        Self::with_ports(
+            function.config,
+            function.templates,
+            function.dynamo.clone(),
+            function.dynamo,
+            SesTransport::new(&function.clients.ses, None),
+            S3Archive::new(function.clients.s3.clone(), bucket),
+        )
     }
 }
 

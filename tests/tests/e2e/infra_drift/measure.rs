@@ -86,6 +86,16 @@ pub(crate) async fn measure(template: &Template) -> Measured {
         );
         stack.config.clone()
     };
+    // What a function is built from, with the variables the template gives it.
+    let function = async |name: &str| {
+        Function::load(
+            clients.clone(),
+            &required(name, "RELANCE_TABLE"),
+            &config(name),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{name}: {e}"))
+    };
     let queue_name = |url: &str| url.rsplit('/').next().unwrap().to_owned();
     let mut measured = Measured {
         calls: BTreeMap::new(),
@@ -110,15 +120,7 @@ pub(crate) async fn measure(template: &Template) -> Measured {
 
     // Importer: patrons (one row rejected: its report goes to imports/rejects/),
     // loans, then a snapshot of the open loans.
-    let importer = relance_importer::Importer::new(
-        Function::load(
-            clients.clone(),
-            &required("Importer", "RELANCE_TABLE"),
-            &config("Importer"),
-        )
-        .await
-        .expect("importer"),
-    );
+    let importer = relance_importer::Importer::new(function("Importer").await);
     let first = run_day - Duration::days(7);
     let loans = [
         loan_row("L1", "P1", "STS", first, None),
@@ -160,13 +162,7 @@ pub(crate) async fn measure(template: &Template) -> Measured {
 
     // Planner: the day, then a resume for the next day.
     let planner = relance_planner::Planner::new(
-        Function::load(
-            clients.clone(),
-            &required("Planner", "RELANCE_TABLE"),
-            &config("Planner"),
-        )
-        .await
-        .expect("planner"),
+        function("Planner").await,
         &required("Planner", "RELANCE_MAIL_QUEUE_URL"),
         &required("Planner", "RELANCE_LETTER_QUEUE_URL"),
     );
@@ -194,13 +190,7 @@ pub(crate) async fn measure(template: &Template) -> Measured {
     // Mailer and letters: the messages the planner queued.
     let mail = stack.drain(&resources.mail_queue_url).await;
     let mailer = relance_mailer::Mailer::new(
-        Function::load(
-            clients.clone(),
-            &required("Mailer", "RELANCE_TABLE"),
-            &config("Mailer"),
-        )
-        .await
-        .expect("mailer"),
+        function("Mailer").await,
         var("Mailer", "RELANCE_SES_CONFIGURATION_SET"),
     );
     assert!(
@@ -214,13 +204,7 @@ pub(crate) async fn measure(template: &Template) -> Measured {
 
     let batches = stack.drain(&resources.letter_queue_url).await;
     let letters = relance_letters::Letters::new(
-        Function::load(
-            clients.clone(),
-            &required("Letters", "RELANCE_TABLE"),
-            &config("Letters"),
-        )
-        .await
-        .expect("letters"),
+        function("Letters").await,
         &required("Letters", "RELANCE_BUCKET"),
     );
     assert!(
@@ -268,13 +252,7 @@ pub(crate) async fn measure(template: &Template) -> Measured {
     event["Records"][0]["ses"]["mail"]["messageId"] = ses_id.clone().into();
     let event: SimpleEmailEvent = serde_json::from_value(event).unwrap();
     let inbound = relance_inbound::Inbound::new(
-        Function::load(
-            clients.clone(),
-            &required("Inbound", "RELANCE_TABLE"),
-            &config("Inbound"),
-        )
-        .await
-        .expect("inbound"),
+        function("Inbound").await,
         &required("Inbound", "RELANCE_BUCKET"),
     );
     assert_eq!(inbound.handle(event).await.expect("received").len(), 1);
@@ -319,15 +297,7 @@ pub(crate) async fn measure(template: &Template) -> Measured {
     .unwrap();
     event["Records"][0]["Sns"]["Message"] = bounce.to_string().into();
     let event: SnsEvent = serde_json::from_value(event).unwrap();
-    let feedback = relance_feedback::Feedback::new(
-        Function::load(
-            clients.clone(),
-            &required("Feedback", "RELANCE_TABLE"),
-            &config("Feedback"),
-        )
-        .await
-        .expect("feedback"),
-    );
+    let feedback = relance_feedback::Feedback::new(function("Feedback").await);
     assert_eq!(feedback.handle(event).await.expect("feedback").len(), 1);
     measured.record("Feedback", &proxy);
     measured
