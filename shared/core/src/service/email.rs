@@ -211,7 +211,7 @@ impl<S: LoanStore, L: Ledger, T: MailTransport, A> Engine<'_, S, L, T, A> {
             return Ok(Step::FallBack(loans));
         };
         let stage = self.config.ladder.get(&notice.stage).ok_or_else(|| {
-            StoreError::Corrupt(format!(
+            StoreError::corrupt(format!(
                 "notice {} has unknown stage {}",
                 notice.id, notice.stage
             ))
@@ -267,7 +267,9 @@ impl<S: LoanStore, L: Ledger, T: MailTransport, A> Engine<'_, S, L, T, A> {
                 }
                 Ok(Delivery::Sent(message_id))
             }
-            Err(TransportError::Rejected(reason)) => {
+            Err(TransportError::Rejected {
+                message: reason, ..
+            }) => {
                 self.store
                     .set_email_status(&draft.patron.id, EmailStatus::Bouncing)
                     .await?;
@@ -275,11 +277,14 @@ impl<S: LoanStore, L: Ledger, T: MailTransport, A> Engine<'_, S, L, T, A> {
                 self.fall_back(notice, &draft.loans).await?;
                 Ok(Delivery::FellBackToPrint)
             }
-            Err(TransportError::Throttled(e) | TransportError::Transient(e)) => {
+            Err(
+                TransportError::Throttled { message: e, .. }
+                | TransportError::Transient { message: e, .. },
+            ) => {
                 self.ledger.record_failure(&notice.id, &e).await?;
                 Ok(Delivery::Failed(e))
             }
-            Err(e @ TransportError::Unexpected(_)) => Err(RunError::Transport(e)),
+            Err(e @ TransportError::Unexpected { .. }) => Err(RunError::Transport(e)),
         }
     }
 
