@@ -69,7 +69,7 @@ pub enum StoreError {
 }
 
 impl StoreError {
-    /// An [`StoreError::Unavailable`] without a cause yet.
+    /// A [`StoreError::Unavailable`] without a cause yet.
     pub fn unavailable(message: impl Into<String>) -> Self {
         Self::Unavailable {
             message: message.into(),
@@ -93,7 +93,7 @@ impl StoreError {
         }
     }
 
-    /// An [`StoreError::Unexpected`] without a cause yet.
+    /// A [`StoreError::Unexpected`] without a cause yet.
     pub fn unexpected(message: impl Into<String>) -> Self {
         Self::Unexpected {
             message: message.into(),

@@ -267,22 +267,20 @@ impl<S: LoanStore, L: Ledger, T: MailTransport, A> Engine<'_, S, L, T, A> {
                 }
                 Ok(Delivery::Sent(message_id))
             }
-            Err(TransportError::Rejected {
-                message: reason, ..
-            }) => {
+            Err(TransportError::Rejected { message, .. }) => {
                 self.store
                     .set_email_status(&draft.patron.id, EmailStatus::Bouncing)
                     .await?;
-                self.ledger.record_failure(&notice.id, &reason).await?;
+                self.ledger.record_failure(&notice.id, &message).await?;
                 self.fall_back(notice, &draft.loans).await?;
                 Ok(Delivery::FellBackToPrint)
             }
             Err(
-                TransportError::Throttled { message: e, .. }
-                | TransportError::Transient { message: e, .. },
+                TransportError::Throttled { message, .. }
+                | TransportError::Transient { message, .. },
             ) => {
-                self.ledger.record_failure(&notice.id, &e).await?;
-                Ok(Delivery::Failed(e))
+                self.ledger.record_failure(&notice.id, &message).await?;
+                Ok(Delivery::Failed(message))
             }
             Err(e @ TransportError::Unexpected { .. }) => Err(RunError::Transport(e)),
         }
