@@ -9,6 +9,7 @@ use aws_sdk_sqs::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
 use chrono::NaiveDate;
 use relance_core::ids::{LibraryCode, NoticeId};
+use relance_core::ports::Cause;
 use serde::de::{self, DeserializeOwned};
 use serde::{Deserialize, Deserializer, Serialize};
 
@@ -88,6 +89,9 @@ pub enum QueueError {
         sent: usize,
         /// What failed.
         reason: String,
+        /// The SDK's error, when the request itself failed.
+        #[source]
+        source: Option<Cause>,
     },
     /// SQS refused entries for good (too large, invalid characters).
     #[error("queue refused messages after {sent} sent: {reason}")]
@@ -98,8 +102,14 @@ pub enum QueueError {
         reason: String,
     },
     /// Anything else (missing queue, permissions).
-    #[error("queue error: {0}")]
-    Unexpected(String),
+    #[error("queue error: {reason}")]
+    Unexpected {
+        /// What failed.
+        reason: String,
+        /// The SDK's error.
+        #[source]
+        source: Cause,
+    },
 }
 
 /// Where messages go: a [`Queue`] in production, a [`MemoryQueue`] in unit tests.
@@ -231,6 +241,7 @@ impl Queue {
                 "{} entries still failing after {BATCH_ATTEMPTS} attempts",
                 pending.len()
             ),
+            source: None,
         })
     }
 
@@ -304,10 +315,15 @@ where
         }
         _ => false,
     };
+    let source = Box::new(err);
     if passing {
-        QueueError::Unavailable { sent, reason }
+        QueueError::Unavailable {
+            sent,
+            reason,
+            source: Some(source),
+        }
     } else {
-        QueueError::Unexpected(reason)
+        QueueError::Unexpected { reason, source }
     }
 }
 

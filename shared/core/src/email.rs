@@ -33,6 +33,7 @@ use crate::config::Config;
 use crate::ladder::Stage;
 use crate::model::{Loan, Patron};
 use crate::notice::Notice;
+use crate::ports::Cause;
 
 /// Why a template set could not be loaded or rendered.
 #[derive(Debug, thiserror::Error)]
@@ -41,8 +42,14 @@ pub enum RenderError {
     #[error("template {name}: {reason}")]
     Template { name: String, reason: String },
     /// Writing the MIME message failed, or a value cannot go in a header.
-    #[error("building the message: {0}")]
-    Mime(String),
+    #[error("building the message: {message}")]
+    Mime {
+        /// What could not be written.
+        message: String,
+        /// The error it comes from, when there is one.
+        #[source]
+        source: Option<Cause>,
+    },
     /// The stage is delivered by letter, not by email.
     #[error("stage {0} is a letter stage, not an email")]
     LetterStage(String),

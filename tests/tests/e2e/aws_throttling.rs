@@ -134,7 +134,7 @@ async fn the_ses_transport_reads_the_injected_429_as_throttling_after_its_own_at
     let before = sent_mail().len();
 
     let err = transport.send(&mail).await.expect_err("throttled");
-    assert!(matches!(err, TransportError::Throttled(_)), "{err:?}");
+    assert!(matches!(err, TransportError::Throttled { .. }), "{err:?}");
     assert!(
         err.to_string().contains("TooManyRequestsException"),
         "{err}"

@@ -305,7 +305,7 @@ struct RefusingParts<'a> {
 impl MailTransport for RefusingParts<'_> {
     async fn send(&self, mail: &OutgoingMail) -> Result<String, TransportError> {
         if self.refuse.contains(&mail.name.as_str()) {
-            return Err(TransportError::Transient("451 try again later".into()));
+            return Err(TransportError::transient("451 try again later"));
         }
         self.outbox.send(mail).await
     }

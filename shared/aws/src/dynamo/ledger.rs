@@ -186,10 +186,11 @@ impl Dynamo {
             self.count(page.consumed_capacity());
             for item in page.items() {
                 let json = text(item, SUMMARY)
-                    .ok_or_else(|| StoreError::Corrupt("a run without its summary".into()))?;
+                    .ok_or_else(|| StoreError::corrupt("a run without its summary"))?;
                 runs.push(
-                    serde_json::from_str(json)
-                        .map_err(|e| StoreError::Corrupt(format!("run summary: {e}")))?,
+                    serde_json::from_str(json).map_err(|e| {
+                        StoreError::corrupt(format!("run summary: {e}")).caused_by(e)
+                    })?,
                 );
             }
             start = page.last_evaluated_key;
@@ -229,7 +230,7 @@ impl Dynamo {
                 sk.rsplit('#')
                     .next()
                     .and_then(|n| n.parse().ok())
-                    .ok_or_else(|| StoreError::Corrupt(format!("run key {sk:?}")))
+                    .ok_or_else(|| StoreError::corrupt(format!("run key {sk:?}")))
             })
             .transpose()
     }

@@ -63,7 +63,7 @@ impl Dynamo {
             .await;
         match updated {
             Ok(_) => Ok(()),
-            Err(err) if is_condition_failure(&err) => Err(StoreError::Conflict(format!(
+            Err(err) if is_condition_failure(&err) => Err(StoreError::conflict(format!(
                 "the watermark moved from {expected:?} while planning {run_day}"
             ))),
             Err(err) => Err(store_error(err)),
@@ -125,10 +125,10 @@ impl Ledger for Dynamo {
     ) -> Result<(), StoreError> {
         let run_day = plan
             .run_day
-            .ok_or_else(|| StoreError::Unexpected("a plan without a run day".into()))?;
+            .ok_or_else(|| StoreError::unexpected("a plan without a run day"))?;
         let current = self.read_watermark().await?;
         if current != expected {
-            return Err(StoreError::Conflict(format!(
+            return Err(StoreError::conflict(format!(
                 "the watermark moved from {expected:?} to {current:?} while planning {run_day}"
             )));
         }
@@ -310,8 +310,8 @@ impl Ledger for Dynamo {
     }
 
     async fn record_run(&self, summary: &RunSummary) -> Result<(), StoreError> {
-        let json =
-            serde_json::to_string(summary).map_err(|e| StoreError::Unexpected(e.to_string()))?;
+        let json = serde_json::to_string(summary)
+            .map_err(|e| StoreError::unexpected(e.to_string()).caused_by(e))?;
         for _ in 0..RUN_ATTEMPTS {
             let n = self
                 .last_run_number(summary.run_day)
@@ -337,7 +337,7 @@ impl Ledger for Dynamo {
                 Err(err) => return Err(store_error(err)),
             }
         }
-        Err(StoreError::Conflict(format!(
+        Err(StoreError::conflict(format!(
             "no free number for a run of {} after {RUN_ATTEMPTS} tries",
             summary.run_day
         )))
