@@ -18,6 +18,7 @@ use relance_inbound::{INBOUND_PREFIX, Inbound};
 use relance_letters::Letters;
 use relance_mailer::Mailer;
 use relance_planner::{Planner, PlannerEvent, PlannerOutput};
+use relance_report::Report;
 
 use crate::CONFIG;
 use crate::emulators::{SentMail, clients, sent_mail, unique};
@@ -141,6 +142,24 @@ impl Stack {
     /// The letters function.
     pub async fn letters(&self) -> Letters {
         Letters::new(self.function().await, &self.resources.bucket)
+    }
+
+    /// A fresh queue standing for a dead-letter queue; its URL.
+    pub async fn dead_letter_queue(&self) -> String {
+        self.clients
+            .sqs
+            .create_queue()
+            .queue_name(unique("dlq"))
+            .send()
+            .await
+            .expect("queue")
+            .queue_url
+            .expect("a queue URL")
+    }
+
+    /// The report function, with these dead-letter queues (name, URL).
+    pub async fn report(&self, dead_letters: &[(String, String)]) -> Report {
+        Report::new(self.function().await, dead_letters)
     }
 
     /// The inbound function.

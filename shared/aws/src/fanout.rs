@@ -1,6 +1,7 @@
 //! What the fan-out functions keep beside the engine's ledger: the lease a
 //! mailer invocation takes on a notice before sending it, the run day's
-//! delivery counters, and the run manifests the planner's status event reads.
+//! delivery counters, the run manifests the planner's status event reads, and
+//! the run day's staff report, sent once.
 //! [`FanOutBook`] is their port: [`Dynamo`](crate::dynamo::Dynamo) in production,
 //! [`MemoryBook`] in the functions' unit tests.
 
@@ -28,6 +29,20 @@ pub enum Claim {
     Leased,
     /// There is no such notice.
     Missing,
+}
+
+/// What a claim on a run day's staff report found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReportClaim {
+    /// This invocation sends it, within its lease.
+    Claimed,
+    /// It went already.
+    Sent {
+        /// SES's message id.
+        message_id: String,
+    },
+    /// Another invocation is sending it.
+    Leased,
 }
 
 /// A run day's delivery counters, by outcome name (`sent`, `letters_rendered`…).
@@ -69,6 +84,22 @@ pub trait FanOutBook: Sync {
         &self,
         limit: usize,
     ) -> impl Future<Output = Result<Vec<RunSummary>, StoreError>> + Send;
+
+    /// Claims the run day's staff report, so that it is sent once.
+    fn claim_report(
+        &self,
+        run_day: NaiveDate,
+        now: DateTime<Utc>,
+        lease: Duration,
+    ) -> impl Future<Output = Result<ReportClaim, StoreError>> + Send;
+
+    /// Marks the run day's staff report sent.
+    fn record_report(
+        &self,
+        run_day: NaiveDate,
+        message_id: &str,
+        at: DateTime<Utc>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Read capacity consumed so far, where reads are metered (DynamoDB's
     /// units; nothing elsewhere).

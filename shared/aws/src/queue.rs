@@ -6,7 +6,7 @@ use std::future::Future;
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use aws_sdk_sqs::Client;
 use aws_sdk_sqs::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
-use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
+use aws_sdk_sqs::types::{QueueAttributeName, SendMessageBatchRequestEntry};
 use chrono::NaiveDate;
 use relance_core::ids::{LibraryCode, NoticeId};
 use relance_core::ports::Cause;
@@ -119,6 +119,9 @@ pub trait Dispatch: Sync {
         &self,
         messages: &[T],
     ) -> impl Future<Output = Result<usize, QueueError>> + Send;
+
+    /// About how many messages wait on it.
+    fn waiting(&self) -> impl Future<Output = Result<u64, QueueError>> + Send;
 }
 
 /// The JSON bodies of the messages sent, in order: the unit tests' queue.
@@ -148,11 +151,19 @@ impl Dispatch for MemoryQueue {
         sent.extend(bodies);
         Ok(messages.len())
     }
+
+    async fn waiting(&self) -> Result<u64, QueueError> {
+        Ok(self.bodies.lock().expect("memory queue lock").len() as u64)
+    }
 }
 
 impl Dispatch for Queue {
     async fn send_all<T: Serialize + Sync>(&self, messages: &[T]) -> Result<usize, QueueError> {
         Queue::send_all(self, messages).await
+    }
+
+    async fn waiting(&self) -> Result<u64, QueueError> {
+        Queue::waiting(self).await
     }
 }
 
@@ -268,6 +279,26 @@ impl Queue {
             .into_iter()
             .filter_map(|m| Some((m.receipt_handle?, m.body.unwrap_or_default())))
             .collect())
+    }
+
+    /// About how many messages wait on the queue, visible or in flight (SQS's
+    /// approximate counts: a dead-letter queue's depth for the staff report).
+    pub async fn waiting(&self) -> Result<u64, QueueError> {
+        let out = self
+            .client
+            .get_queue_attributes()
+            .queue_url(&self.url)
+            .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
+            .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
+            .send()
+            .await
+            .map_err(|e| queue_error(e, 0))?;
+        Ok(out
+            .attributes()
+            .into_iter()
+            .flatten()
+            .filter_map(|(_, count)| count.parse::<u64>().ok())
+            .sum())
     }
 
     /// Deletes a received message by its receipt handle.

@@ -224,6 +224,13 @@ pub trait Ledger: Sync {
     /// Sets the watermark (used by `resume`).
     fn set_watermark(&self, day: NaiveDate) -> impl Future<Output = Result<(), StoreError>> + Send;
 
+    /// Every notice decided by the run of `run_day`, whatever became of it
+    /// (the staff report's list).
+    fn notices_on(
+        &self,
+        run_day: NaiveDate,
+    ) -> impl Future<Output = Result<Vec<Notice>, StoreError>> + Send;
+
     /// Notices still pending on a channel for run days up to `up_to`, oldest first.
     fn pending_notices(
         &self,

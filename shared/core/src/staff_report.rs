@@ -68,6 +68,9 @@ pub struct StaffReportInput<'a> {
     pub libraries: &'a HashMap<LoanId, LibraryCode>,
     /// The last import, if any.
     pub last_import: Option<&'a LastImport>,
+    /// The dead-letter queues and how many messages wait in each (AWS: what
+    /// failed every retry); empty where there are none (locally).
+    pub dead_letters: &'a [(String, u64)],
     /// The Date header.
     pub sent_at: DateTime<Utc>,
 }
@@ -391,6 +394,19 @@ fn body(input: &StaffReportInput<'_>) -> String {
             t,
             "  {} {} {} {}: {} failed attempts",
             n.reference, n.channel, n.stage, n.patron_id, n.attempts
+        );
+    }
+
+    if !input.dead_letters.is_empty() {
+        let queues: Vec<String> = input
+            .dead_letters
+            .iter()
+            .map(|(queue, n)| format!("{queue} {n}"))
+            .collect();
+        let _ = writeln!(
+            t,
+            "\nDead-letter queues (messages that failed every retry: see \"Dead letters\" in the README)\n  {}",
+            queues.join(", ")
         );
     }
 

@@ -234,6 +234,10 @@ impl Ledger for Store {
         set_watermark(&self.conn(), day)
     }
 
+    async fn notices_on(&self, run_day: NaiveDate) -> Result<Vec<Notice>, StoreError> {
+        Store::notices_on(self, run_day)
+    }
+
     async fn pending_notices(
         &self,
         channel: Channel,

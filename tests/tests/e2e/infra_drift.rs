@@ -146,6 +146,9 @@ fn each_function_gets_exactly_the_variables_its_code_reads() {
                 "RELANCE_BUCKET" => bucket.clone(),
                 "RELANCE_MAIL_QUEUE_URL" => template.reference("MailQueue"),
                 "RELANCE_LETTER_QUEUE_URL" => template.reference("LetterQueue"),
+                "RELANCE_MAIL_DLQ_URL" => template.reference("MailDeadLetterQueue"),
+                "RELANCE_LETTER_DLQ_URL" => template.reference("LetterDeadLetterQueue"),
+                "RELANCE_FAILED_INVOCATIONS_URL" => template.reference("FailedInvocationsQueue"),
                 "RELANCE_SES_CONFIGURATION_SET" => template.reference("ConfigurationSet"),
                 "RELANCE_CONFIG" => {
                     let key = template.reference("ConfigKey");

@@ -229,6 +229,7 @@ async fn send_report(
         notices: &notices,
         libraries: &libraries,
         last_import: last_import.as_ref(),
+        dead_letters: &[],
         sent_at: now,
     })?;
     // A report already written is never overwritten: running the day again

@@ -15,6 +15,8 @@
 //! - reference claim (`REF#{reference}`, `REF`): `kind`, `notice_id`;
 //! - watermark (`WATERMARK`, `WATERMARK`): `kind`, `day`;
 //! - run (`RUN`, `{run_day}#{n}`): `kind`, `run_day`, `summary` (JSON);
+//! - staff report (`REPORT`, `{run_day}`): `kind`, `lease_until` while an
+//!   invocation sends it, then `report_message_id` and `sent_at`;
 //! - delivery counters (`DELIVERED`, `{run_day}`): `kind`, and one number per
 //!   outcome the fan-out functions count (`sent`, `letters_rendered`, …);
 //! - received mail (`REPLY#{id}`, `REPLY`): `kind`, `received_at`, `class`,
@@ -30,6 +32,7 @@ mod deliveries;
 mod fanout;
 mod item;
 mod port;
+mod reports;
 mod transact;
 mod write;
 

@@ -11,7 +11,7 @@ use relance_core::notice::NoticeStatus;
 use relance_core::ports::{Correspondence, StoreError};
 use relance_core::summary::RunSummary;
 
-use super::{Claim, Counters, FanOutBook};
+use super::{Claim, Counters, FanOutBook, ReportClaim};
 
 /// The book of one test.
 #[derive(Debug)]
@@ -26,6 +26,8 @@ struct State {
     counters: BTreeMap<NaiveDate, Counters>,
     /// Oldest first.
     runs: Vec<RunSummary>,
+    /// Each run day's report: its lease, or its message id once sent.
+    reports: HashMap<NaiveDate, Result<String, DateTime<Utc>>>,
 }
 
 impl<C> MemoryBook<C> {
@@ -93,6 +95,37 @@ impl<C: Correspondence + Send + Sync> FanOutBook for MemoryBook<C> {
 
     async fn record_run(&self, summary: &RunSummary) -> Result<(), StoreError> {
         self.state().runs.push(summary.clone());
+        Ok(())
+    }
+
+    async fn claim_report(
+        &self,
+        run_day: NaiveDate,
+        now: DateTime<Utc>,
+        lease: Duration,
+    ) -> Result<ReportClaim, StoreError> {
+        let mut state = self.state();
+        match state.reports.get(&run_day) {
+            Some(Ok(message_id)) => Ok(ReportClaim::Sent {
+                message_id: message_id.clone(),
+            }),
+            Some(Err(until)) if *until > now => Ok(ReportClaim::Leased),
+            _ => {
+                state.reports.insert(run_day, Err(now + lease));
+                Ok(ReportClaim::Claimed)
+            }
+        }
+    }
+
+    async fn record_report(
+        &self,
+        run_day: NaiveDate,
+        message_id: &str,
+        _at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.state()
+            .reports
+            .insert(run_day, Ok(message_id.to_owned()));
         Ok(())
     }
 

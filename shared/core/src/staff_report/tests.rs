@@ -102,6 +102,7 @@ fn the_report_goes_to_the_staff_inbox_with_the_counts_cancellations_and_failures
         notices: &notices,
         libraries: &libraries,
         last_import: Some(&import),
+        dead_letters: &[("mail".into(), 0), ("letters".into(), 2)],
         sent_at: DateTime::from_timestamp(1_796_000_100, 0).unwrap(),
     })
     .unwrap();
@@ -117,6 +118,16 @@ fn the_report_goes_to_the_staff_inbox_with_the_counts_cancellations_and_failures
         Some("Service du contentieux des bibliothèques")
     );
     assert!(message.subject().unwrap().contains("run of 2026-11-29"));
+    assert!(
+        report.text.contains("Dead-letter queues"),
+        "{}",
+        report.text
+    );
+    assert!(
+        report.text.contains("  mail 0, letters 2\n"),
+        "{}",
+        report.text
+    );
     let text = message.body_text(0).unwrap();
     assert!(text.contains("first_reminder                1"), "{text}");
     assert!(

@@ -57,8 +57,17 @@ pub(crate) async fn measure(template: &Template) -> Measured {
         .send()
         .await
         .expect("configuration set");
+    let dead_letters = [
+        ("RELANCE_MAIL_DLQ_URL", "MailDeadLetterQueue"),
+        ("RELANCE_LETTER_DLQ_URL", "LetterDeadLetterQueue"),
+        ("RELANCE_FAILED_INVOCATIONS_URL", "FailedInvocationsQueue"),
+    ];
+    let mut dead_letter_urls = Vec::new();
+    for (variable, resource) in dead_letters {
+        dead_letter_urls.push((variable, resource, stack.dead_letter_queue().await));
+    }
     // Each function's settings are its template variables, pointed at the test's resources.
-    let physical = BTreeMap::from([
+    let mut physical = BTreeMap::from([
         ("RELANCE_TABLE", resources.table.clone()),
         ("RELANCE_BUCKET", resources.bucket.clone()),
         ("RELANCE_MAIL_QUEUE_URL", resources.mail_queue_url.clone()),
@@ -68,6 +77,9 @@ pub(crate) async fn measure(template: &Template) -> Measured {
         ),
         ("RELANCE_SES_CONFIGURATION_SET", configuration_set.clone()),
     ]);
+    for (variable, _, url) in &dead_letter_urls {
+        physical.insert(variable, url.clone());
+    }
     let var = |function: &str, name: &str| -> Option<String> {
         template
             .environment(function)
@@ -116,6 +128,11 @@ pub(crate) async fn measure(template: &Template) -> Measured {
             ),
         ],
     };
+    for (_, resource, url) in &dead_letter_urls {
+        measured
+            .names
+            .push((queue_name(url), template.attribute(resource, "QueueName")));
+    }
     let run_day = day("2026-11-30");
 
     // Importer: patrons (one row rejected: its report goes to imports/rejects/),
@@ -300,6 +317,24 @@ pub(crate) async fn measure(template: &Template) -> Measured {
     let feedback = relance_feedback::Feedback::new(function("Feedback").await);
     assert_eq!(feedback.handle(event).await.expect("feedback").len(), 1);
     measured.record("Feedback", &proxy);
+
+    // Report: the day's staff report, from the sender to the staff inbox, once.
+    let queues: Vec<(String, String)> = ["mail", "letters", "failed invocations"]
+        .into_iter()
+        .zip(&dead_letter_urls)
+        .map(|(name, (variable, _, _))| (name.to_owned(), required("Report", variable)))
+        .collect();
+    let report = relance_report::Report::new(function("Report").await, &queues);
+    let event = relance_report::ReportEvent {
+        date: Some(run_day),
+        ..relance_report::ReportEvent::default()
+    };
+    let sent = report
+        .handle(event, morning(run_day) + Duration::hours(4))
+        .await
+        .expect("report");
+    assert!(sent.sent_now && sent.notices >= 2, "{sent:?}");
+    measured.record("Report", &proxy);
     measured
 }
 

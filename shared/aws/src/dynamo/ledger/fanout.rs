@@ -9,7 +9,7 @@ use relance_core::ports::{Ledger, StoreError};
 use relance_core::summary::RunSummary;
 
 use crate::dynamo::Dynamo;
-use crate::fanout::{Claim, Counters, FanOutBook};
+use crate::fanout::{Claim, Counters, FanOutBook, ReportClaim};
 
 impl FanOutBook for Dynamo {
     async fn claim(
@@ -42,6 +42,24 @@ impl FanOutBook for Dynamo {
 
     async fn runs(&self, limit: usize) -> Result<Vec<RunSummary>, StoreError> {
         Dynamo::runs(self, limit).await
+    }
+
+    async fn claim_report(
+        &self,
+        run_day: NaiveDate,
+        now: DateTime<Utc>,
+        lease: Duration,
+    ) -> Result<ReportClaim, StoreError> {
+        Dynamo::claim_report(self, run_day, now, lease).await
+    }
+
+    async fn record_report(
+        &self,
+        run_day: NaiveDate,
+        message_id: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        Dynamo::record_report(self, run_day, message_id, at).await
     }
 
     fn read_units(&self) -> f64 {

@@ -165,6 +165,7 @@ pub fn notice_item(notice: &Notice) -> Item {
     item.insert(NOTICE_ID.into(), s(notice.id.as_str()));
     item.insert(REFERENCE.into(), s(notice.reference.as_str()));
     item.insert(RUN_DAY.into(), s(day_text(notice.run_day)));
+    item.insert(table::NOTICE_DAY.into(), s(day_text(notice.run_day)));
     item.insert(PATRON_ID.into(), s(notice.patron_id.as_str()));
     item.insert(CHANNEL.into(), s(notice.channel.as_str()));
     item.insert(STAGE.into(), s(notice.stage.as_str()));

@@ -17,7 +17,8 @@ use super::item::{
 use super::write::NoticeWrite;
 use super::{LAST_ERROR_MAX, RUN_ATTEMPTS, is_condition_failure};
 use crate::dynamo::table::{
-    BY_PENDING, MESSAGE_ID, PENDING, PENDING_SK, PK, SK, marker_key, run_key, watermark_key,
+    BY_DAY, BY_PENDING, MESSAGE_ID, NOTICE_DAY, PENDING, PENDING_SK, PK, SK, marker_key, run_key,
+    watermark_key,
 };
 use crate::dynamo::{Dynamo, key_item, store_error};
 
@@ -173,6 +174,22 @@ impl Ledger for Dynamo {
             .await
             .map_err(store_error)?;
         Ok(())
+    }
+
+    async fn notices_on(&self, run_day: NaiveDate) -> Result<Vec<Notice>, StoreError> {
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(BY_DAY)
+            .key_condition_expression("#day = :day")
+            .set_expression_attribute_names(Some(names(&[("#day", NOTICE_DAY)])))
+            .set_expression_attribute_values(Some(values(vec![(":day", s(day_text(run_day)))])));
+        self.query_all(query)
+            .await?
+            .iter()
+            .map(notice_from_item)
+            .collect()
     }
 
     async fn pending_notices(
