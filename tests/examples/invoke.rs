@@ -30,7 +30,7 @@ async fn main() -> anyhow::Result<()> {
     let clients = Clients::from_env().await;
     match args.first().map(String::as_str) {
         Some("import") if args.len() > 1 => import(&clients, &args[1..]).await,
-        Some("planner") => planner(&clients, args.get(1).map(String::as_str)).await,
+        Some("planner") => planner(args.get(1).map(String::as_str)).await,
         Some("deliver") => deliver(&clients).await,
         Some("sent") => {
             sent();
@@ -42,9 +42,7 @@ async fn main() -> anyhow::Result<()> {
 
 async fn import(clients: &Clients, files: &[String]) -> anyhow::Result<()> {
     let bucket = env::required("RELANCE_BUCKET")?;
-    let importer =
-        relance_importer::Importer::new(clients.clone(), relance_importer::Settings::from_env()?)
-            .await?;
+    let importer = relance_importer::Importer::from_env().await?;
     for file in files {
         let name = Path::new(file)
             .file_name()
@@ -76,10 +74,8 @@ async fn import(clients: &Clients, files: &[String]) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn planner(clients: &Clients, event: Option<&str>) -> anyhow::Result<()> {
-    let planner =
-        relance_planner::Planner::new(clients.clone(), relance_planner::Settings::from_env()?)
-            .await?;
+async fn planner(event: Option<&str>) -> anyhow::Result<()> {
+    let planner = relance_planner::Planner::from_env().await?;
     let event = match event {
         Some(json) => serde_json::from_str(json).context("the planner event")?,
         None => relance_planner::PlannerEvent {
@@ -115,8 +111,7 @@ async fn drain(clients: &Clients, url: &str) -> anyhow::Result<SqsEvent> {
 async fn deliver(clients: &Clients) -> anyhow::Result<()> {
     let mail = drain(clients, &env::required("RELANCE_MAIL_QUEUE_URL")?).await?;
     let count = mail.records.len();
-    let mailer =
-        relance_mailer::Mailer::new(clients.clone(), relance_mailer::Settings::from_env()?).await?;
+    let mailer = relance_mailer::Mailer::from_env().await?;
     let failed = mailer
         .handle(mail, Utc::now())
         .await
@@ -125,9 +120,7 @@ async fn deliver(clients: &Clients) -> anyhow::Result<()> {
     println!("mailer: {count} message(s), {failed} to retry");
     let letters_event = drain(clients, &env::required("RELANCE_LETTER_QUEUE_URL")?).await?;
     let count = letters_event.records.len();
-    let letters =
-        relance_letters::Letters::new(clients.clone(), relance_letters::Settings::from_env()?)
-            .await?;
+    let letters = relance_letters::Letters::from_env().await?;
     let failed = letters
         .handle(letters_event, Utc::now())
         .await

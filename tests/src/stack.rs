@@ -6,11 +6,11 @@ use aws_lambda_events::event::ses::SimpleEmailEvent;
 use aws_lambda_events::event::sns::SnsEvent;
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
-use relance_aws::Clients;
 use relance_aws::dynamo::Dynamo;
 use relance_aws::env::ConfigSource;
 use relance_aws::provision::{Names, Resources, provision};
 use relance_aws::queue::Queue;
+use relance_aws::{Clients, Function};
 use relance_core::service::{FeedbackOutcome, Received};
 use relance_feedback::Feedback;
 use relance_importer::Importer;
@@ -18,6 +18,7 @@ use relance_inbound::{INBOUND_PREFIX, Inbound};
 use relance_letters::Letters;
 use relance_mailer::Mailer;
 use relance_planner::{Planner, PlannerEvent, PlannerOutput};
+use relance_report::Report;
 
 use crate::CONFIG;
 use crate::emulators::{SentMail, clients, sent_mail, unique};
@@ -89,6 +90,18 @@ impl Stack {
         }
     }
 
+    /// What each function is built from: these clients, the table, the config in the bucket.
+    pub async fn function(&self) -> Function {
+        self.function_with(self.clients.clone()).await
+    }
+
+    /// The same with other clients (one going through a proxy).
+    pub async fn function_with(&self, clients: Clients) -> Function {
+        Function::load(clients, &self.resources.table, &self.config)
+            .await
+            .expect("the function's config")
+    }
+
     /// The DynamoDB adapter on the table.
     pub fn dynamo(&self) -> Dynamo {
         Dynamo::new(self.clients.dynamodb.clone(), &self.resources.table)
@@ -114,15 +127,7 @@ impl Stack {
         event["Records"][0]["s3"]["bucket"]["name"] = self.resources.bucket.clone().into();
         event["Records"][0]["s3"]["object"]["key"] = key.clone().into();
         let event: S3Event = serde_json::from_value(event).expect("an S3 event");
-        let importer = Importer::new(
-            self.clients.clone(),
-            relance_importer::Settings {
-                table: self.resources.table.clone(),
-                config: self.config.clone(),
-            },
-        )
-        .await
-        .expect("importer");
+        let importer = Importer::new(self.function().await);
         let done = importer.handle(event, Utc::now()).await.expect("imported");
         assert_eq!(done.len(), 1);
         assert_eq!(done[0].summary.rejected, 0, "{name}: {:?}", done[0].summary);
@@ -131,16 +136,10 @@ impl Stack {
     /// The planner function.
     pub async fn planner(&self) -> Planner {
         Planner::new(
-            self.clients.clone(),
-            relance_planner::Settings {
-                table: self.resources.table.clone(),
-                mail_queue_url: self.resources.mail_queue_url.clone(),
-                letter_queue_url: self.resources.letter_queue_url.clone(),
-                config: self.config.clone(),
-            },
+            self.function().await,
+            &self.resources.mail_queue_url,
+            &self.resources.letter_queue_url,
         )
-        .await
-        .expect("planner")
     }
 
     /// Runs the planner for `run_day` (a console event).
@@ -154,44 +153,35 @@ impl Stack {
 
     /// The mailer function.
     pub async fn mailer(&self) -> Mailer {
-        Mailer::new(
-            self.clients.clone(),
-            relance_mailer::Settings {
-                table: self.resources.table.clone(),
-                config: self.config.clone(),
-                configuration_set: None,
-            },
-        )
-        .await
-        .expect("mailer")
+        Mailer::new(self.function().await, None)
     }
 
     /// The letters function.
     pub async fn letters(&self) -> Letters {
-        Letters::new(
-            self.clients.clone(),
-            relance_letters::Settings {
-                table: self.resources.table.clone(),
-                bucket: self.resources.bucket.clone(),
-                config: self.config.clone(),
-            },
-        )
-        .await
-        .expect("letters")
+        Letters::new(self.function().await, &self.resources.bucket)
+    }
+
+    /// A fresh queue standing for a dead-letter queue; its URL.
+    pub async fn dead_letter_queue(&self) -> String {
+        self.clients
+            .sqs
+            .create_queue()
+            .queue_name(unique("dlq"))
+            .send()
+            .await
+            .expect("queue")
+            .queue_url
+            .expect("a queue URL")
+    }
+
+    /// The report function, with these dead-letter queues (name, URL).
+    pub async fn report(&self, dead_letters: &[(String, String)]) -> Report {
+        Report::new(self.function().await, dead_letters)
     }
 
     /// The inbound function.
     pub async fn inbound(&self) -> Inbound {
-        Inbound::new(
-            self.clients.clone(),
-            relance_inbound::Settings {
-                table: self.resources.table.clone(),
-                bucket: self.resources.bucket.clone(),
-                config: self.config.clone(),
-            },
-        )
-        .await
-        .expect("inbound")
+        Inbound::new(self.function().await, &self.resources.bucket)
     }
 
     /// Stores `raw` where SES receiving puts mail and runs the inbound function
@@ -245,12 +235,7 @@ impl Stack {
         .unwrap();
         event["Records"][0]["Sns"]["Message"] = ses_event.to_string().into();
         let event: SnsEvent = serde_json::from_value(event).expect("an SNS event");
-        let feedback = Feedback::new(
-            &self.clients,
-            relance_feedback::Settings {
-                table: self.resources.table.clone(),
-            },
-        );
+        let feedback = Feedback::new(self.function().await);
         feedback.handle(event).await.expect("feedback handled")
     }
 

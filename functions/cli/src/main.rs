@@ -76,8 +76,54 @@ fn main() -> ExitCode {
     match outcome {
         Ok(code) => code,
         Err(error) => {
-            eprintln!("error: {error:#}");
+            eprintln!("error: {}", error_text(&error));
             ExitCode::FAILURE
         }
+    }
+}
+
+/// The error and its causes, as `{:#}` writes them, but ending at a cause the
+/// text already spells out: the store and transport errors keep their cause as
+/// a source and also say it in their message, which the ledger records.
+fn error_text(error: &anyhow::Error) -> String {
+    let mut text = error.to_string();
+    for cause in error.chain().skip(1) {
+        let cause = cause.to_string();
+        if text.contains(&cause) {
+            break;
+        }
+        text.push_str(": ");
+        text.push_str(&cause);
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use relance_core::ports::StoreError;
+
+    use super::error_text;
+
+    #[test]
+    fn a_cause_the_message_already_says_is_not_said_twice() {
+        let io = std::io::Error::new(std::io::ErrorKind::PermissionDenied, "denied");
+        let store = StoreError::unavailable(format!("/var/relance: {io}")).caused_by(io);
+        let error = anyhow::Error::new(store).context("the run for 2026-11-30 stopped");
+        assert_eq!(
+            format!("{error:#}"),
+            "the run for 2026-11-30 stopped: store unavailable: /var/relance: denied: denied"
+        );
+        assert_eq!(
+            error_text(&error),
+            "the run for 2026-11-30 stopped: store unavailable: /var/relance: denied"
+        );
+    }
+
+    #[test]
+    fn causes_the_message_does_not_say_are_written_as_with_alternate_display() {
+        let error = anyhow::Error::new(std::io::Error::other("disk full"))
+            .context("writing the outbox")
+            .context("the run for 2026-11-30 stopped");
+        assert_eq!(error_text(&error), format!("{error:#}"));
     }
 }

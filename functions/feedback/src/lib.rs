@@ -6,41 +6,32 @@
 //! A failure fails the invocation, which SNS retries; an event recorded before
 //! changes nothing.
 
+use std::sync::Arc;
+
 use anyhow::Context as _;
 use aws_lambda_events::event::sns::SnsEvent;
-use relance_aws::Clients;
+use relance_aws::Function;
 use relance_aws::dynamo::Dynamo;
-use relance_aws::env::{self, SettingsError};
+use relance_aws::env::SettingsError;
 use relance_aws::metrics::Metrics;
 use relance_core::inbound::feedback;
 use relance_core::service::{FeedbackOutcome, record_feedback};
 
-/// The feedback function's environment.
-#[derive(Debug, Clone)]
-pub struct Settings {
-    /// `RELANCE_TABLE`: the DynamoDB table.
-    pub table: String,
-}
-
-impl Settings {
-    /// Reads the environment.
-    pub fn from_env() -> Result<Self, SettingsError> {
-        Ok(Self {
-            table: env::required("RELANCE_TABLE")?,
-        })
-    }
-}
-
 /// The feedback function with its table, built once per instance.
 pub struct Feedback {
-    dynamo: Dynamo,
+    dynamo: Arc<Dynamo>,
 }
 
 impl Feedback {
-    /// Opens the table.
-    pub fn new(clients: &Clients, settings: Settings) -> Self {
+    /// The deployed function.
+    pub async fn from_env() -> Result<Self, SettingsError> {
+        Ok(Self::new(Function::from_env().await?))
+    }
+
+    /// The feedback function of a function.
+    pub fn new(function: Function) -> Self {
         Self {
-            dynamo: Dynamo::new(clients.dynamodb.clone(), settings.table),
+            dynamo: function.dynamo,
         }
     }
 
@@ -55,7 +46,7 @@ impl Feedback {
                 tracing::info!(sns = %sns_id, "not a bounce or complaint: ignored");
                 continue;
             };
-            for outcome in record_feedback(&self.dynamo, &self.dynamo, &event).await? {
+            for outcome in record_feedback(&*self.dynamo, &*self.dynamo, &event).await? {
                 tracing::info!(
                     feedback = %outcome.record.id,
                     kind = outcome.record.kind.as_str(),

@@ -3,14 +3,13 @@
 
 use aws_lambda_events::event::sns::SnsEvent;
 use lambda_runtime::{LambdaEvent, service_fn};
-use relance_aws::{Clients, env};
-use relance_feedback::{Feedback, Settings};
+use relance_aws::env;
+use relance_feedback::Feedback;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     env::init_json_logs();
-    let settings = Settings::from_env()?;
-    let feedback = Feedback::new(&Clients::from_env().await, settings);
+    let feedback = Feedback::from_env().await?;
     let feedback = &feedback;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SnsEvent>| async move {
         feedback.handle(event.payload).await.map(|_| ())

@@ -16,12 +16,10 @@ use std::io::Cursor;
 use anyhow::Context as _;
 use aws_lambda_events::event::s3::{S3Event, S3EventRecord};
 use chrono::{DateTime, Utc};
-use relance_aws::Clients;
+use relance_aws::Function;
 use relance_aws::archive::S3Archive;
-use relance_aws::dynamo::Dynamo;
 use relance_aws::dynamo::import::DynamoSink;
-use relance_aws::env::{self, ConfigSource, SettingsError};
-use relance_core::config::Config;
+use relance_aws::env::SettingsError;
 use relance_core::import::{CsvInput, ImportOptions, ImportSummary, MemoryReport, import_csv};
 
 /// Where exports are dropped.
@@ -30,25 +28,6 @@ pub const PREFIX: &str = "imports/";
 pub const REJECTS_PREFIX: &str = "imports/rejects/";
 /// Loans exports under it are snapshots.
 pub const SNAPSHOT_PREFIX: &str = "imports/snapshot/";
-
-/// The importer's environment.
-#[derive(Debug, Clone)]
-pub struct Settings {
-    /// `RELANCE_TABLE`: the DynamoDB table.
-    pub table: String,
-    /// `RELANCE_CONFIG`: where the institution's config is.
-    pub config: ConfigSource,
-}
-
-impl Settings {
-    /// Reads the environment.
-    pub fn from_env() -> Result<Self, SettingsError> {
-        Ok(Self {
-            table: env::required("RELANCE_TABLE")?,
-            config: ConfigSource::from_env()?,
-        })
-    }
-}
 
 /// What an object's key says to import.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,22 +75,20 @@ pub struct ImportedObject {
     pub rejects_key: Option<String>,
 }
 
-/// The importer with its clients and config, built once per Lambda instance.
+/// The importer with its table and config, built once per Lambda instance.
 pub struct Importer {
-    clients: Clients,
-    settings: Settings,
-    config: Config,
+    function: Function,
 }
 
 impl Importer {
-    /// Loads the config.
-    pub async fn new(clients: Clients, settings: Settings) -> Result<Self, SettingsError> {
-        let config = settings.config.load(&clients.s3).await?;
-        Ok(Self {
-            clients,
-            settings,
-            config,
-        })
+    /// The deployed importer.
+    pub async fn from_env() -> Result<Self, SettingsError> {
+        Ok(Self::new(Function::from_env().await?))
+    }
+
+    /// The importer of a function.
+    pub fn new(function: Function) -> Self {
+        Self { function }
     }
 
     /// Imports every export the event names. An error fails the invocation,
@@ -153,9 +130,8 @@ impl Importer {
             tracing::info!(key = %key, "not an export; left alone");
             return Ok(None);
         };
-        let archive = S3Archive::new(self.clients.s3.clone(), bucket);
+        let archive = S3Archive::new(self.function.clients.s3.clone(), bucket);
         let bytes = archive.get(&key).await?;
-        let dynamo = Dynamo::new(self.clients.dynamodb.clone(), &self.settings.table);
         let input = Some(CsvInput {
             name: &key,
             reader: Cursor::new(bytes),
@@ -172,8 +148,8 @@ impl Importer {
         };
         let mut report = MemoryReport::default();
         let imported = import_csv(
-            DynamoSink::new(&dynamo, &options),
-            &self.config,
+            DynamoSink::new(&self.function.dynamo, &options),
+            &self.function.config,
             patrons,
             loans,
             &options,

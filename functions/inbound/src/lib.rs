@@ -5,12 +5,14 @@
 //! invocation, which Lambda retries (asynchronous invocation); receiving the
 //! same mail again records and forwards nothing more.
 
+use std::sync::Arc;
+
 use anyhow::Context as _;
 use aws_lambda_events::event::ses::{SimpleEmailEvent, SimpleEmailRecord, SimpleEmailVerdict};
-use relance_aws::Clients;
+use relance_aws::Function;
 use relance_aws::archive::S3Archive;
 use relance_aws::dynamo::Dynamo;
-use relance_aws::env::{self, ConfigSource, SettingsError};
+use relance_aws::env::{self, SettingsError};
 use relance_aws::mail::SesTransport;
 use relance_aws::metrics::Metrics;
 use relance_core::config::Config;
@@ -20,32 +22,10 @@ use relance_core::service::{Arrival, Mailroom, Received};
 /// Where the receipt rule's S3 action puts mail: `{INBOUND_PREFIX}{message id}`.
 pub const INBOUND_PREFIX: &str = "inbound/";
 
-/// The inbound function's environment.
-#[derive(Debug, Clone)]
-pub struct Settings {
-    /// `RELANCE_TABLE`: the DynamoDB table.
-    pub table: String,
-    /// `RELANCE_BUCKET`: where SES stores received mail.
-    pub bucket: String,
-    /// `RELANCE_CONFIG`: where the institution's config is.
-    pub config: ConfigSource,
-}
-
-impl Settings {
-    /// Reads the environment.
-    pub fn from_env() -> Result<Self, SettingsError> {
-        Ok(Self {
-            table: env::required("RELANCE_TABLE")?,
-            bucket: env::required("RELANCE_BUCKET")?,
-            config: ConfigSource::from_env()?,
-        })
-    }
-}
-
 /// The inbound function with its clients and config, built once per instance.
 pub struct Inbound {
     config: Config,
-    dynamo: Dynamo,
+    dynamo: Arc<Dynamo>,
     archive: S3Archive,
     // Forwards go without the configuration set: a staff inbox's bounce is not
     // a patron's.
@@ -53,15 +33,20 @@ pub struct Inbound {
 }
 
 impl Inbound {
-    /// Loads the config.
-    pub async fn new(clients: Clients, settings: Settings) -> Result<Self, SettingsError> {
-        let config = settings.config.load(&clients.s3).await?;
-        Ok(Self {
-            config,
-            dynamo: Dynamo::new(clients.dynamodb.clone(), settings.table),
-            archive: S3Archive::new(clients.s3.clone(), settings.bucket),
-            transport: SesTransport::new(&clients.ses, None),
-        })
+    /// The deployed function: SES stores received mail in `RELANCE_BUCKET`.
+    pub async fn from_env() -> Result<Self, SettingsError> {
+        let bucket = env::required("RELANCE_BUCKET")?;
+        Ok(Self::new(Function::from_env().await?, &bucket))
+    }
+
+    /// The inbound function of a function, reading mail from `bucket`.
+    pub fn new(function: Function, bucket: &str) -> Self {
+        Self {
+            archive: S3Archive::new(function.clients.s3.clone(), bucket),
+            transport: SesTransport::new(&function.clients.ses, None),
+            config: function.config,
+            dynamo: function.dynamo,
+        }
     }
 
     /// Handles every mail of a receipt event; the first failure fails the
@@ -92,8 +77,8 @@ impl Inbound {
         let receipt = &record.ses.receipt;
         let mailroom = Mailroom {
             config: &self.config,
-            store: &self.dynamo,
-            book: &self.dynamo,
+            store: &*self.dynamo,
+            book: &*self.dynamo,
             transport: &self.transport,
         };
         let received = mailroom

@@ -3,14 +3,13 @@
 
 use aws_lambda_events::event::ses::SimpleEmailEvent;
 use lambda_runtime::{LambdaEvent, service_fn};
-use relance_aws::{Clients, env};
-use relance_inbound::{Inbound, Settings};
+use relance_aws::env;
+use relance_inbound::Inbound;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     env::init_json_logs();
-    let settings = Settings::from_env()?;
-    let inbound = Inbound::new(Clients::from_env().await, settings).await?;
+    let inbound = Inbound::from_env().await?;
     let inbound = &inbound;
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<SimpleEmailEvent>| async move {

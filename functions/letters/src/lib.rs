@@ -4,60 +4,79 @@
 //! `letters/{run_day}/{library}/` (encrypted), and the batch is mailed to the
 //! library's inbox. A duplicate message finds nothing pending and sends nothing.
 
+use std::sync::Arc;
+
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use chrono::{DateTime, Utc};
-use relance_aws::Clients;
+use relance_aws::Function;
 use relance_aws::archive::S3Archive;
 use relance_aws::dynamo::Dynamo;
-use relance_aws::env::{self, ConfigSource, SettingsError};
+use relance_aws::env::{self, SettingsError};
+use relance_aws::fanout::FanOutBook;
 use relance_aws::mail::SesTransport;
 use relance_aws::metrics::Metrics;
 use relance_aws::queue::{LetterMessage, decode, handle_batch};
 use relance_core::config::Config;
 use relance_core::email::Templates;
+use relance_core::ports::{Ledger, LetterArchive, LoanStore, MailTransport};
 use relance_core::service::{Engine, RunError};
 use relance_core::summary::RunSummary;
 
-/// The letters function's environment.
-#[derive(Debug, Clone)]
-pub struct Settings {
-    /// `RELANCE_TABLE`: the DynamoDB table.
-    pub table: String,
-    /// `RELANCE_BUCKET`: where letters are kept.
-    pub bucket: String,
-    /// `RELANCE_CONFIG`: where the institution's config is.
-    pub config: ConfigSource,
-}
-
-impl Settings {
-    /// Reads the environment.
-    pub fn from_env() -> Result<Self, SettingsError> {
-        Ok(Self {
-            table: env::required("RELANCE_TABLE")?,
-            bucket: env::required("RELANCE_BUCKET")?,
-            config: ConfigSource::from_env()?,
-        })
-    }
-}
-
-/// The letters function with its clients and config, built once per Lambda instance.
-pub struct Letters {
-    clients: Clients,
-    settings: Settings,
+/// The letters function with its config and ports, built once per Lambda
+/// instance: DynamoDB, S3 and SES in production.
+pub struct Letters<S = Dynamo, B = Dynamo, T = SesTransport, A = S3Archive> {
     config: Config,
     templates: Templates,
+    store: Arc<S>,
+    book: Arc<B>,
+    transport: T,
+    archive: A,
 }
 
 impl Letters {
-    /// Loads the config.
-    pub async fn new(clients: Clients, settings: Settings) -> Result<Self, SettingsError> {
-        let config = settings.config.load(&clients.s3).await?;
-        Ok(Self {
-            clients,
-            settings,
+    /// The deployed function: its table and config, letters kept in `RELANCE_BUCKET`.
+    pub async fn from_env() -> Result<Self, SettingsError> {
+        let bucket = env::required("RELANCE_BUCKET")?;
+        Ok(Self::new(Function::from_env().await?, &bucket))
+    }
+
+    /// The letters function of a function context, keeping letters in `bucket`.
+    pub fn new(function: Function, bucket: &str) -> Self {
+        Self::with_ports(
+            function.config,
+            function.templates,
+            function.dynamo.clone(),
+            function.dynamo,
+            SesTransport::new(&function.clients.ses, None),
+            S3Archive::new(function.clients.s3.clone(), bucket),
+        )
+    }
+}
+
+impl<S, B, T, A> Letters<S, B, T, A>
+where
+    S: LoanStore + Ledger + Send + Sync,
+    B: FanOutBook,
+    T: MailTransport,
+    A: LetterArchive,
+{
+    /// The letters function over these ports.
+    pub fn with_ports(
+        config: Config,
+        templates: Templates,
+        store: Arc<S>,
+        book: Arc<B>,
+        transport: T,
+        archive: A,
+    ) -> Self {
+        Self {
             config,
-            templates: Templates::shipped(),
-        })
+            templates,
+            store,
+            book,
+            transport,
+            archive,
+        }
     }
 
     /// Handles a batch; the messages to deliver again are reported as failures.
@@ -85,16 +104,13 @@ impl Letters {
     ) -> anyhow::Result<RunSummary> {
         let request: LetterMessage = decode(message.body.as_deref().unwrap_or_default())?;
         let library = &request.library;
-        let dynamo = Dynamo::new(self.clients.dynamodb.clone(), &self.settings.table);
-        let transport = SesTransport::new(&self.clients.ses, None);
-        let archive = S3Archive::new(self.clients.s3.clone(), &self.settings.bucket);
         let engine = Engine {
             config: &self.config,
             templates: &self.templates,
-            store: &dynamo,
-            ledger: &dynamo,
-            transport: &transport,
-            archive: &archive,
+            store: &*self.store,
+            ledger: &*self.store,
+            transport: &self.transport,
+            archive: &self.archive,
         };
         // Rendering is CPU work on scoped threads; this function handles one
         // message at a time, so blocking its runtime thread meanwhile is harmless.
@@ -109,7 +125,8 @@ impl Letters {
             failed = summary.failed,
             "letter batch"
         );
-        let counted = dynamo
+        let counted = self
+            .book
             .count_delivered(
                 request.run_day,
                 &[
@@ -134,3 +151,6 @@ impl Letters {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

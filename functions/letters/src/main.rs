@@ -3,14 +3,13 @@
 
 use aws_lambda_events::event::sqs::SqsEvent;
 use lambda_runtime::{LambdaEvent, service_fn};
-use relance_aws::{Clients, env};
-use relance_letters::{Letters, Settings};
+use relance_aws::env;
+use relance_letters::Letters;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     env::init_json_logs();
-    let settings = Settings::from_env()?;
-    let letters = Letters::new(Clients::from_env().await, settings).await?;
+    let letters = Letters::from_env().await?;
     let letters = &letters;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
         Ok::<_, lambda_runtime::Error>(letters.handle(event.payload, chrono::Utc::now()).await)

@@ -5,46 +5,26 @@
 //! SQS delivers again; a permanent rejection marks the address undeliverable and
 //! the notice falls back to print.
 
+use std::sync::Arc;
+
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use chrono::{DateTime, Duration, Utc};
-use relance_aws::Clients;
+use relance_aws::Function;
 use relance_aws::dynamo::Dynamo;
-use relance_aws::dynamo::ledger::Claim;
-use relance_aws::env::{self, ConfigSource, SettingsError};
+use relance_aws::env::{self, SettingsError};
+use relance_aws::fanout::{Claim, FanOutBook};
 use relance_aws::mail::SesTransport;
 use relance_aws::metrics::Metrics;
 use relance_aws::queue::{MailMessage, decode, handle_batch};
 use relance_core::config::Config;
 use relance_core::email::Templates;
+use relance_core::ports::{Ledger, LoanStore, MailTransport};
 use relance_core::service::{Delivery, Engine};
 
 /// How long a claim keeps other invocations off a notice: longer than one send
 /// takes, shorter than the queue's visibility timeout (6 × the function's), so
 /// that the message of an invocation that died is claimable when SQS shows it again.
 pub const LEASE: Duration = Duration::minutes(2);
-
-/// The mailer's environment.
-#[derive(Debug, Clone)]
-pub struct Settings {
-    /// `RELANCE_TABLE`: the DynamoDB table.
-    pub table: String,
-    /// `RELANCE_CONFIG`: where the institution's config is.
-    pub config: ConfigSource,
-    /// `RELANCE_SES_CONFIGURATION_SET`: the SES configuration set whose event
-    /// destination reports bounces and complaints (optional).
-    pub configuration_set: Option<String>,
-}
-
-impl Settings {
-    /// Reads the environment.
-    pub fn from_env() -> Result<Self, SettingsError> {
-        Ok(Self {
-            table: env::required("RELANCE_TABLE")?,
-            config: ConfigSource::from_env()?,
-            configuration_set: env::optional("RELANCE_SES_CONFIGURATION_SET"),
-        })
-    }
-}
 
 /// What became of one message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,27 +76,62 @@ impl Tally {
     }
 }
 
-/// The mailer with its clients and config, built once per Lambda instance.
-pub struct Mailer {
-    clients: Clients,
-    settings: Settings,
+/// The mailer with its config and ports, built once per Lambda instance:
+/// DynamoDB and SES in production, in-memory ports in the unit tests.
+pub struct Mailer<S = Dynamo, B = Dynamo, T = SesTransport> {
     config: Config,
     templates: Templates,
-    transport: SesTransport,
+    store: Arc<S>,
+    book: Arc<B>,
+    transport: T,
 }
 
 impl Mailer {
-    /// Loads the config.
-    pub async fn new(clients: Clients, settings: Settings) -> Result<Self, SettingsError> {
-        let config = settings.config.load(&clients.s3).await?;
-        let transport = SesTransport::new(&clients.ses, settings.configuration_set.clone());
-        Ok(Self {
-            clients,
-            settings,
-            config,
-            templates: Templates::shipped(),
+    /// The deployed mailer: the function's table and config, SES with
+    /// `RELANCE_SES_CONFIGURATION_SET` (the configuration set whose event
+    /// destination reports bounces and complaints), when set.
+    pub async fn from_env() -> Result<Self, SettingsError> {
+        let function = Function::from_env().await?;
+        Ok(Self::new(
+            function,
+            env::optional("RELANCE_SES_CONFIGURATION_SET"),
+        ))
+    }
+
+    /// The mailer of a function, sending with `configuration_set`.
+    pub fn new(function: Function, configuration_set: Option<String>) -> Self {
+        let transport = SesTransport::new(&function.clients.ses, configuration_set);
+        Self::with_ports(
+            function.config,
+            function.templates,
+            function.dynamo.clone(),
+            function.dynamo,
             transport,
-        })
+        )
+    }
+}
+
+impl<S, B, T> Mailer<S, B, T>
+where
+    S: LoanStore + Ledger + Send + Sync,
+    B: FanOutBook,
+    T: MailTransport,
+{
+    /// A mailer over these ports.
+    pub fn with_ports(
+        config: Config,
+        templates: Templates,
+        store: Arc<S>,
+        book: Arc<B>,
+        transport: T,
+    ) -> Self {
+        Self {
+            config,
+            templates,
+            store,
+            book,
+            transport,
+        }
     }
 
     /// Handles a batch; the messages to deliver again are reported as failures.
@@ -162,8 +177,7 @@ impl Mailer {
 
     async fn deliver(&self, request: &MailMessage, now: DateTime<Utc>) -> anyhow::Result<Outcome> {
         let id = &request.notice_id;
-        let dynamo = Dynamo::new(self.clients.dynamodb.clone(), &self.settings.table);
-        let notice = match dynamo.claim(id, now, LEASE).await? {
+        let notice = match self.book.claim(id, now, LEASE).await? {
             Claim::Claimed(notice) => notice,
             Claim::Done | Claim::Missing => {
                 tracing::info!(notice = %id, "nothing to send: already handled");
@@ -174,8 +188,8 @@ impl Mailer {
         let engine = Engine {
             config: &self.config,
             templates: &self.templates,
-            store: &dynamo,
-            ledger: &dynamo,
+            store: &*self.store,
+            ledger: &*self.store,
             transport: &self.transport,
             archive: &(),
         };
@@ -184,7 +198,8 @@ impl Mailer {
         let delivery = engine.deliver_email(&notice, request.run_day, now).await?;
         // The run day's counters are a report: a failure to count is logged and
         // the delivery stands.
-        if let Err(e) = dynamo
+        if let Err(e) = self
+            .book
             .count_delivered(request.run_day, &[(outcome_name(&delivery), 1)])
             .await
         {
@@ -210,27 +225,4 @@ fn outcome_name(delivery: &Delivery) -> &'static str {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_tally_counts_each_outcome_under_its_own_name() {
-        let outcomes = [
-            Outcome::Done(Some(Delivery::Sent("m1".into()))),
-            Outcome::Done(Some(Delivery::Sent("m2".into()))),
-            Outcome::Done(Some(Delivery::Unsendable("template".into()))),
-            Outcome::Done(None),
-            Outcome::Retry("throttled".into()),
-        ];
-        assert_eq!(
-            Tally::of(&outcomes),
-            Tally {
-                sent: 2,
-                unsendable: 1,
-                already_handled: 1,
-                retries: 1,
-                ..Tally::default()
-            }
-        );
-    }
-}
+mod tests;

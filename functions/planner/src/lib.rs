@@ -4,51 +4,28 @@
 //! function's.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use anyhow::Context as _;
 use chrono::{DateTime, NaiveDate, Utc};
-use relance_aws::Clients;
+use relance_aws::Function;
 use relance_aws::dynamo::Dynamo;
-use relance_aws::env::{self, ConfigSource, SettingsError};
+use relance_aws::env::{self, SettingsError};
+use relance_aws::fanout::FanOutBook;
 use relance_aws::metrics::Metrics;
-use relance_aws::queue::{LetterMessage, MailMessage, Queue};
+use relance_aws::queue::{Dispatch, LetterMessage, MailMessage, Queue};
 use relance_core::calendar::local_date;
 use relance_core::config::Config;
 use relance_core::email::Templates;
 use relance_core::ids::{LibraryCode, NoticeId};
 use relance_core::ladder::Channel;
 use relance_core::notice::Notice;
-use relance_core::ports::Ledger;
+use relance_core::ports::{Ledger, LoanStore};
 use relance_core::schedule::resume_watermark;
 use relance_core::schedule::{FAR_DAYS, within_reach};
 use relance_core::service::Engine;
 use relance_core::summary::RunSummary;
 use serde::{Deserialize, Serialize};
-
-/// The planner's environment.
-#[derive(Debug, Clone)]
-pub struct Settings {
-    /// `RELANCE_TABLE`: the DynamoDB table.
-    pub table: String,
-    /// `RELANCE_MAIL_QUEUE_URL`: the mailer's queue.
-    pub mail_queue_url: String,
-    /// `RELANCE_LETTER_QUEUE_URL`: the letters function's queue.
-    pub letter_queue_url: String,
-    /// `RELANCE_CONFIG`: where the institution's config is.
-    pub config: ConfigSource,
-}
-
-impl Settings {
-    /// Reads the environment.
-    pub fn from_env() -> Result<Self, SettingsError> {
-        Ok(Self {
-            table: env::required("RELANCE_TABLE")?,
-            mail_queue_url: env::required("RELANCE_MAIL_QUEUE_URL")?,
-            letter_queue_url: env::required("RELANCE_LETTER_QUEUE_URL")?,
-            config: ConfigSource::from_env()?,
-        })
-    }
-}
 
 /// What the planner is invoked with: the schedule's time, or a console test event.
 ///
@@ -119,24 +96,69 @@ pub struct PlannerOutput {
     pub read_units: f64,
 }
 
-/// The planner with its clients and config, built once per Lambda instance.
-pub struct Planner {
-    clients: Clients,
-    settings: Settings,
+/// The planner with its config and ports, built once per Lambda instance:
+/// DynamoDB and the two SQS queues in production.
+pub struct Planner<S = Dynamo, B = Dynamo, Q = Queue> {
     config: Config,
     templates: Templates,
+    store: Arc<S>,
+    book: Arc<B>,
+    /// The mailer's queue (`RELANCE_MAIL_QUEUE_URL`).
+    mail_queue: Q,
+    /// The letters function's queue (`RELANCE_LETTER_QUEUE_URL`).
+    letter_queue: Q,
 }
 
 impl Planner {
-    /// Loads the config.
-    pub async fn new(clients: Clients, settings: Settings) -> Result<Self, SettingsError> {
-        let config = settings.config.load(&clients.s3).await?;
-        Ok(Self {
-            clients,
-            settings,
+    /// The deployed planner: the function's table and config, and its queues.
+    pub async fn from_env() -> Result<Self, SettingsError> {
+        let mail_queue = env::required("RELANCE_MAIL_QUEUE_URL")?;
+        let letter_queue = env::required("RELANCE_LETTER_QUEUE_URL")?;
+        Ok(Self::new(
+            Function::from_env().await?,
+            &mail_queue,
+            &letter_queue,
+        ))
+    }
+
+    /// The planner of a function, queueing to these queue URLs.
+    pub fn new(function: Function, mail_queue_url: &str, letter_queue_url: &str) -> Self {
+        let sqs = &function.clients.sqs;
+        Self::with_ports(
+            function.config,
+            function.templates,
+            function.dynamo.clone(),
+            function.dynamo,
+            (
+                Queue::new(sqs.clone(), mail_queue_url),
+                Queue::new(sqs.clone(), letter_queue_url),
+            ),
+        )
+    }
+}
+
+impl<S, B, Q> Planner<S, B, Q>
+where
+    S: LoanStore + Ledger + Send + Sync,
+    B: FanOutBook,
+    Q: Dispatch,
+{
+    /// A planner over these ports; `queues` are the mailer's and the letters function's.
+    pub fn with_ports(
+        config: Config,
+        templates: Templates,
+        store: Arc<S>,
+        book: Arc<B>,
+        (mail_queue, letter_queue): (Q, Q),
+    ) -> Self {
+        Self {
             config,
-            templates: Templates::shipped(),
-        })
+            templates,
+            store,
+            book,
+            mail_queue,
+            letter_queue,
+        }
     }
 
     /// The run day an event is for: its date, or the scheduled time's date in
@@ -174,12 +196,11 @@ impl Planner {
 
     /// The watermark and the latest [`STATUS_RUNS`] run manifests.
     pub async fn status(&self) -> anyhow::Result<PlannerStatus> {
-        let dynamo = Dynamo::new(self.clients.dynamodb.clone(), &self.settings.table);
-        let runs = dynamo.runs(STATUS_RUNS).await?;
+        let runs = self.book.runs(STATUS_RUNS).await?;
         let days: Vec<NaiveDate> = runs.iter().map(|r| r.run_day).collect();
-        let mut delivered = dynamo.delivered(&days).await?;
+        let mut delivered = self.book.delivered(&days).await?;
         Ok(PlannerStatus {
-            watermark: dynamo.watermark().await?,
+            watermark: self.store.watermark().await?,
             runs: runs
                 .into_iter()
                 .map(|summary| RunManifest {
@@ -193,31 +214,31 @@ impl Planner {
     /// Plans, records and queues the run day of `event`.
     pub async fn handle(&self, event: PlannerEvent) -> anyhow::Result<PlannerOutput> {
         let run_day = self.run_day(&event)?;
-        let dynamo = Dynamo::new(self.clients.dynamodb.clone(), &self.settings.table);
+        let units_before = self.book.read_units();
         let engine = Engine {
             config: &self.config,
             templates: &self.templates,
-            store: &dynamo,
-            ledger: &dynamo,
+            store: &*self.store,
+            ledger: &*self.store,
             transport: &(),
             archive: &(),
         };
         if event.resume && !event.dry_run {
             let watermark = resume_watermark(run_day).context("date out of range")?;
-            dynamo.set_watermark(watermark).await?;
+            self.store.set_watermark(watermark).await?;
             tracing::info!(%run_day, %watermark, "resumed: this run plans its own day only");
         }
         let (summary, plan) = engine.plan_and_record(run_day, event.dry_run).await?;
         let (emails_queued, letter_batches_queued) = if event.dry_run {
             (0, 0)
         } else {
-            self.queue_pending(&dynamo, &plan.notices, run_day).await?
+            self.queue_pending(&plan.notices, run_day).await?
         };
         let output = PlannerOutput {
             summary,
             emails_queued,
             letter_batches_queued,
-            read_units: dynamo.read_units(),
+            read_units: self.book.read_units() - units_before,
         };
         tracing::info!(
             %run_day,
@@ -232,7 +253,7 @@ impl Planner {
         if !event.dry_run {
             // The run's manifest: what was planned and queued (delivery counts
             // are the fan-out functions' metrics).
-            dynamo.record_run(&output.summary).await?;
+            self.book.record_run(&output.summary).await?;
             emit_metrics(&output);
         }
         Ok(output)
@@ -245,14 +266,13 @@ impl Planner {
     /// list them yet. A notice queued twice is sent once: the mailer claims it.
     async fn queue_pending(
         &self,
-        dynamo: &Dynamo,
         planned: &[Notice],
         run_day: NaiveDate,
     ) -> anyhow::Result<(usize, usize)> {
         let mut emails: BTreeSet<NoticeId> = BTreeSet::new();
         let mut libraries: BTreeSet<LibraryCode> = BTreeSet::new();
-        let earlier_emails = dynamo.pending_notices(Channel::Email, run_day).await?;
-        let earlier_letters = dynamo.pending_notices(Channel::Letter, run_day).await?;
+        let earlier_emails = self.store.pending_notices(Channel::Email, run_day).await?;
+        let earlier_letters = self.store.pending_notices(Channel::Letter, run_day).await?;
         for notice in planned
             .iter()
             .chain(&earlier_emails)
@@ -273,10 +293,8 @@ impl Planner {
             .into_iter()
             .map(|library| LetterMessage { run_day, library })
             .collect();
-        let mail_queue = Queue::new(self.clients.sqs.clone(), &self.settings.mail_queue_url);
-        let letter_queue = Queue::new(self.clients.sqs.clone(), &self.settings.letter_queue_url);
-        mail_queue.send_all(&emails).await?;
-        letter_queue.send_all(&letters).await?;
+        self.mail_queue.send_all(&emails).await?;
+        self.letter_queue.send_all(&letters).await?;
         Ok((emails.len(), letters.len()))
     }
 }
@@ -296,3 +314,6 @@ fn emit_metrics(output: &PlannerOutput) {
         .value("ReadUnits", output.read_units)
         .emit();
 }
+
+#[cfg(test)]
+mod tests;

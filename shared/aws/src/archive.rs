@@ -81,7 +81,7 @@ impl S3Archive {
             .await
             .map_err(s3_error)?;
         let body = object.body.collect().await.map_err(|e| {
-            StoreError::Unavailable(format!("reading s3://{}/{key}: {e}", self.bucket))
+            StoreError::unavailable(format!("reading s3://{}/{key}: {e}", self.bucket)).caused_by(e)
         })?;
         Ok(body.into_bytes().to_vec())
     }
@@ -96,7 +96,7 @@ impl LetterArchive for S3Archive {
         bytes: &[u8],
     ) -> Result<String, StoreError> {
         let key = Self::letter_key(run_day, library, name)
-            .ok_or_else(|| StoreError::Unexpected(format!("unsafe letter file name {name:?}")))?;
+            .ok_or_else(|| StoreError::unexpected(format!("unsafe letter file name {name:?}")))?;
         self.put_object(&key, bytes, content_type(name)).await
     }
 
@@ -106,7 +106,7 @@ impl LetterArchive for S3Archive {
         library: &LibraryCode,
     ) -> Result<u32, StoreError> {
         let prefix = Self::letter_key(run_day, library, "batch")
-            .ok_or_else(|| StoreError::Unexpected(format!("unsafe library code {library}")))?;
+            .ok_or_else(|| StoreError::unexpected(format!("unsafe library code {library}")))?;
         let mut pages = self
             .client
             .list_objects_v2()
@@ -168,7 +168,7 @@ fn check_key(key: &str) -> Result<(), StoreError> {
     if sound {
         Ok(())
     } else {
-        Err(StoreError::Unexpected(format!("unsafe object key {key:?}")))
+        Err(StoreError::unexpected(format!("unsafe object key {key:?}")))
     }
 }
 
@@ -181,7 +181,7 @@ where
     if let SdkError::ServiceError(service) = &err {
         let slow_down = matches!(service.err().code(), Some("SlowDown" | "RequestTimeout"));
         if slow_down || service.raw().status().is_server_error() {
-            return StoreError::Unavailable(DisplayErrorContext(&err).to_string());
+            return StoreError::unavailable(DisplayErrorContext(&err).to_string()).caused_by(err);
         }
     }
     store_error(err)

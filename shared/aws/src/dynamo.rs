@@ -112,7 +112,7 @@ impl Dynamo {
                 .set_keys(Some(chunk.to_vec()))
                 .consistent_read(consistent)
                 .build()
-                .map_err(|e| StoreError::Unexpected(e.to_string()))?;
+                .map_err(|e| StoreError::unexpected(e.to_string()).caused_by(e))?;
             for attempt in 0.. {
                 let out = self
                     .client
@@ -129,7 +129,7 @@ impl Dynamo {
                 match out.unprocessed_keys.and_then(|mut u| u.remove(&self.table)) {
                     Some(rest) if !rest.keys().is_empty() => {
                         if attempt + 1 >= BATCH_ATTEMPTS {
-                            return Err(StoreError::Unavailable(format!(
+                            return Err(StoreError::unavailable(format!(
                                 "{} keys still unprocessed after {BATCH_ATTEMPTS} attempts",
                                 rest.keys().len()
                             )));
@@ -181,7 +181,7 @@ impl Dynamo {
             {
                 Some(rest) if !rest.is_empty() => {
                     if attempt + 1 >= BATCH_ATTEMPTS {
-                        return Err(StoreError::Unavailable(format!(
+                        return Err(StoreError::unavailable(format!(
                             "{} writes still unprocessed after {BATCH_ATTEMPTS} attempts",
                             rest.len()
                         )));

@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use relance_core::config::{Config, ConfigError};
+use relance_core::email::{TemplateFolderError, Templates};
 
 /// A setting missing or malformed in the function's environment.
 #[derive(Debug, thiserror::Error)]
@@ -29,6 +30,9 @@ pub enum SettingsError {
     /// The config was read but is not valid.
     #[error("RELANCE_CONFIG: {0}")]
     Config(#[from] ConfigError),
+    /// The templates the config names cannot be used.
+    #[error("RELANCE_CONFIG: {0}")]
+    Templates(#[from] TemplateFolderError),
 }
 
 /// A required variable.
@@ -145,6 +149,31 @@ impl ConfigSource {
                     reason: e.to_string(),
                 })
             }
+        }
+    }
+}
+
+impl ConfigSource {
+    /// The templates the config names: `[mail] templates`, a folder beside a
+    /// config file, overrides the shipped ones. A config read from S3 cannot
+    /// name one yet (the functions read no folder from the bucket): that is an
+    /// error at start, never overrides silently ignored.
+    pub fn templates(&self, config: &Config) -> Result<Templates, SettingsError> {
+        let Some(folder) = &config.mail.templates else {
+            return Ok(Templates::shipped());
+        };
+        match self {
+            Self::Path(path) => {
+                let folder = path.parent().unwrap_or(Path::new(".")).join(folder);
+                Ok(Templates::from_folder(&folder)?)
+            }
+            Self::S3 { .. } => Err(SettingsError::Invalid {
+                name: "RELANCE_CONFIG",
+                reason: "[mail] templates is only read beside a config file; with a config \
+                         in S3, package the config and its templates with the functions \
+                         (RELANCE_CONFIG=/var/task/relance.toml) or remove the key"
+                    .into(),
+            }),
         }
     }
 }

@@ -4,10 +4,13 @@
 pub mod archive;
 pub mod dynamo;
 pub mod env;
+pub mod fanout;
+pub mod function;
 pub mod mail;
 pub mod metrics;
 pub mod provision;
 pub mod queue;
 pub mod sdk;
 
+pub use function::Function;
 pub use sdk::Clients;

@@ -60,7 +60,7 @@ impl MailTransport for SesTransport {
         let raw = RawMessage::builder()
             .data(Blob::new(mail.raw.clone()))
             .build()
-            .map_err(|e| TransportError::Unexpected(e.to_string()))?;
+            .map_err(|e| TransportError::unexpected(e.to_string()).caused_by(e))?;
         let sent = self
             .client
             .send_email()
@@ -77,7 +77,7 @@ impl MailTransport for SesTransport {
             .map_err(|err| transport_error(err, mail.from.as_str()))?;
         sent.message_id
             .filter(|id| !id.is_empty())
-            .ok_or_else(|| TransportError::Unexpected("SES returned no message id".into()))
+            .ok_or_else(|| TransportError::unexpected("SES returned no message id"))
     }
 }
 
@@ -102,9 +102,9 @@ const ADDRESS_SYNTAX: [&str; 5] = [
 /// patron undeliverable.
 fn transport_error(err: SdkError<SendEmailError, HttpResponse>, sender: &str) -> TransportError {
     let text = DisplayErrorContext(&err).to_string();
-    match &err {
+    let error = match &err {
         SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
-            TransportError::Transient(text)
+            TransportError::transient(text)
         }
         SdkError::ServiceError(service) => {
             let message = service
@@ -119,29 +119,30 @@ fn transport_error(err: SdkError<SendEmailError, HttpResponse>, sender: &str) ->
                     | "ThrottlingException"
                     | "LimitExceededException"
                     | "SendingPausedException",
-                ) => TransportError::Throttled(text),
+                ) => TransportError::throttled(text),
                 Some("MessageRejected") => {
                     let identity_check = message.contains("not verified")
                         || message.contains("authority to send")
                         || message.contains("not authorized")
                         || message.contains(&sender.to_ascii_lowercase());
                     if identity_check {
-                        TransportError::Unexpected(text)
+                        TransportError::unexpected(text)
                     } else {
-                        TransportError::Rejected(text)
+                        TransportError::rejected(text)
                     }
                 }
                 Some("BadRequestException" | "InvalidParameterValue")
                     if ADDRESS_SYNTAX.iter().any(|m| message.contains(m)) =>
                 {
-                    TransportError::Rejected(text)
+                    TransportError::rejected(text)
                 }
-                _ if service.raw().status().is_server_error() => TransportError::Transient(text),
-                _ => TransportError::Unexpected(text),
+                _ if service.raw().status().is_server_error() => TransportError::transient(text),
+                _ => TransportError::unexpected(text),
             }
         }
-        _ => TransportError::Unexpected(text),
-    }
+        _ => TransportError::unexpected(text),
+    };
+    error.caused_by(err)
 }
 
 #[cfg(test)]
@@ -170,11 +171,31 @@ mod tests {
             assert!(
                 matches!(
                     service(code, "slow down", 400),
-                    TransportError::Throttled(_)
+                    TransportError::Throttled { .. }
                 ),
                 "{code}"
             );
         }
+    }
+
+    #[test]
+    fn the_sdk_error_is_kept_as_the_source() {
+        use std::error::Error as _;
+
+        let err = service(
+            "MessageRejected",
+            "Message rejected: address blacklisted.",
+            400,
+        );
+        assert!(err.message().contains("address blacklisted"), "{err}");
+        let source = err.source().expect("the SDK error is kept");
+        let sdk = source
+            .downcast_ref::<SdkError<SendEmailError, HttpResponse>>()
+            .expect("the source is the SDK error itself");
+        assert_eq!(
+            sdk.as_service_error().and_then(|e| e.code()),
+            Some("MessageRejected")
+        );
     }
 
     #[test]
@@ -184,9 +205,9 @@ mod tests {
             "Message rejected: address blacklisted.",
             400,
         );
-        assert!(matches!(err, TransportError::Rejected(_)), "{err:?}");
+        assert!(matches!(err, TransportError::Rejected { .. }), "{err:?}");
         let err = service("BadRequestException", "Illegal address", 400);
-        assert!(matches!(err, TransportError::Rejected(_)), "{err:?}");
+        assert!(matches!(err, TransportError::Rejected { .. }), "{err:?}");
     }
 
     #[test]
@@ -202,7 +223,7 @@ mod tests {
         ] {
             let err = service("MessageRejected", message, 400);
             assert!(
-                matches!(err, TransportError::Unexpected(_)),
+                matches!(err, TransportError::Unexpected { .. }),
                 "{message}: {err:?}"
             );
         }
@@ -217,17 +238,17 @@ mod tests {
             "BadRequestException",
         ] {
             assert!(
-                matches!(service(code, "no", 400), TransportError::Unexpected(_)),
+                matches!(service(code, "no", 400), TransportError::Unexpected { .. }),
                 "{code}"
             );
         }
         assert!(matches!(
             service("InternalFailure", "oops", 500),
-            TransportError::Transient(_)
+            TransportError::Transient { .. }
         ));
         assert!(matches!(
             service("ServiceUnavailable", "later", 503),
-            TransportError::Transient(_)
+            TransportError::Transient { .. }
         ));
     }
 }

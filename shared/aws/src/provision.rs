@@ -9,7 +9,7 @@ use aws_sdk_s3::types::{
     ServerSideEncryptionRule,
 };
 use aws_sdk_sqs::types::QueueAttributeName;
-use relance_core::address::EmailAddress;
+use relance_core::address::{AddressError, EmailAddress};
 use relance_core::ports::StoreError;
 
 use crate::Clients;
@@ -67,8 +67,14 @@ pub struct Resources {
 #[derive(Debug, thiserror::Error)]
 pub enum ProvisionError {
     /// The sender is not a plain email address.
-    #[error("sender {0:?} is not an email address")]
-    Sender(String),
+    #[error("sender {sender:?} is not an email address")]
+    Sender {
+        /// The sender as given.
+        sender: String,
+        /// Why it is not one.
+        #[source]
+        source: AddressError,
+    },
     /// The table could not be created.
     #[error("table {table}: {source}")]
     Table {
@@ -103,7 +109,10 @@ pub async fn provision(
     names: &Names,
     sender: &str,
 ) -> Result<Resources, ProvisionError> {
-    let sender = EmailAddress::parse(sender).map_err(|_| ProvisionError::Sender(sender.into()))?;
+    let sender = EmailAddress::parse(sender).map_err(|source| ProvisionError::Sender {
+        sender: sender.to_owned(),
+        source,
+    })?;
     create_table(&clients.dynamodb, &names.table)
         .await
         .map_err(|source| ProvisionError::Table {

@@ -6,9 +6,10 @@ use std::future::Future;
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use aws_sdk_sqs::Client;
 use aws_sdk_sqs::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
-use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
+use aws_sdk_sqs::types::{QueueAttributeName, SendMessageBatchRequestEntry};
 use chrono::NaiveDate;
 use relance_core::ids::{LibraryCode, NoticeId};
+use relance_core::ports::Cause;
 use serde::de::{self, DeserializeOwned};
 use serde::{Deserialize, Deserializer, Serialize};
 
@@ -88,6 +89,9 @@ pub enum QueueError {
         sent: usize,
         /// What failed.
         reason: String,
+        /// The SDK's error, when the request itself failed.
+        #[source]
+        source: Option<Cause>,
     },
     /// SQS refused entries for good (too large, invalid characters).
     #[error("queue refused messages after {sent} sent: {reason}")]
@@ -98,8 +102,69 @@ pub enum QueueError {
         reason: String,
     },
     /// Anything else (missing queue, permissions).
-    #[error("queue error: {0}")]
-    Unexpected(String),
+    #[error("queue error: {reason}")]
+    Unexpected {
+        /// What failed.
+        reason: String,
+        /// The SDK's error.
+        #[source]
+        source: Cause,
+    },
+}
+
+/// Where messages go: a [`Queue`] in production, a [`MemoryQueue`] in unit tests.
+pub trait Dispatch: Sync {
+    /// Sends every message; returns how many were sent.
+    fn send_all<T: Serialize + Sync>(
+        &self,
+        messages: &[T],
+    ) -> impl Future<Output = Result<usize, QueueError>> + Send;
+
+    /// About how many messages wait on it.
+    fn waiting(&self) -> impl Future<Output = Result<u64, QueueError>> + Send;
+}
+
+/// The JSON bodies of the messages sent, in order: the unit tests' queue.
+#[derive(Debug, Default)]
+pub struct MemoryQueue {
+    bodies: std::sync::Mutex<Vec<String>>,
+}
+
+impl MemoryQueue {
+    /// The messages sent so far, read back as `T`.
+    pub fn sent<T: DeserializeOwned>(&self) -> Vec<T> {
+        let bodies = self.bodies.lock().expect("memory queue lock");
+        bodies
+            .iter()
+            .map(|body| serde_json::from_str(body).expect("a message this queue was sent"))
+            .collect()
+    }
+}
+
+impl Dispatch for MemoryQueue {
+    async fn send_all<T: Serialize + Sync>(&self, messages: &[T]) -> Result<usize, QueueError> {
+        let bodies = messages
+            .iter()
+            .map(serde_json::to_string)
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut sent = self.bodies.lock().expect("memory queue lock");
+        sent.extend(bodies);
+        Ok(messages.len())
+    }
+
+    async fn waiting(&self) -> Result<u64, QueueError> {
+        Ok(self.bodies.lock().expect("memory queue lock").len() as u64)
+    }
+}
+
+impl Dispatch for Queue {
+    async fn send_all<T: Serialize + Sync>(&self, messages: &[T]) -> Result<usize, QueueError> {
+        Queue::send_all(self, messages).await
+    }
+
+    async fn waiting(&self) -> Result<u64, QueueError> {
+        Queue::waiting(self).await
+    }
 }
 
 /// A queue and its client.
@@ -187,6 +252,7 @@ impl Queue {
                 "{} entries still failing after {BATCH_ATTEMPTS} attempts",
                 pending.len()
             ),
+            source: None,
         })
     }
 
@@ -213,6 +279,26 @@ impl Queue {
             .into_iter()
             .filter_map(|m| Some((m.receipt_handle?, m.body.unwrap_or_default())))
             .collect())
+    }
+
+    /// About how many messages wait on the queue, visible or in flight (SQS's
+    /// approximate counts: a dead-letter queue's depth for the staff report).
+    pub async fn waiting(&self) -> Result<u64, QueueError> {
+        let out = self
+            .client
+            .get_queue_attributes()
+            .queue_url(&self.url)
+            .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
+            .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
+            .send()
+            .await
+            .map_err(|e| queue_error(e, 0))?;
+        Ok(out
+            .attributes()
+            .into_iter()
+            .flatten()
+            .filter_map(|(_, count)| count.parse::<u64>().ok())
+            .sum())
     }
 
     /// Deletes a received message by its receipt handle.
@@ -260,10 +346,15 @@ where
         }
         _ => false,
     };
+    let source = Box::new(err);
     if passing {
-        QueueError::Unavailable { sent, reason }
+        QueueError::Unavailable {
+            sent,
+            reason,
+            source: Some(source),
+        }
     } else {
-        QueueError::Unexpected(reason)
+        QueueError::Unexpected { reason, source }
     }
 }
 

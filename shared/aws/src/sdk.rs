@@ -85,11 +85,11 @@ pub async fn backoff(attempt: u32) {
 pub fn store_error<E, R>(err: SdkError<E, R>) -> StoreError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug,
+    R: std::fmt::Debug + Send + Sync + 'static,
 {
     let text = aws_sdk_dynamodb::error::DisplayErrorContext(&err).to_string();
-    match &err {
-        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => StoreError::Unavailable(text),
+    let error = match &err {
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => StoreError::unavailable(text),
         SdkError::ServiceError(service) => match service.err().code() {
             Some(
                 "ProvisionedThroughputExceededException"
@@ -97,12 +97,73 @@ where
                 | "ThrottlingException"
                 | "InternalServerError"
                 | "ServiceUnavailable",
-            ) => StoreError::Unavailable(text),
+            ) => StoreError::unavailable(text),
             Some("ConditionalCheckFailedException" | "TransactionConflictException") => {
-                StoreError::Conflict(text)
+                StoreError::conflict(text)
             }
-            _ => StoreError::Unexpected(text),
+            _ => StoreError::unexpected(text),
         },
-        _ => StoreError::Unexpected(text),
+        _ => StoreError::unexpected(text),
+    };
+    error.caused_by(err)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error as _;
+
+    use aws_sdk_dynamodb::config::http::HttpResponse;
+    use aws_sdk_dynamodb::error::ErrorMetadata;
+    use aws_sdk_dynamodb::operation::put_item::PutItemError;
+
+    use super::*;
+
+    type PutItemFailure = SdkError<PutItemError, HttpResponse>;
+
+    fn service(code: &str, status: u16) -> PutItemFailure {
+        let err = PutItemError::generic(ErrorMetadata::builder().code(code).message("no").build());
+        let raw = HttpResponse::new(status.try_into().expect("status"), Vec::new().into());
+        SdkError::service_error(err, raw)
+    }
+
+    #[test]
+    fn a_failed_condition_is_a_conflict_that_keeps_the_sdk_error() {
+        let err = store_error(service("ConditionalCheckFailedException", 400));
+        assert!(matches!(err, StoreError::Conflict { .. }), "{err:?}");
+        assert!(
+            err.to_string()
+                .starts_with("conflicting write: service error: "),
+            "{err}"
+        );
+        let source = err.source().expect("the SDK error is kept");
+        let sdk = source
+            .downcast_ref::<PutItemFailure>()
+            .expect("the source is the SDK error itself");
+        assert_eq!(
+            sdk.as_service_error().and_then(|e| e.code()),
+            Some("ConditionalCheckFailedException")
+        );
+    }
+
+    #[test]
+    fn throttling_is_unavailable_and_the_rest_unexpected_each_with_its_cause() {
+        for (code, unavailable) in [
+            ("ProvisionedThroughputExceededException", true),
+            ("ThrottlingException", true),
+            ("ValidationException", false),
+        ] {
+            let err = store_error(service(code, 400));
+            let kind_holds = if unavailable {
+                matches!(err, StoreError::Unavailable { .. })
+            } else {
+                matches!(err, StoreError::Unexpected { .. })
+            };
+            assert!(kind_holds, "{code}: {err:?}");
+            assert!(err.message().contains(code), "{code}: {err}");
+            assert!(
+                err.source().is_some_and(|s| s.is::<PutItemFailure>()),
+                "{code}"
+            );
+        }
     }
 }

@@ -12,6 +12,8 @@ use crate::ladder::{Channel, Ladder, LadderError};
 use crate::model::Language;
 use crate::open_days::{EmailOnClosedDays, OpenDays};
 
+pub use import::{DateOrder, EncodingSetting, ImportSettings};
+
 /// A configuration that cannot be used, and where.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigError {
@@ -134,6 +136,8 @@ pub struct Config {
     pub libraries: Vec<Library>,
     /// Local command settings.
     pub local: LocalSettings,
+    /// How exports are read.
+    pub import: ImportSettings,
 }
 
 impl Config {
@@ -173,6 +177,7 @@ struct RawConfig {
     stages: Option<Vec<RawStage>>,
     libraries: Option<Vec<RawLibrary>>,
     local: Option<RawLocal>,
+    import: Option<import::RawImport>,
 }
 
 #[derive(Deserialize)]
@@ -281,6 +286,7 @@ impl RawConfig {
             ladder,
             libraries: validated,
             local: LocalSettings { state_dir },
+            import: self.import.unwrap_or_default().validate()?,
         })
     }
 }
@@ -453,6 +459,7 @@ impl RawLibrary {
     }
 }
 
+mod import;
 mod open_days;
 mod syntax;
 #[cfg(test)]

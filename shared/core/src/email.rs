@@ -1,8 +1,8 @@
 //! Consolidated notice emails: minijinja templates (French and English, text and
 //! HTML, overridable) rendered into a MIME message built with mail-builder.
 //!
-//! Pure: the send time, the notice and its data come in as arguments; the
-//! caller reads override files from disk.
+//! Pure: the send time, the notice and its data come in as arguments; only
+//! [`Templates::from_folder`] reads the disk, for override files.
 //!
 //! Template variables (see `view.rs`): `lang`, `reference`, `stage.{name, kind,
 //! number}`, `patron.name`, `sections` and `others` (lists of `{library: {code,
@@ -10,12 +10,14 @@
 //! due_date, due_date_iso, days_overdue, days_until_due}]}`), `loan_count`,
 //! `reply_to`, `signature`, `institution`, `send_day`.
 
+mod folder;
 pub(crate) mod line;
 mod mime;
 mod print_batch;
 mod templates;
 mod view;
 
+pub use folder::TemplateFolderError;
 pub(crate) use mime::mailbox;
 pub use print_batch::{BatchEntry, PrintBatchMail, compose_print_batch};
 
@@ -31,6 +33,7 @@ use crate::config::Config;
 use crate::ladder::Stage;
 use crate::model::{Loan, Patron};
 use crate::notice::Notice;
+use crate::ports::Cause;
 
 /// Why a template set could not be loaded or rendered.
 #[derive(Debug, thiserror::Error)]
@@ -39,8 +42,14 @@ pub enum RenderError {
     #[error("template {name}: {reason}")]
     Template { name: String, reason: String },
     /// Writing the MIME message failed, or a value cannot go in a header.
-    #[error("building the message: {0}")]
-    Mime(String),
+    #[error("building the message: {message}")]
+    Mime {
+        /// What could not be written.
+        message: String,
+        /// The error it comes from, when there is one.
+        #[source]
+        source: Option<Cause>,
+    },
     /// The stage is delivered by letter, not by email.
     #[error("stage {0} is a letter stage, not an email")]
     LetterStage(String),

@@ -59,7 +59,7 @@ pub struct RenderedLetter {
 }
 
 /// Why a letter or a batch could not be rendered.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, thiserror::Error)]
 pub enum LetterError {
     /// The notice is an email, or has no library to print it.
     #[error("notice {reference} is not a letter to a library")]
@@ -95,11 +95,21 @@ pub enum LetterError {
     #[error("a print batch needs letters of exactly one library: {0}")]
     Batch(String),
     /// The PDF writer failed (unexpected: the fonts are embedded and checked).
-    #[error("writing the PDF: {0}")]
-    Pdf(String),
+    #[error("writing the PDF: {message}")]
+    Pdf {
+        /// The writer's error as it debug-prints, which says more than its text.
+        message: String,
+        /// The writer's error.
+        #[source]
+        source: krilla::error::KrillaError,
+    },
     /// Writing the manifest failed (unexpected: it is written in memory).
-    #[error("writing the manifest: {0}")]
-    Manifest(String),
+    #[error("writing the manifest: {source}")]
+    Manifest {
+        /// The CSV writer's error.
+        #[source]
+        source: csv::Error,
+    },
 }
 
 /// Whether the view can be rendered, without rendering it: a batch fails on its

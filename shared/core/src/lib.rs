@@ -22,3 +22,6 @@ pub mod schedule;
 pub mod service;
 pub mod staff_report;
 pub mod summary;
+
+#[cfg(test)]
+pub(crate) mod testing;

@@ -17,22 +17,109 @@ use crate::notice::{CancelReason, MarkerKey, Notice};
 use crate::plan::RunPlan;
 use crate::summary::RunSummary;
 
+/// The error a port's failure comes from (the SDK's, SQLite's, the file
+/// system's), kept so that `source()` reaches it.
+pub type Cause = Box<dyn std::error::Error + Send + Sync + 'static>;
+
 /// A store or ledger failure.
+///
+/// Each kind has a constructor taking the message (`StoreError::unavailable(..)`),
+/// and [`StoreError::caused_by`] keeps the error it comes from. The message
+/// still spells that error out, since ledgers, snapshots and `relance status`
+/// show the error's text alone.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// The backend could not be reached or timed out: retrying later may work.
-    #[error("store unavailable: {0}")]
-    Unavailable(String),
+    #[error("store unavailable: {message}")]
+    Unavailable {
+        /// What failed.
+        message: String,
+        /// The error it comes from.
+        #[source]
+        source: Option<Cause>,
+    },
     /// A conditional write lost a race (e.g. two runs planning one day): nothing
     /// was written; the caller re-reads and decides.
-    #[error("conflicting write: {0}")]
-    Conflict(String),
+    #[error("conflicting write: {message}")]
+    Conflict {
+        /// What failed.
+        message: String,
+        /// The error it comes from.
+        #[source]
+        source: Option<Cause>,
+    },
     /// Something stored cannot be read back as a valid value.
-    #[error("stored data is unreadable: {0}")]
-    Corrupt(String),
+    #[error("stored data is unreadable: {message}")]
+    Corrupt {
+        /// What failed.
+        message: String,
+        /// The error it comes from.
+        #[source]
+        source: Option<Cause>,
+    },
     /// Anything else.
-    #[error("store error: {0}")]
-    Unexpected(String),
+    #[error("store error: {message}")]
+    Unexpected {
+        /// What failed.
+        message: String,
+        /// The error it comes from.
+        #[source]
+        source: Option<Cause>,
+    },
+}
+
+impl StoreError {
+    /// A [`StoreError::Unavailable`] without a cause yet.
+    pub fn unavailable(message: impl Into<String>) -> Self {
+        Self::Unavailable {
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// A [`StoreError::Conflict`] without a cause yet.
+    pub fn conflict(message: impl Into<String>) -> Self {
+        Self::Conflict {
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// A [`StoreError::Corrupt`] without a cause yet.
+    pub fn corrupt(message: impl Into<String>) -> Self {
+        Self::Corrupt {
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// A [`StoreError::Unexpected`] without a cause yet.
+    pub fn unexpected(message: impl Into<String>) -> Self {
+        Self::Unexpected {
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// The same error, with `cause` as its source.
+    #[must_use]
+    pub fn caused_by(mut self, cause: impl Into<Cause>) -> Self {
+        let (Self::Unavailable { source, .. }
+        | Self::Conflict { source, .. }
+        | Self::Corrupt { source, .. }
+        | Self::Unexpected { source, .. }) = &mut self;
+        *source = Some(cause.into());
+        self
+    }
+
+    /// What failed, without the kind's prefix.
+    pub fn message(&self) -> &str {
+        let (Self::Unavailable { message, .. }
+        | Self::Conflict { message, .. }
+        | Self::Corrupt { message, .. }
+        | Self::Unexpected { message, .. }) = self;
+        message
+    }
 }
 
 /// Patrons and loans, read by the planner and at send time.
@@ -136,6 +223,13 @@ pub trait Ledger: Sync {
 
     /// Sets the watermark (used by `resume`).
     fn set_watermark(&self, day: NaiveDate) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Every notice decided by the run of `run_day`, whatever became of it
+    /// (the staff report's list).
+    fn notices_on(
+        &self,
+        run_day: NaiveDate,
+    ) -> impl Future<Output = Result<Vec<Notice>, StoreError>> + Send;
 
     /// Notices still pending on a channel for run days up to `up_to`, oldest first.
     fn pending_notices(
@@ -264,20 +358,102 @@ pub struct OutgoingMail {
 }
 
 /// Why a send failed.
+///
+/// Built as [`StoreError`] is: `TransportError::transient(..)`, then
+/// [`TransportError::caused_by`]. The message is what the ledger records as the
+/// notice's failure.
 #[derive(Debug, thiserror::Error)]
 pub enum TransportError {
     /// The service asks us to slow down: retry later.
-    #[error("throttled: {0}")]
-    Throttled(String),
+    #[error("throttled: {message}")]
+    Throttled {
+        /// What failed.
+        message: String,
+        /// The error it comes from.
+        #[source]
+        source: Option<Cause>,
+    },
     /// A failure that may pass: retry later.
-    #[error("temporary failure: {0}")]
-    Transient(String),
+    #[error("temporary failure: {message}")]
+    Transient {
+        /// What failed.
+        message: String,
+        /// The error it comes from.
+        #[source]
+        source: Option<Cause>,
+    },
     /// The service refuses this recipient for good: fall back to print.
-    #[error("recipient rejected: {0}")]
-    Rejected(String),
+    #[error("recipient rejected: {message}")]
+    Rejected {
+        /// What failed.
+        message: String,
+        /// The error it comes from.
+        #[source]
+        source: Option<Cause>,
+    },
     /// Anything else (a misconfiguration): stop and report.
-    #[error("transport error: {0}")]
-    Unexpected(String),
+    #[error("transport error: {message}")]
+    Unexpected {
+        /// What failed.
+        message: String,
+        /// The error it comes from.
+        #[source]
+        source: Option<Cause>,
+    },
+}
+
+impl TransportError {
+    /// A [`TransportError::Throttled`] without a cause yet.
+    pub fn throttled(message: impl Into<String>) -> Self {
+        Self::Throttled {
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// A [`TransportError::Transient`] without a cause yet.
+    pub fn transient(message: impl Into<String>) -> Self {
+        Self::Transient {
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// A [`TransportError::Rejected`] without a cause yet.
+    pub fn rejected(message: impl Into<String>) -> Self {
+        Self::Rejected {
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// A [`TransportError::Unexpected`] without a cause yet.
+    pub fn unexpected(message: impl Into<String>) -> Self {
+        Self::Unexpected {
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// The same error, with `cause` as its source.
+    #[must_use]
+    pub fn caused_by(mut self, cause: impl Into<Cause>) -> Self {
+        let (Self::Throttled { source, .. }
+        | Self::Transient { source, .. }
+        | Self::Rejected { source, .. }
+        | Self::Unexpected { source, .. }) = &mut self;
+        *source = Some(cause.into());
+        self
+    }
+
+    /// What failed, without the kind's prefix.
+    pub fn message(&self) -> &str {
+        let (Self::Throttled { message, .. }
+        | Self::Transient { message, .. }
+        | Self::Rejected { message, .. }
+        | Self::Unexpected { message, .. }) = self;
+        message
+    }
 }
 
 /// Sends email.

@@ -56,7 +56,7 @@ impl RunError {
                 | Self::Letter(_)
                 | Self::UnknownLibrary(_)
                 | Self::MissingPatron(..)
-                | Self::Store(StoreError::Corrupt(_))
+                | Self::Store(StoreError::Corrupt { .. })
         )
     }
 }

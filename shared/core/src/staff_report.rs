@@ -19,6 +19,7 @@ use crate::address::EmailAddress;
 use crate::config::Config;
 use crate::ids::{LibraryCode, LoanId};
 use crate::notice::{CancelReason, Notice, NoticeStatus};
+use crate::ports::Cause;
 use crate::summary::RunSummary;
 
 /// Rejected rows listed in the email; the rest are in the rejects file.
@@ -67,6 +68,9 @@ pub struct StaffReportInput<'a> {
     pub libraries: &'a HashMap<LoanId, LibraryCode>,
     /// The last import, if any.
     pub last_import: Option<&'a LastImport>,
+    /// The dead-letter queues and how many messages wait in each (AWS: what
+    /// failed every retry); empty where there are none (locally).
+    pub dead_letters: &'a [(String, u64)],
     /// The Date header.
     pub sent_at: DateTime<Utc>,
 }
@@ -89,11 +93,19 @@ pub struct StaffReport {
 #[derive(Debug, thiserror::Error)]
 pub enum StaffReportError {
     /// Writing the CSV failed (unexpected: it is written in memory).
-    #[error("writing the notices CSV: {0}")]
-    Csv(String),
+    #[error("writing the notices CSV: {source}")]
+    Csv {
+        /// The CSV writer's error.
+        #[source]
+        source: csv::Error,
+    },
     /// Writing the MIME message failed.
-    #[error("building the report email: {0}")]
-    Mime(String),
+    #[error("building the report email: {source}")]
+    Mime {
+        /// The message builder's error, or the address that cannot go in a header.
+        #[source]
+        source: Cause,
+    },
 }
 
 /// The columns of the attached CSV.
@@ -139,7 +151,7 @@ pub fn notices_csv(
     notices: &[Notice],
     libraries: &HashMap<LoanId, LibraryCode>,
 ) -> Result<Vec<u8>, StaffReportError> {
-    let err = |e: csv::Error| StaffReportError::Csv(e.to_string());
+    let err = |source| StaffReportError::Csv { source };
     let mut csv = csv::Writer::from_writer(Vec::new());
     csv.write_record(CSV_COLUMNS).map_err(err)?;
     for notice in notices {
@@ -159,8 +171,7 @@ pub fn notices_csv(
         ])
         .map_err(err)?;
     }
-    csv.into_inner()
-        .map_err(|e| StaffReportError::Csv(e.to_string()))
+    csv.into_inner().map_err(|e| err(e.into_error().into()))
 }
 
 /// Builds the report email to the staff inbox.
@@ -222,7 +233,7 @@ pub fn compose_staff_report(input: &StaffReportInput<'_>) -> Result<StaffReport,
             csv.clone(),
         )
         .write_to_vec()
-        .map_err(|e| StaffReportError::Mime(e.to_string()))?;
+        .map_err(|e| StaffReportError::Mime { source: e.into() })?;
     Ok(StaffReport {
         subject,
         text,
@@ -387,6 +398,19 @@ fn body(input: &StaffReportInput<'_>) -> String {
         );
     }
 
+    if !input.dead_letters.is_empty() {
+        let queues: Vec<String> = input
+            .dead_letters
+            .iter()
+            .map(|(queue, n)| format!("{queue} {n}"))
+            .collect();
+        let _ = writeln!(
+            t,
+            "\nDead-letter queues (messages that failed every retry: see \"Dead letters\" in the README)\n  {}",
+            queues.join(", ")
+        );
+    }
+
     let _ = writeln!(t, "\nLast import");
     match input.last_import {
         None => {
@@ -436,7 +460,7 @@ fn body(input: &StaffReportInput<'_>) -> String {
 
 /// An address header value, encoded as every other mail's (`email::mailbox`).
 fn mailbox(name: Option<&str>, address: &EmailAddress) -> Result<String, StaffReportError> {
-    crate::email::mailbox(name, address).map_err(|e| StaffReportError::Mime(e.to_string()))
+    crate::email::mailbox(name, address).map_err(|e| StaffReportError::Mime { source: e.into() })
 }
 mod open_days;
 

@@ -110,7 +110,7 @@ impl Correspondence for Store {
         .query_row([&record.id], |row| Ok(reply(row)))
         .optional()
         .map_err(sql)?
-        .ok_or_else(|| StoreError::Unexpected(format!("reply {} vanished", record.id)))?
+        .ok_or_else(|| StoreError::unexpected(format!("reply {} vanished", record.id)))?
     }
 
     async fn record_forward(&self, reply_id: &str, message_id: &str) -> Result<(), StoreError> {
@@ -145,9 +145,11 @@ fn reply(row: &Row<'_>) -> Result<ReplyRecord, StoreError> {
         id: required(0)?,
         received_at: parse_instant(&required(1)?)?,
         class: MailClass::parse(&class)
-            .ok_or_else(|| StoreError::Corrupt(format!("reply class {class:?}")))?,
+            .ok_or_else(|| StoreError::corrupt(format!("reply class {class:?}")))?,
         patron_id: get(3)?
-            .map(|id| PatronId::parse(&id).map_err(|e| StoreError::Corrupt(e.to_string())))
+            .map(|id| {
+                PatronId::parse(&id).map_err(|e| StoreError::corrupt(e.to_string()).caused_by(e))
+            })
             .transpose()?,
         notice_id: get(4)?.map(NoticeId::from_stored),
         linked_by: get(5)?.as_deref().and_then(LinkedBy::parse),

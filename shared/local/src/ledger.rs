@@ -82,7 +82,7 @@ fn insert_notice(conn: &Connection, notice: &Notice) -> Result<(), StoreError> {
             }
         }
         if !inserted {
-            return Err(StoreError::Conflict(format!(
+            return Err(StoreError::conflict(format!(
                 "no free reference for notice {} after {REFERENCE_SALTS} tries",
                 notice.id
             )));
@@ -118,11 +118,12 @@ fn notice_loans(conn: &Connection, id: &NoticeId) -> Result<Vec<NoticeLoan>, Sto
         let loan_id: String = row.get(0).map_err(sql)?;
         let stage: String = row.get(2).map_err(sql)?;
         loans.push(NoticeLoan {
-            loan_id: LoanId::parse(&loan_id)
-                .map_err(|e| StoreError::Corrupt(format!("loan id {loan_id:?}: {e}")))?,
+            loan_id: LoanId::parse(&loan_id).map_err(|e| {
+                StoreError::corrupt(format!("loan id {loan_id:?}: {e}")).caused_by(e)
+            })?,
             due_date: parse_day(&row.get::<_, String>(1).map_err(sql)?)?,
             stage: StageName::parse(&stage)
-                .map_err(|e| StoreError::Corrupt(format!("stage {stage:?}: {e}")))?,
+                .map_err(|e| StoreError::corrupt(format!("stage {stage:?}: {e}")).caused_by(e))?,
         });
     }
     Ok(loans)
@@ -188,12 +189,12 @@ impl Ledger for Store {
     ) -> Result<(), StoreError> {
         let run_day = plan
             .run_day
-            .ok_or_else(|| StoreError::Unexpected("a plan without a run day".into()))?;
+            .ok_or_else(|| StoreError::unexpected("a plan without a run day"))?;
         let mut conn = self.conn();
         let tx = conn.transaction().map_err(sql)?;
         let current = watermark(&tx)?;
         if current != expected {
-            return Err(StoreError::Conflict(format!(
+            return Err(StoreError::conflict(format!(
                 "the watermark moved from {expected:?} to {current:?} while planning {run_day}"
             )));
         }
@@ -231,6 +232,10 @@ impl Ledger for Store {
 
     async fn set_watermark(&self, day: NaiveDate) -> Result<(), StoreError> {
         set_watermark(&self.conn(), day)
+    }
+
+    async fn notices_on(&self, run_day: NaiveDate) -> Result<Vec<Notice>, StoreError> {
+        Store::notices_on(self, run_day)
     }
 
     async fn pending_notices(
@@ -342,8 +347,8 @@ impl Ledger for Store {
     }
 
     async fn record_run(&self, summary: &RunSummary) -> Result<(), StoreError> {
-        let json =
-            serde_json::to_string(summary).map_err(|e| StoreError::Unexpected(e.to_string()))?;
+        let json = serde_json::to_string(summary)
+            .map_err(|e| StoreError::unexpected(e.to_string()).caused_by(e))?;
         self.conn()
             .prepare_cached("INSERT INTO runs (run_day, summary) VALUES (?1, ?2)")
             .map_err(sql)?

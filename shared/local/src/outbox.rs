@@ -76,12 +76,14 @@ pub fn batches_in(dir: &Path) -> Result<u32, StoreError> {
     let entries = match fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
-        Err(e) => return Err(StoreError::Unavailable(format!("{}: {e}", dir.display()))),
+        Err(e) => {
+            return Err(StoreError::unavailable(format!("{}: {e}", dir.display())).caused_by(e));
+        }
     };
     let mut kept = 0;
     for entry in entries {
-        let entry =
-            entry.map_err(|e| StoreError::Unavailable(format!("{}: {e}", dir.display())))?;
+        let entry = entry
+            .map_err(|e| StoreError::unavailable(format!("{}: {e}", dir.display())).caused_by(e))?;
         if is_batch_pdf(&entry.file_name().to_string_lossy()) {
             kept += 1;
         }
@@ -103,13 +105,14 @@ impl LetterArchive for Outbox {
         bytes: &[u8],
     ) -> Result<String, StoreError> {
         if !safe_name(name) {
-            return Err(StoreError::Unexpected(format!(
+            return Err(StoreError::unexpected(format!(
                 "unsafe letter file name {name:?}"
             )));
         }
         let path = self.letters_dir(run_day, library).join(name);
-        write_file(&path, bytes)
-            .map_err(|e| StoreError::Unavailable(format!("{}: {e}", path.display())))?;
+        write_file(&path, bytes).map_err(|e| {
+            StoreError::unavailable(format!("{}: {e}", path.display())).caused_by(e)
+        })?;
         Ok(format!(
             "outbox:{}/letters/{library}/{name}",
             day_text(run_day)
@@ -135,15 +138,16 @@ impl MailTransport for Outbox {
         // The name is built from ids already made path-safe (`file_stem`); refuse
         // anything else rather than write outside the outbox.
         if !safe_name(&mail.name) {
-            return Err(TransportError::Unexpected(format!(
+            return Err(TransportError::unexpected(format!(
                 "unsafe outbox name {:?}",
                 mail.name
             )));
         }
         let name = format!("{}.eml", mail.name);
         let path = self.mail_dir(mail.run_day).join(&name);
-        write_file(&path, &mail.raw)
-            .map_err(|e| TransportError::Transient(format!("{}: {e}", path.display())))?;
+        write_file(&path, &mail.raw).map_err(|e| {
+            TransportError::transient(format!("{}: {e}", path.display())).caused_by(e)
+        })?;
         Ok(format!("outbox:{}/mail/{name}", day_text(mail.run_day)))
     }
 }

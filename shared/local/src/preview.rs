@@ -56,7 +56,7 @@ impl MailTransport for PreviewFolder {
     /// Returns the message's path in the folder, `mail/{name}.eml`, as its message id.
     async fn send(&self, mail: &OutgoingMail) -> Result<String, TransportError> {
         if !safe_name(&mail.name) {
-            return Err(TransportError::Unexpected(format!(
+            return Err(TransportError::unexpected(format!(
                 "unsafe preview name {:?}",
                 mail.name
             )));
@@ -68,8 +68,9 @@ impl MailTransport for PreviewFolder {
             format!("{}-{}", day_text(mail.run_day), mail.name)
         };
         let path = self.dir.join("mail").join(format!("{name}.eml"));
-        write_file(&path, &mail.raw)
-            .map_err(|e| TransportError::Unexpected(format!("{}: {e}", path.display())))?;
+        write_file(&path, &mail.raw).map_err(|e| {
+            TransportError::unexpected(format!("{}: {e}", path.display())).caused_by(e)
+        })?;
         let message = MessageParser::default().parse(&mail.raw);
         if let Some(html) = message
             .as_ref()
@@ -77,8 +78,9 @@ impl MailTransport for PreviewFolder {
             .and_then(|m| m.body_html(0))
         {
             let path = self.dir.join("mail").join(format!("{name}.html"));
-            write_file(&path, html.as_bytes())
-                .map_err(|e| TransportError::Unexpected(format!("{}: {e}", path.display())))?;
+            write_file(&path, html.as_bytes()).map_err(|e| {
+                TransportError::unexpected(format!("{}: {e}", path.display())).caused_by(e)
+            })?;
         }
         Ok(format!("mail/{name}.eml"))
     }
@@ -93,13 +95,14 @@ impl LetterArchive for PreviewFolder {
         bytes: &[u8],
     ) -> Result<String, StoreError> {
         if !safe_name(name) {
-            return Err(StoreError::Unexpected(format!(
+            return Err(StoreError::unexpected(format!(
                 "unsafe letter file name {name:?}"
             )));
         }
         let path = self.dir.join("letters").join(library.as_str()).join(name);
-        write_file(&path, bytes)
-            .map_err(|e| StoreError::Unavailable(format!("{}: {e}", path.display())))?;
+        write_file(&path, bytes).map_err(|e| {
+            StoreError::unavailable(format!("{}: {e}", path.display())).caused_by(e)
+        })?;
         Ok(format!("letters/{library}/{name}"))
     }
 

@@ -22,8 +22,16 @@ pub const LOAN_COLUMNS: &str = "loan_id, patron_id, library_code, barcode, title
 pub const NOTICE_COLUMNS: &str = "notice_id, reference, run_day, patron_id, channel, stage, \
      library_code, status, attempts, message_id, sent_at, cancel_reason";
 
-fn corrupt(what: &str, value: &str, e: impl std::fmt::Display) -> StoreError {
-    StoreError::Corrupt(format!("{what} {value:?}: {e}"))
+fn corrupt(
+    what: &str,
+    value: &str,
+    e: impl std::error::Error + Send + Sync + 'static,
+) -> StoreError {
+    StoreError::corrupt(format!("{what} {value:?}: {e}")).caused_by(e)
+}
+
+fn unknown(what: &str, value: &str) -> StoreError {
+    StoreError::corrupt(format!("{what} {value:?}: unknown"))
 }
 
 fn text(row: &Row<'_>, i: usize) -> Result<String, StoreError> {
@@ -48,7 +56,7 @@ pub fn patron(row: &Row<'_>) -> Result<Patron, StoreError> {
         full_name: text(row, 1)?,
         email,
         email_status: EmailStatus::parse(&status)
-            .ok_or_else(|| corrupt("email status", &status, "unknown"))?,
+            .ok_or_else(|| unknown("email status", &status))?,
         address: PostalAddress {
             line1: text(row, 4)?,
             line2: text(row, 5)?,
@@ -106,17 +114,17 @@ pub fn notice(row: &Row<'_>) -> Result<Notice, StoreError> {
             let reason = optional(row, 11)?.unwrap_or_default();
             NoticeStatus::Cancelled {
                 reason: CancelReason::parse(&reason)
-                    .ok_or_else(|| corrupt("cancel reason", &reason, "unknown"))?,
+                    .ok_or_else(|| unknown("cancel reason", &reason))?,
             }
         }
-        other => return Err(corrupt("notice status", other, "unknown")),
+        other => return Err(unknown("notice status", other)),
     };
     Ok(Notice {
         id: NoticeId::from_stored(text(row, 0)?),
         reference: Reference::from_stored(text(row, 1)?),
         run_day: parse_day(&text(row, 2)?)?,
         patron_id: PatronId::parse(&patron_id).map_err(|e| corrupt("patron id", &patron_id, e))?,
-        channel: Channel::parse(&channel).ok_or_else(|| corrupt("channel", &channel, "unknown"))?,
+        channel: Channel::parse(&channel).ok_or_else(|| unknown("channel", &channel))?,
         stage: StageName::parse(&stage).map_err(|e| corrupt("stage", &stage, e))?,
         library: library
             .map(|l| LibraryCode::parse(&l).map_err(|e| corrupt("library code", &l, e)))

@@ -39,7 +39,7 @@ impl Store {
             let json: String = row.get(0).map_err(sql)?;
             runs.push(
                 serde_json::from_str(&json)
-                    .map_err(|e| StoreError::Corrupt(format!("run summary: {e}")))?,
+                    .map_err(|e| StoreError::corrupt(format!("run summary: {e}")).caused_by(e))?,
             );
         }
         Ok(runs)
@@ -63,7 +63,7 @@ impl Store {
             return Ok(None);
         };
         let stored: StoredImport = serde_json::from_str(&json)
-            .map_err(|e| StoreError::Corrupt(format!("import summary: {e}")))?;
+            .map_err(|e| StoreError::corrupt(format!("import summary: {e}")).caused_by(e))?;
         let lines = match &stored.rejects_file {
             Some(file) => {
                 let recorded = Path::new(file);
@@ -92,7 +92,8 @@ impl Store {
 }
 
 fn read_rejects(path: &Path) -> Result<Vec<RejectLine>, StoreError> {
-    let unreadable = |e: csv::Error| StoreError::Unavailable(format!("{}: {e}", path.display()));
+    let unreadable =
+        |e: csv::Error| StoreError::unavailable(format!("{}: {e}", path.display())).caused_by(e);
     let mut reader = csv::Reader::from_path(path).map_err(unreadable)?;
     reader
         .deserialize()

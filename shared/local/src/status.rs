@@ -124,7 +124,7 @@ impl Store {
             let json: String = row.get(0).map_err(sql)?;
             last_runs.push(
                 serde_json::from_str(&json)
-                    .map_err(|e| StoreError::Corrupt(format!("run summary: {e}")))?,
+                    .map_err(|e| StoreError::corrupt(format!("run summary: {e}")).caused_by(e))?,
             );
         }
         Ok(Status {

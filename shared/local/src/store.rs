@@ -33,8 +33,9 @@ impl Store {
     /// store (rules §13), since a new store would send again what was sent.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| StoreError::Unavailable(format!("{}: {e}", dir.display())))?;
+            std::fs::create_dir_all(dir).map_err(|e| {
+                StoreError::unavailable(format!("{}: {e}", dir.display())).caused_by(e)
+            })?;
         }
         let existed = check_existing(path)?;
         let conn = Connection::open(path).map_err(|e| unavailable(path, e))?;
@@ -56,7 +57,7 @@ impl Store {
         let conn = Connection::open_with_flags(path, flags).map_err(|e| unavailable(path, e))?;
         let version = check_ours(&conn, path)?;
         if version != SCHEMA_VERSION {
-            return Err(StoreError::Corrupt(format!(
+            return Err(StoreError::corrupt(format!(
                 "{}: the database has schema version {version}, this relance reads version \
                  {SCHEMA_VERSION}; a command that writes (import, run) upgrades it",
                 path.display()
@@ -83,7 +84,7 @@ impl Store {
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .map_err(sql)?;
         if version > SCHEMA_VERSION {
-            return Err(StoreError::Corrupt(format!(
+            return Err(StoreError::corrupt(format!(
                 "the database has schema version {version}, newer than this relance ({SCHEMA_VERSION})"
             )));
         }
@@ -142,7 +143,7 @@ pub fn reading<T>(
 /// Whether a database file is already at `path`; an empty one is refused.
 fn check_existing(path: &Path) -> Result<bool, StoreError> {
     match std::fs::metadata(path) {
-        Ok(meta) if meta.len() == 0 => Err(StoreError::Corrupt(format!(
+        Ok(meta) if meta.len() == 0 => Err(StoreError::corrupt(format!(
             "{} is empty (0 bytes): it is not a Relance store, and Relance will not start \
              a new one over it, since a new store sends again what was already sent. Restore \
              it from a backup; or, to start over on purpose, move it aside, import again and \
@@ -151,7 +152,7 @@ fn check_existing(path: &Path) -> Result<bool, StoreError> {
         ))),
         Ok(_) => Ok(true),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
-        Err(e) => Err(StoreError::Unavailable(format!("{}: {e}", path.display()))),
+        Err(e) => Err(StoreError::unavailable(format!("{}: {e}", path.display())).caused_by(e)),
     }
 }
 
@@ -159,7 +160,7 @@ fn check_existing(path: &Path) -> Result<bool, StoreError> {
 /// Relance store (not SQLite, or SQLite without Relance's schema).
 fn check_ours(conn: &Connection, path: &Path) -> Result<i64, StoreError> {
     let foreign = |why: String| {
-        StoreError::Corrupt(format!(
+        StoreError::corrupt(format!(
             "{} is not a Relance store ({why}); Relance will not start a new one over it. \
              Restore it from a backup, or move it aside to start over on purpose",
             path.display()
@@ -180,7 +181,7 @@ fn check_ours(conn: &Connection, path: &Path) -> Result<i64, StoreError> {
 }
 
 fn unavailable(path: &Path, e: rusqlite::Error) -> StoreError {
-    StoreError::Unavailable(format!("{}: {e}", path.display()))
+    StoreError::unavailable(format!("{}: {e}", path.display())).caused_by(e)
 }
 
 /// Maps an SQLite error to the port's error.
@@ -192,12 +193,12 @@ pub fn sql(e: rusqlite::Error) -> StoreError {
                 rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
             ) =>
         {
-            StoreError::Unavailable(e.to_string())
+            StoreError::unavailable(e.to_string()).caused_by(e)
         }
         rusqlite::Error::FromSqlConversionFailure(..) | rusqlite::Error::InvalidColumnType(..) => {
-            StoreError::Corrupt(e.to_string())
+            StoreError::corrupt(e.to_string()).caused_by(e)
         }
-        other => StoreError::Unexpected(other.to_string()),
+        other => StoreError::unexpected(other.to_string()).caused_by(other),
     }
 }
 
@@ -209,7 +210,7 @@ pub fn day_text(day: NaiveDate) -> String {
 /// Reads a stored date.
 pub fn parse_day(text: &str) -> Result<NaiveDate, StoreError> {
     NaiveDate::parse_from_str(text, "%Y-%m-%d")
-        .map_err(|e| StoreError::Corrupt(format!("date {text:?}: {e}")))
+        .map_err(|e| StoreError::corrupt(format!("date {text:?}: {e}")).caused_by(e))
 }
 
 /// Writes an instant as stored.
@@ -221,5 +222,53 @@ pub fn instant_text(at: DateTime<Utc>) -> String {
 pub fn parse_instant(text: &str) -> Result<DateTime<Utc>, StoreError> {
     DateTime::parse_from_rfc3339(text)
         .map(|t| t.with_timezone(&Utc))
-        .map_err(|e| StoreError::Corrupt(format!("timestamp {text:?}: {e}")))
+        .map_err(|e| StoreError::corrupt(format!("timestamp {text:?}: {e}")).caused_by(e))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error as _;
+
+    use super::*;
+
+    #[test]
+    fn an_sqlite_failure_keeps_the_sqlite_error_as_its_source() {
+        let store = Store::in_memory().expect("store");
+        let err = store
+            .execute("DELETE FROM no_such_table", [])
+            .expect_err("no such table");
+        assert!(matches!(err, StoreError::Unexpected { .. }), "{err:?}");
+        assert_eq!(err.to_string(), "store error: no such table: no_such_table");
+        let sqlite = err
+            .source()
+            .and_then(|s| s.downcast_ref::<rusqlite::Error>())
+            .expect("the SQLite error is kept");
+        assert_eq!(sqlite.to_string(), err.message());
+    }
+
+    #[test]
+    fn an_unreadable_date_keeps_the_parse_error() {
+        let err = parse_day("30/11/2026").expect_err("not ISO");
+        assert!(matches!(err, StoreError::Corrupt { .. }), "{err:?}");
+        assert!(
+            err.to_string()
+                .starts_with("stored data is unreadable: date \"30/11/2026\": ")
+        );
+        assert!(
+            err.source()
+                .is_some_and(|s| s.is::<chrono::format::ParseError>())
+        );
+    }
+
+    #[test]
+    fn a_folder_that_cannot_be_made_keeps_the_io_error() {
+        let dir = tempfile::tempdir().expect("dir");
+        let file = dir.path().join("file");
+        std::fs::write(&file, b"").expect("file");
+        let err = Store::open(&file.join("store").join("relance.db"))
+            .err()
+            .expect("a file is in the way");
+        assert!(matches!(err, StoreError::Unavailable { .. }), "{err:?}");
+        assert!(err.source().is_some_and(|s| s.is::<std::io::Error>()));
+    }
 }

@@ -85,7 +85,7 @@ async fn a_sender_that_is_not_a_verified_identity_is_refused_as_misconfiguration
         .expect_err("an unverified sender must be refused");
 
     // Our sender, not the patron's address: no fallback to print, stop and report.
-    assert!(matches!(err, TransportError::Unexpected(_)), "{err:?}");
+    assert!(matches!(err, TransportError::Unexpected { .. }), "{err:?}");
     assert!(err.to_string().contains(&from), "{err}");
     assert!(!sent_mail().iter().any(|m| m.raw.contains(&marker)));
 }

@@ -113,7 +113,7 @@ async fn marker_notice(ledger: &Dynamo, key: &MarkerKey) -> Option<String> {
 }
 
 fn is_conflict<T: std::fmt::Debug>(result: &Result<T, StoreError>) -> bool {
-    matches!(result, Err(StoreError::Conflict(_)))
+    matches!(result, Err(StoreError::Conflict { .. }))
 }
 
 #[tokio::test]

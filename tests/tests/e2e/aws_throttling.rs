@@ -67,15 +67,9 @@ fn clients_through(stack: &Stack, proxy: &ThrottlingProxy) -> Clients {
 /// The mailer function with its SES client going through `proxy`.
 async fn mailer_through(stack: &Stack, proxy: &ThrottlingProxy) -> Mailer {
     Mailer::new(
-        clients_through(stack, proxy),
-        relance_mailer::Settings {
-            table: stack.resources.table.clone(),
-            config: stack.config.clone(),
-            configuration_set: None,
-        },
+        stack.function_with(clients_through(stack, proxy)).await,
+        None,
     )
-    .await
-    .expect("mailer")
 }
 
 /// The notice a queued message names.
@@ -140,7 +134,7 @@ async fn the_ses_transport_reads_the_injected_429_as_throttling_after_its_own_at
     let before = sent_mail().len();
 
     let err = transport.send(&mail).await.expect_err("throttled");
-    assert!(matches!(err, TransportError::Throttled(_)), "{err:?}");
+    assert!(matches!(err, TransportError::Throttled { .. }), "{err:?}");
     assert!(
         err.to_string().contains("TooManyRequestsException"),
         "{err}"

@@ -44,7 +44,7 @@ impl MailTransport for CountingTransport<'_> {
     async fn send(&self, mail: &OutgoingMail) -> Result<String, TransportError> {
         let total: usize = self.sent.lock().unwrap().values().sum();
         if *self.failing.lock().unwrap() && total >= self.succeed {
-            return Err(TransportError::Transient("connection reset".into()));
+            return Err(TransportError::transient("connection reset"));
         }
         let id = self.outbox.send(mail).await?;
         *self

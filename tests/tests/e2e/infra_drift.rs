@@ -46,8 +46,13 @@ fn variables_read(crate_dir: &Path) -> BTreeSet<String> {
     let mut vars = BTreeSet::new();
     let mut pending = vec![crate_dir.join("src")];
     while let Some(dir) = pending.pop() {
-        for entry in std::fs::read_dir(&dir).expect("src folder").flatten() {
-            let path = entry.path();
+        let entries: Vec<PathBuf> = if dir.is_file() {
+            vec![dir.clone()]
+        } else {
+            let listed = std::fs::read_dir(&dir).expect("src folder").flatten();
+            listed.map(|entry| entry.path()).collect()
+        };
+        for path in entries {
             if path.is_dir() {
                 pending.push(path);
                 continue;
@@ -56,6 +61,12 @@ fn variables_read(crate_dir: &Path) -> BTreeSet<String> {
                 continue;
             }
             let text = std::fs::read_to_string(&path).expect("source");
+            // What the shared function context reads, for the crates built on it.
+            if text.contains("Function::from_env()") {
+                pending.push(
+                    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/aws/src/function.rs"),
+                );
+            }
             for call in [
                 "env::required(\"",
                 "env::optional(\"",
@@ -135,6 +146,9 @@ fn each_function_gets_exactly_the_variables_its_code_reads() {
                 "RELANCE_BUCKET" => bucket.clone(),
                 "RELANCE_MAIL_QUEUE_URL" => template.reference("MailQueue"),
                 "RELANCE_LETTER_QUEUE_URL" => template.reference("LetterQueue"),
+                "RELANCE_MAIL_DLQ_URL" => template.reference("MailDeadLetterQueue"),
+                "RELANCE_LETTER_DLQ_URL" => template.reference("LetterDeadLetterQueue"),
+                "RELANCE_FAILED_INVOCATIONS_URL" => template.reference("FailedInvocationsQueue"),
                 "RELANCE_SES_CONFIGURATION_SET" => template.reference("ConfigurationSet"),
                 "RELANCE_CONFIG" => {
                     let key = template.reference("ConfigKey");

@@ -143,7 +143,9 @@ fn a_letter_whose_loans_were_all_returned_is_cancelled_not_printed() {
     let engine = env.engine();
     let (plan, watermark) = relance_tests::block_on(engine.plan(today)).unwrap();
     relance_tests::block_on(relance_core::ports::Ledger::record_plan(
-        &env.store, &plan, watermark,
+        &*env.store,
+        &plan,
+        watermark,
     ))
     .unwrap();
     env.import(
@@ -303,7 +305,7 @@ struct RefusingParts<'a> {
 impl MailTransport for RefusingParts<'_> {
     async fn send(&self, mail: &OutgoingMail) -> Result<String, TransportError> {
         if self.refuse.contains(&mail.name.as_str()) {
-            return Err(TransportError::Transient("451 try again later".into()));
+            return Err(TransportError::transient("451 try again later"));
         }
         self.outbox.send(mail).await
     }

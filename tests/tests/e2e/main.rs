@@ -8,6 +8,7 @@ mod aws_ledger;
 mod aws_mailroom;
 mod aws_open_days;
 mod aws_planner_reads;
+mod aws_report;
 mod aws_store;
 mod aws_throttling;
 mod consolidation;

@@ -129,7 +129,7 @@ pub fn run(config: &Path, args: RunArgs) -> anyhow::Result<ExitCode> {
             let summary = RunSummary {
                 run_day: day,
                 dry_run: args.dry_run,
-                stopped: Some(format!("{error:#}")),
+                stopped: Some(crate::error_text(&error)),
                 ..RunSummary::default()
             };
             (summary, Some(error))
@@ -164,7 +164,7 @@ pub fn run(config: &Path, args: RunArgs) -> anyhow::Result<ExitCode> {
                 if stopped.is_none() {
                     return Err(e);
                 }
-                eprintln!("error: {e:#}");
+                eprintln!("error: {}", crate::error_text(&e));
                 None
             }
         }
@@ -229,6 +229,7 @@ async fn send_report(
         notices: &notices,
         libraries: &libraries,
         last_import: last_import.as_ref(),
+        dead_letters: &[],
         sent_at: now,
     })?;
     // A report already written is never overwritten: running the day again

@@ -270,9 +270,7 @@ impl Dynamo {
                     _ => None,
                 };
                 ids.insert(id.ok_or_else(|| {
-                    StoreError::Corrupt(
-                        "an open loan of index by_patron has no valid loan_id".into(),
-                    )
+                    StoreError::corrupt("an open loan of index by_patron has no valid loan_id")
                 })?);
             }
             start = page.last_evaluated_key().cloned();

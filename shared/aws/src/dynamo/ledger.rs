@@ -15,6 +15,8 @@
 //! - reference claim (`REF#{reference}`, `REF`): `kind`, `notice_id`;
 //! - watermark (`WATERMARK`, `WATERMARK`): `kind`, `day`;
 //! - run (`RUN`, `{run_day}#{n}`): `kind`, `run_day`, `summary` (JSON);
+//! - staff report (`REPORT`, `{run_day}`): `kind`, `lease_until` while an
+//!   invocation sends it, then `report_message_id` and `sent_at`;
 //! - delivery counters (`DELIVERED`, `{run_day}`): `kind`, and one number per
 //!   outcome the fan-out functions count (`sent`, `letters_rendered`, …);
 //! - received mail (`REPLY#{id}`, `REPLY`): `kind`, `received_at`, `class`,
@@ -27,8 +29,10 @@
 
 mod correspondence;
 mod deliveries;
+mod fanout;
 mod item;
 mod port;
+mod reports;
 mod transact;
 mod write;
 
@@ -47,24 +51,12 @@ use self::item::{
 };
 use super::table::{BY_MESSAGE, MESSAGE_ID, PENDING, PENDING_SK, PK, SK, notice_key, run_key};
 use super::{Dynamo, Item, key_item, store_error};
+pub use crate::fanout::Claim;
 
 /// Longest delivery error kept on a notice.
 const LAST_ERROR_MAX: usize = 1000;
 /// Attempts at numbering a run summary when another run records at the same time.
 const RUN_ATTEMPTS: u32 = 8;
-
-/// What [`Dynamo::claim`] found.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Claim {
-    /// The notice is this invocation's until the lease ends.
-    Claimed(Notice),
-    /// It was sent or cancelled already: nothing to do.
-    Done,
-    /// Another invocation holds an unexpired lease on it.
-    Leased,
-    /// There is no such notice.
-    Missing,
-}
 
 impl Dynamo {
     /// Claims a pending notice for `lease` from `now`, so that one invocation at a
@@ -197,10 +189,11 @@ impl Dynamo {
             self.count(page.consumed_capacity());
             for item in page.items() {
                 let json = text(item, SUMMARY)
-                    .ok_or_else(|| StoreError::Corrupt("a run without its summary".into()))?;
+                    .ok_or_else(|| StoreError::corrupt("a run without its summary"))?;
                 runs.push(
-                    serde_json::from_str(json)
-                        .map_err(|e| StoreError::Corrupt(format!("run summary: {e}")))?,
+                    serde_json::from_str(json).map_err(|e| {
+                        StoreError::corrupt(format!("run summary: {e}")).caused_by(e)
+                    })?,
                 );
             }
             start = page.last_evaluated_key;
@@ -240,7 +233,7 @@ impl Dynamo {
                 sk.rsplit('#')
                     .next()
                     .and_then(|n| n.parse().ok())
-                    .ok_or_else(|| StoreError::Corrupt(format!("run key {sk:?}")))
+                    .ok_or_else(|| StoreError::corrupt(format!("run key {sk:?}")))
             })
             .transpose()
     }

@@ -149,14 +149,14 @@ impl<'a> Reader<'a> {
     fn new(item: &'a Item, what: &'static str, id_attribute: &str) -> Result<Self, StoreError> {
         match item.get(id_attribute) {
             Some(AttributeValue::S(id)) => Ok(Self { item, what, id }),
-            _ => Err(StoreError::Corrupt(format!(
+            _ => Err(StoreError::corrupt(format!(
                 "{what} item without a string {id_attribute}"
             ))),
         }
     }
 
     fn corrupt(&self, name: &str, problem: &str) -> StoreError {
-        StoreError::Corrupt(format!("{} {}: {name} {problem}", self.what, self.id))
+        StoreError::corrupt(format!("{} {}: {name} {problem}", self.what, self.id))
     }
 
     fn optional(&self, name: &str) -> Result<Option<&'a str>, StoreError> {

@@ -44,6 +44,11 @@ pub const PENDING_SK: &str = "pending_sk";
 pub const BY_MESSAGE: &str = "by_message";
 /// Partition of [`BY_MESSAGE`].
 pub const MESSAGE_ID: &str = "message_id";
+/// Notices by the run day that decided them (the staff report's list). Only
+/// notices carry [`NOTICE_DAY`]. Projection: all.
+pub const BY_DAY: &str = "by_day";
+/// Partition of [`BY_DAY`]: the notice's run day, `YYYY-MM-DD`; sort: [`PK`].
+pub const NOTICE_DAY: &str = "notice_day";
 /// Patrons by email address (linking a reply or a bounce to its patron). Only
 /// patrons with an address carry [`EMAIL_KEY`]. Projection: all.
 pub const BY_EMAIL: &str = "by_email";
@@ -152,6 +157,7 @@ pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError
                 PENDING_SK,
                 MESSAGE_ID,
                 EMAIL_KEY,
+                NOTICE_DAY,
             ]
             .into_iter()
             .map(attribute)
@@ -162,6 +168,7 @@ pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError
         .global_secondary_indexes(index(BY_PENDING, PENDING, PENDING_SK, ProjectionType::All))
         .global_secondary_indexes(index(BY_MESSAGE, MESSAGE_ID, SK, ProjectionType::KeysOnly))
         .global_secondary_indexes(index(BY_EMAIL, EMAIL_KEY, SK, ProjectionType::All))
+        .global_secondary_indexes(index(BY_DAY, NOTICE_DAY, PK, ProjectionType::All))
         .send()
         .await;
     match created {

@@ -18,6 +18,7 @@ use mail_builder::headers::text::Text;
 
 use crate::address::EmailAddress;
 use crate::model::Language;
+use crate::ports::Cause;
 
 use super::line::single_line;
 use super::templates::Rendered;
@@ -63,7 +64,10 @@ pub(super) fn build(
         .text_body(text)
         .html_body(html)
         .write_to_vec()
-        .map_err(|e| RenderError::Mime(e.to_string()))?;
+        .map_err(|e| RenderError::Mime {
+            message: e.to_string(),
+            source: Some(e.into()),
+        })?;
     Ok(ComposedEmail {
         message_id,
         subject,
@@ -81,9 +85,10 @@ fn message_id(notice: &EmailNotice<'_>) -> Result<String, RenderError> {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'))
     };
     if !dot_atom(&id) || !dot_atom(&domain) {
-        return Err(RenderError::Mime(format!(
-            "relance.{id}@{domain} is not a valid Message-ID"
-        )));
+        return Err(RenderError::Mime {
+            message: format!("relance.{id}@{domain} is not a valid Message-ID"),
+            source: None,
+        });
     }
     Ok(format!("relance.{id}@{domain}"))
 }
@@ -91,9 +96,10 @@ fn message_id(notice: &EmailNotice<'_>) -> Result<String, RenderError> {
 /// A header value that must be one printable ASCII word.
 fn token(value: &str, what: &str) -> Result<String, RenderError> {
     if value.is_empty() || !value.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(RenderError::Mime(format!(
-            "{what} {value:?} cannot go in a header"
-        )));
+        return Err(RenderError::Mime {
+            message: format!("{what} {value:?} cannot go in a header"),
+            source: None,
+        });
     }
     Ok(value.to_owned())
 }
@@ -103,8 +109,10 @@ pub(crate) fn mailbox(name: Option<&str>, address: &EmailAddress) -> Result<Stri
     // Addresses are checked when read, by the same rule; this keeps one stored
     // otherwise from breaking the header.
     let address = address.as_str().to_owned();
-    crate::address::header_safe(&address)
-        .map_err(|e| RenderError::Mime(format!("address {address:?} {e}")))?;
+    crate::address::header_safe(&address).map_err(|e| RenderError::Mime {
+        message: format!("address {address:?} {e}"),
+        source: Some(e.into()),
+    })?;
     let name = name.map(single_line).filter(|n| !n.is_empty());
     Ok(match name {
         None => address,
@@ -139,8 +147,12 @@ fn phrase(name: &str) -> Result<String, RenderError> {
 }
 
 fn encoded_word(text: &str) -> Result<String, RenderError> {
-    let encoded = base64_encode(text.as_bytes()).map_err(|e| RenderError::Mime(e.to_string()))?;
-    let encoded = String::from_utf8(encoded).map_err(|e| RenderError::Mime(e.to_string()))?;
+    let mime = |e: Cause| RenderError::Mime {
+        message: e.to_string(),
+        source: Some(e),
+    };
+    let encoded = base64_encode(text.as_bytes()).map_err(|e| mime(e.into()))?;
+    let encoded = String::from_utf8(encoded).map_err(|e| mime(e.into()))?;
     Ok(format!("=?utf-8?B?{encoded}?="))
 }
 

@@ -174,7 +174,10 @@ pub fn compose_print_batch(mail: &PrintBatchMail<'_>) -> Result<ComposedEmail, R
             mail.manifest_csv.to_vec(),
         )
         .write_to_vec()
-        .map_err(|e| RenderError::Mime(e.to_string()))?;
+        .map_err(|e| RenderError::Mime {
+            message: e.to_string(),
+            source: Some(e.into()),
+        })?;
     Ok(ComposedEmail {
         message_id,
         subject,

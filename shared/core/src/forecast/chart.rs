@@ -4,11 +4,16 @@
 use plotters::prelude::*;
 
 use super::Forecast;
+use crate::ports::Cause;
 
 /// Why the chart could not be drawn (unexpected: it is drawn into a string).
 #[derive(Debug, thiserror::Error)]
-#[error("drawing the forecast chart: {0}")]
-pub struct ChartError(String);
+#[error("drawing the forecast chart: {source}")]
+pub struct ChartError {
+    /// The plotting library's error.
+    #[source]
+    source: Cause,
+}
 
 /// Emails, one colour per email stage in ladder order.
 const EMAIL_COLOURS: [RGBColor; 6] = [
@@ -28,7 +33,7 @@ const SIZE: (u32, u32) = (960, 360);
 
 /// Draws the forecast: `email_stages` are the ladder's email stages, in order.
 pub fn forecast_svg(forecast: &Forecast, email_stages: &[String]) -> Result<String, ChartError> {
-    let err = |e: &dyn std::fmt::Display| ChartError(e.to_string());
+    let err = |source: Cause| ChartError { source };
     let days = forecast.days.len().max(1);
     let top = forecast
         .days
@@ -42,13 +47,13 @@ pub fn forecast_svg(forecast: &Forecast, email_stages: &[String]) -> Result<Stri
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
-        root.fill(&WHITE).map_err(|e| err(&e))?;
+        root.fill(&WHITE).map_err(|e| err(e.into()))?;
         let mut chart = ChartBuilder::on(&root)
             .margin(12)
             .x_label_area_size(36)
             .y_label_area_size(48)
             .build_cartesian_2d(0..days, 0..y_max)
-            .map_err(|e| err(&e))?;
+            .map_err(|e| err(e.into()))?;
         let first = forecast.days.first().map(|d| d.day);
         chart
             .configure_mesh()
@@ -62,7 +67,7 @@ pub fn forecast_svg(forecast: &Forecast, email_stages: &[String]) -> Result<Stri
             })
             .y_desc("notices")
             .draw()
-            .map_err(|e| err(&e))?;
+            .map_err(|e| err(e.into()))?;
 
         let mut series: Vec<(String, RGBColor, Vec<usize>)> = email_stages
             .iter()
@@ -103,7 +108,7 @@ pub fn forecast_svg(forecast: &Forecast, email_stages: &[String]) -> Result<Stri
             let colour = *colour;
             chart
                 .draw_series(bars)
-                .map_err(|e| err(&e))?
+                .map_err(|e| err(e.into()))?
                 .label(label.as_str())
                 .legend(move |(x, y)| {
                     Rectangle::new([(x, y - 5), (x + 10, y + 5)], colour.filled())
@@ -115,8 +120,8 @@ pub fn forecast_svg(forecast: &Forecast, email_stages: &[String]) -> Result<Stri
             .background_style(WHITE.mix(0.85))
             .border_style(BLACK)
             .draw()
-            .map_err(|e| err(&e))?;
-        root.present().map_err(|e| err(&e))?;
+            .map_err(|e| err(e.into()))?;
+        root.present().map_err(|e| err(e.into()))?;
     }
     Ok(svg)
 }

@@ -135,7 +135,10 @@ pub fn compose(forward: &Forward<'_>) -> Result<ComposedForward, RenderError> {
     let raw = builder
         .body(body)
         .write_to_vec()
-        .map_err(|e| RenderError::Mime(e.to_string()))?;
+        .map_err(|e| RenderError::Mime {
+            message: e.to_string(),
+            source: Some(e.into()),
+        })?;
     Ok(ComposedForward {
         message_id,
         subject,
@@ -209,7 +212,10 @@ fn message_id(forward: &Forward<'_>) -> Result<String, RenderError> {
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'));
     if !dot_atom {
-        return Err(RenderError::Mime(format!("{id} is not a valid Message-ID")));
+        return Err(RenderError::Mime {
+            message: format!("{id} is not a valid Message-ID"),
+            source: None,
+        });
     }
     Ok(id)
 }

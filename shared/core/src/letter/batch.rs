@@ -209,7 +209,7 @@ fn helper_threads(letters: usize) -> usize {
 const MAX_HELPERS: usize = 7;
 
 fn manifest(views: &[LetterView<'_>], prepared: &[Prepared]) -> Result<Vec<u8>, LetterError> {
-    let error = |e: csv::Error| LetterError::Manifest(e.to_string());
+    let error = |source| LetterError::Manifest { source };
     let mut manifest = csv::Writer::from_writer(Vec::new());
     manifest
         .write_record([
@@ -237,7 +237,7 @@ fn manifest(views: &[LetterView<'_>], prepared: &[Prepared]) -> Result<Vec<u8>, 
     }
     manifest
         .into_inner()
-        .map_err(|e| LetterError::Manifest(e.to_string()))
+        .map_err(|e| error(e.into_error().into()))
 }
 
 /// Lower case without the accents of Latin letters, for sorting names.

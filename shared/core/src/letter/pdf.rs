@@ -46,9 +46,10 @@ impl PdfWriter {
 
     /// The PDF bytes (fonts subset here).
     pub fn finish(self) -> Result<Vec<u8>, LetterError> {
-        self.document
-            .finish()
-            .map_err(|e| LetterError::Pdf(format!("{e:?}")))
+        self.document.finish().map_err(|source| LetterError::Pdf {
+            message: format!("{source:?}"),
+            source,
+        })
     }
 }
 

@@ -15,29 +15,7 @@ use crate::notice::{Notice, NoticeLoan};
 
 use super::LetterView;
 
-pub(super) const CONFIG: &str = r#"
-[institution]
-name = "Université de Bordeaux"
-timezone = "Europe/Paris"
-default_language = "fr"
-
-[mail]
-from = "Service du contentieux des bibliothèques <contentieux@bibliotheques.example.fr>"
-staff_inbox = "equipe-contentieux@bibliotheques.example.fr"
-
-[[libraries]]
-code = "STS"
-name = "Bibliothèque Sciences et techniques"
-inbox = "bu-sciences@bibliotheques.example.fr"
-address = ["Allée Baudour", "33400 Talence"]
-phone = "05 40 00 00 00"
-
-[[libraries]]
-code = "DRT"
-name = "Bibliothèque Droit et science politique"
-inbox = "bu-droit@bibliotheques.example.fr"
-address = ["Avenue Léon Duguit", "33600 Pessac"]
-"#;
+pub(super) const CONFIG: &str = crate::testing::INSTITUTION;
 
 pub(super) fn send_day() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 11, 29).unwrap()

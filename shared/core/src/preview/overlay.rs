@@ -116,6 +116,19 @@ impl<L: Ledger> Ledger for DryLedger<'_, L> {
         Ok(())
     }
 
+    async fn notices_on(&self, run_day: NaiveDate) -> Result<Vec<Notice>, StoreError> {
+        let stored = self.inner.notices_on(run_day).await?;
+        let overlay = self.overlay();
+        let mut notices: BTreeMap<NoticeId, Notice> = stored
+            .into_iter()
+            .map(|notice| (notice.id.clone(), notice))
+            .collect();
+        for notice in overlay.notices.values().filter(|n| n.run_day == run_day) {
+            notices.insert(notice.id.clone(), notice.clone());
+        }
+        Ok(notices.into_values().collect())
+    }
+
     async fn pending_notices(
         &self,
         channel: Channel,

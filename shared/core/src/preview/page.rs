@@ -20,8 +20,14 @@ const TEMPLATE: &str = include_str!("page.html");
 
 /// Why the page could not be rendered (unexpected: the template is shipped).
 #[derive(Debug, thiserror::Error)]
-#[error("rendering the preview page: {0}")]
-pub struct PageError(String);
+#[error("rendering the preview page: {message}")]
+pub struct PageError {
+    /// The template error with its details (`{:#}`), which its plain text lacks.
+    message: String,
+    /// The template error.
+    #[source]
+    source: minijinja::Error,
+}
 
 /// Where the previous day's counts come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -166,10 +172,16 @@ pub fn render_page(input: &PageInput<'_>) -> Result<String, PageError> {
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     // Auto-escaping is on for names ending in `.html`.
     env.add_template(TEMPLATE_NAME, TEMPLATE)
-        .map_err(|e| PageError(format!("{e:#}")))?;
+        .map_err(|source| PageError {
+            message: format!("{source:#}"),
+            source,
+        })?;
     env.get_template(TEMPLATE_NAME)
         .and_then(|t| t.render(&page))
-        .map_err(|e| PageError(format!("{e:#}")))
+        .map_err(|source| PageError {
+            message: format!("{source:#}"),
+            source,
+        })
 }
 
 fn build<'a>(input: &'a PageInput<'a>) -> Page<'a> {

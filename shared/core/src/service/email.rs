@@ -222,7 +222,7 @@ impl<S: LoanStore, L: Ledger, T: MailTransport, A> Engine<'_, S, L, T, A> {
             return Ok(Step::Wait(wait));
         }
         let stage = self.config.ladder.get(&notice.stage).ok_or_else(|| {
-            StoreError::Corrupt(format!(
+            StoreError::corrupt(format!(
                 "notice {} has unknown stage {}",
                 notice.id, notice.stage
             ))
@@ -279,19 +279,22 @@ impl<S: LoanStore, L: Ledger, T: MailTransport, A> Engine<'_, S, L, T, A> {
                 }
                 Ok(Delivery::Sent(message_id))
             }
-            Err(TransportError::Rejected(reason)) => {
+            Err(TransportError::Rejected { message, .. }) => {
                 self.store
                     .set_email_status(&draft.patron.id, EmailStatus::Bouncing)
                     .await?;
-                self.ledger.record_failure(&notice.id, &reason).await?;
+                self.ledger.record_failure(&notice.id, &message).await?;
                 self.fall_back(notice, &draft.loans).await?;
                 Ok(Delivery::FellBackToPrint)
             }
-            Err(TransportError::Throttled(e) | TransportError::Transient(e)) => {
-                self.ledger.record_failure(&notice.id, &e).await?;
-                Ok(Delivery::Failed(e))
+            Err(
+                TransportError::Throttled { message, .. }
+                | TransportError::Transient { message, .. },
+            ) => {
+                self.ledger.record_failure(&notice.id, &message).await?;
+                Ok(Delivery::Failed(message))
             }
-            Err(e @ TransportError::Unexpected(_)) => Err(RunError::Transport(e)),
+            Err(e @ TransportError::Unexpected { .. }) => Err(RunError::Transport(e)),
         }
     }
 

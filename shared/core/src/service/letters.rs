@@ -257,9 +257,9 @@ impl<S: LoanStore, L: Ledger, T: MailTransport, A: LetterArchive> Engine<'_, S, 
                 // This part's letters and the later parts' stay pending: the next
                 // run renders and sends them again.
                 Err(
-                    error @ (TransportError::Throttled(_)
-                    | TransportError::Transient(_)
-                    | TransportError::Rejected(_)),
+                    error @ (TransportError::Throttled { .. }
+                    | TransportError::Transient { .. }
+                    | TransportError::Rejected { .. }),
                 ) => {
                     for view in &views[letters.start..] {
                         self.ledger
@@ -272,7 +272,7 @@ impl<S: LoanStore, L: Ledger, T: MailTransport, A: LetterArchive> Engine<'_, S, 
                     summary.failed += 1;
                     return Ok(Some(error));
                 }
-                Err(e @ TransportError::Unexpected(_)) => return Err(RunError::Transport(e)),
+                Err(e @ TransportError::Unexpected { .. }) => return Err(RunError::Transport(e)),
             }
         }
         Ok(None)
@@ -373,7 +373,7 @@ impl<S: LoanStore, L: Ledger, T: MailTransport, A: LetterArchive> Engine<'_, S, 
             .or_else(|| self.config.ladder.get(&notice.stage))
             .cloned()
             .ok_or_else(|| {
-                StoreError::Corrupt(format!(
+                StoreError::corrupt(format!(
                     "letter {} has unknown stage {}",
                     notice.id, notice.stage
                 ))

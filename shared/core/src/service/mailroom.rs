@@ -151,9 +151,12 @@ impl<S: LoanStore, C: Correspondence, T: MailTransport> Mailroom<'_, S, C, T> {
             .await
             .map_err(|err| match err {
                 // The staff inbox is ours: a refusal is a misconfiguration to report.
-                TransportError::Rejected(reason) => RunError::Transport(
-                    TransportError::Unexpected(format!("the staff inbox was refused: {reason}")),
-                ),
+                TransportError::Rejected { message, source } => {
+                    RunError::Transport(TransportError::Unexpected {
+                        message: format!("the staff inbox was refused: {message}"),
+                        source,
+                    })
+                }
                 other => RunError::Transport(other),
             })
     }

@@ -8,28 +8,7 @@ use crate::ids::{NoticeId, PatronId, StageName};
 use crate::ladder::Channel;
 use crate::notice::NoticeLoan;
 
-const CONFIG: &str = r#"
-[institution]
-name = "Université de Bordeaux"
-timezone = "Europe/Paris"
-default_language = "fr"
-
-[mail]
-from = "Service du contentieux des bibliothèques <contentieux@bibliotheques.example.fr>"
-staff_inbox = "equipe-contentieux@bibliotheques.example.fr"
-
-[[libraries]]
-code = "STS"
-name = "Bibliothèque Sciences et techniques"
-inbox = "bu-sciences@bibliotheques.example.fr"
-address = ["Allée Baudour", "33400 Talence"]
-
-[[libraries]]
-code = "DRT"
-name = "Bibliothèque Droit"
-inbox = "bu-droit@bibliotheques.example.fr"
-address = ["Avenue Léon Duguit", "33600 Pessac"]
-"#;
+const CONFIG: &str = crate::testing::INSTITUTION;
 
 fn day() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 11, 29).unwrap()
@@ -123,6 +102,7 @@ fn the_report_goes_to_the_staff_inbox_with_the_counts_cancellations_and_failures
         notices: &notices,
         libraries: &libraries,
         last_import: Some(&import),
+        dead_letters: &[("mail".into(), 0), ("letters".into(), 2)],
         sent_at: DateTime::from_timestamp(1_796_000_100, 0).unwrap(),
     })
     .unwrap();
@@ -138,6 +118,16 @@ fn the_report_goes_to_the_staff_inbox_with_the_counts_cancellations_and_failures
         Some("Service du contentieux des bibliothèques")
     );
     assert!(message.subject().unwrap().contains("run of 2026-11-29"));
+    assert!(
+        report.text.contains("Dead-letter queues"),
+        "{}",
+        report.text
+    );
+    assert!(
+        report.text.contains("  mail 0, letters 2\n"),
+        "{}",
+        report.text
+    );
     let text = message.body_text(0).unwrap();
     assert!(text.contains("first_reminder                1"), "{text}");
     assert!(
@@ -145,7 +135,9 @@ fn the_report_goes_to_the_staff_inbox_with_the_counts_cancellations_and_failures
         "{text}"
     );
     assert!(
-        text.contains("DRT      Bibliothèque Droit: courtesy 1, first_reminder 1"),
+        text.contains(
+            "DRT      Bibliothèque Droit et science politique: courtesy 1, first_reminder 1"
+        ),
         "{text}"
     );
     assert!(
@@ -225,6 +217,7 @@ fn the_report_lists_the_letters_that_wait_for_an_open_day_and_those_printed_afte
             notices: &notices,
             libraries: &libraries,
             last_import: None,
+            dead_letters: &[],
             sent_at: DateTime::from_timestamp(1_796_000_100, 0).unwrap(),
         })
         .unwrap();

@@ -173,7 +173,7 @@ impl<'c> SqliteSink<'c> {
         while let Some(row) = rows.next().map_err(sql)? {
             let id: String = row.get(0).map_err(sql)?;
             let id = LoanId::parse(&id)
-                .map_err(|e| StoreError::Corrupt(format!("loan id {id:?}: {e}")))?;
+                .map_err(|e| StoreError::corrupt(format!("loan id {id:?}: {e}")).caused_by(e))?;
             ids.insert(id);
         }
         Ok(ids)
@@ -197,7 +197,7 @@ impl<'c> SqliteSink<'c> {
         Self::settle(&self.tx, &mut self.patrons).map_err(sql)?;
         Self::settle(&self.tx, &mut self.loans).map_err(sql)?;
         let json = serde_json::to_string(summary)
-            .map_err(|e| StoreError::Unexpected(format!("import summary: {e}")))?;
+            .map_err(|e| StoreError::unexpected(format!("import summary: {e}")).caused_by(e))?;
         self.tx
             .execute(
                 "INSERT INTO imports (id, at, summary) VALUES (?1, ?2, ?3)",

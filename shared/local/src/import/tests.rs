@@ -8,25 +8,7 @@ use super::*;
 mod hostile;
 mod snapshot;
 
-const CONFIG: &str = r#"
-[institution]
-name = "Université de Bordeaux"
-timezone = "Europe/Paris"
-
-[mail]
-from = "Service du contentieux <contentieux@bibliotheques.example.fr>"
-staff_inbox = "equipe@bibliotheques.example.fr"
-
-[[libraries]]
-code = "STS"
-name = "Bibliothèque Sciences et techniques"
-inbox = "bu-sciences@bibliotheques.example.fr"
-
-[[libraries]]
-code = "LSH"
-name = "Bibliothèque Lettres et Sciences humaines"
-inbox = "bu-lettres@bibliotheques.example.fr"
-"#;
+const CONFIG: &str = include_str!("../../../testkit/src/institution.toml");
 
 const PATRONS_HEADER: &str = "patron_id,full_name,email,address_line1,address_line2,postcode,city,country,language,courtesy_opt_out\n";
 const LOANS_HEADER: &str = "loan_id,patron_id,library_code,barcode,title,author,call_number,loaned_at,due_at,returned_at\n";
@@ -241,7 +223,7 @@ fn the_rejects_file_names_the_line_field_and_reason_of_each_problem() {
                    P2,Łukasz Nowak,,3 cours Pasteur,,33000,Bordeaux,,de,no\n";
     let loans = loans_csv(&[
         &loan("L1", "P1", "2026-11-29"),
-        &loan("L2", "P1", "29/11/2026"),
+        &loan("L2", "P1", "29.11.2026"),
     ]);
     let summary = fx
         .import(Some(patrons), Some(&loans), &fx.options())

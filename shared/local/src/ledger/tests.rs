@@ -78,7 +78,7 @@ fn a_plan_made_against_an_old_watermark_is_refused_and_writes_nothing() {
         "2026-11-29",
     );
     let err = block(store.record_plan(&plan, Some(d("2026-11-28")))).unwrap_err();
-    assert!(matches!(err, StoreError::Conflict(_)), "{err}");
+    assert!(matches!(err, StoreError::Conflict { .. }), "{err}");
     assert!(
         block(store.pending_notices(Channel::Email, d("2026-11-30")))
             .unwrap()

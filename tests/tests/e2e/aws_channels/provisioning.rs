@@ -215,7 +215,7 @@ async fn provisioning_refuses_a_sender_that_is_not_an_address() {
     let err = provision::provision(&clients, &names, "not an address")
         .await
         .expect_err("refused");
-    assert!(matches!(err, ProvisionError::Sender(_)), "{err:?}");
+    assert!(matches!(err, ProvisionError::Sender { .. }), "{err:?}");
     let tables = clients.dynamodb.list_tables().send().await.expect("tables");
     assert!(
         !tables.table_names().contains(&names.table),

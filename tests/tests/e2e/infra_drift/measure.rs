@@ -6,6 +6,7 @@ use aws_lambda_events::event::s3::S3Event;
 use aws_lambda_events::event::ses::SimpleEmailEvent;
 use aws_lambda_events::event::sns::SnsEvent;
 use chrono::Duration;
+use relance_aws::Function;
 use relance_core::ids::{PatronId, StageName};
 use relance_core::notice::{Notice, NoticeStatus};
 use relance_planner::PlannerEvent;
@@ -56,8 +57,17 @@ pub(crate) async fn measure(template: &Template) -> Measured {
         .send()
         .await
         .expect("configuration set");
+    let dead_letters = [
+        ("RELANCE_MAIL_DLQ_URL", "MailDeadLetterQueue"),
+        ("RELANCE_LETTER_DLQ_URL", "LetterDeadLetterQueue"),
+        ("RELANCE_FAILED_INVOCATIONS_URL", "FailedInvocationsQueue"),
+    ];
+    let mut dead_letter_urls = Vec::new();
+    for (variable, resource) in dead_letters {
+        dead_letter_urls.push((variable, resource, stack.dead_letter_queue().await));
+    }
     // Each function's settings are its template variables, pointed at the test's resources.
-    let physical = BTreeMap::from([
+    let mut physical = BTreeMap::from([
         ("RELANCE_TABLE", resources.table.clone()),
         ("RELANCE_BUCKET", resources.bucket.clone()),
         ("RELANCE_MAIL_QUEUE_URL", resources.mail_queue_url.clone()),
@@ -67,6 +77,9 @@ pub(crate) async fn measure(template: &Template) -> Measured {
         ),
         ("RELANCE_SES_CONFIGURATION_SET", configuration_set.clone()),
     ]);
+    for (variable, _, url) in &dead_letter_urls {
+        physical.insert(variable, url.clone());
+    }
     let var = |function: &str, name: &str| -> Option<String> {
         template
             .environment(function)
@@ -84,6 +97,16 @@ pub(crate) async fn measure(template: &Template) -> Measured {
             "{function}"
         );
         stack.config.clone()
+    };
+    // What a function is built from, with the variables the template gives it.
+    let function = async |name: &str| {
+        Function::load(
+            clients.clone(),
+            &required(name, "RELANCE_TABLE"),
+            &config(name),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{name}: {e}"))
     };
     let queue_name = |url: &str| url.rsplit('/').next().unwrap().to_owned();
     let mut measured = Measured {
@@ -105,19 +128,16 @@ pub(crate) async fn measure(template: &Template) -> Measured {
             ),
         ],
     };
+    for (_, resource, url) in &dead_letter_urls {
+        measured
+            .names
+            .push((queue_name(url), template.attribute(resource, "QueueName")));
+    }
     let run_day = day("2026-11-30");
 
     // Importer: patrons (one row rejected: its report goes to imports/rejects/),
     // loans, then a snapshot of the open loans.
-    let importer = relance_importer::Importer::new(
-        clients.clone(),
-        relance_importer::Settings {
-            table: required("Importer", "RELANCE_TABLE"),
-            config: config("Importer"),
-        },
-    )
-    .await
-    .expect("importer");
+    let importer = relance_importer::Importer::new(function("Importer").await);
     let first = run_day - Duration::days(7);
     let loans = [
         loan_row("L1", "P1", "STS", first, None),
@@ -159,16 +179,10 @@ pub(crate) async fn measure(template: &Template) -> Measured {
 
     // Planner: the day, then a resume for the next day.
     let planner = relance_planner::Planner::new(
-        clients.clone(),
-        relance_planner::Settings {
-            table: required("Planner", "RELANCE_TABLE"),
-            mail_queue_url: required("Planner", "RELANCE_MAIL_QUEUE_URL"),
-            letter_queue_url: required("Planner", "RELANCE_LETTER_QUEUE_URL"),
-            config: config("Planner"),
-        },
-    )
-    .await
-    .expect("planner");
+        function("Planner").await,
+        &required("Planner", "RELANCE_MAIL_QUEUE_URL"),
+        &required("Planner", "RELANCE_LETTER_QUEUE_URL"),
+    );
     let planned = planner
         .handle(PlannerEvent {
             date: Some(run_day),
@@ -193,15 +207,9 @@ pub(crate) async fn measure(template: &Template) -> Measured {
     // Mailer and letters: the messages the planner queued.
     let mail = stack.drain(&resources.mail_queue_url).await;
     let mailer = relance_mailer::Mailer::new(
-        clients.clone(),
-        relance_mailer::Settings {
-            table: required("Mailer", "RELANCE_TABLE"),
-            config: config("Mailer"),
-            configuration_set: var("Mailer", "RELANCE_SES_CONFIGURATION_SET"),
-        },
-    )
-    .await
-    .expect("mailer");
+        function("Mailer").await,
+        var("Mailer", "RELANCE_SES_CONFIGURATION_SET"),
+    );
     assert!(
         mailer
             .handle(mail, morning(run_day))
@@ -213,15 +221,9 @@ pub(crate) async fn measure(template: &Template) -> Measured {
 
     let batches = stack.drain(&resources.letter_queue_url).await;
     let letters = relance_letters::Letters::new(
-        clients.clone(),
-        relance_letters::Settings {
-            table: required("Letters", "RELANCE_TABLE"),
-            bucket: required("Letters", "RELANCE_BUCKET"),
-            config: config("Letters"),
-        },
-    )
-    .await
-    .expect("letters");
+        function("Letters").await,
+        &required("Letters", "RELANCE_BUCKET"),
+    );
     assert!(
         letters
             .handle(batches, morning(run_day))
@@ -267,15 +269,9 @@ pub(crate) async fn measure(template: &Template) -> Measured {
     event["Records"][0]["ses"]["mail"]["messageId"] = ses_id.clone().into();
     let event: SimpleEmailEvent = serde_json::from_value(event).unwrap();
     let inbound = relance_inbound::Inbound::new(
-        clients.clone(),
-        relance_inbound::Settings {
-            table: required("Inbound", "RELANCE_TABLE"),
-            bucket: required("Inbound", "RELANCE_BUCKET"),
-            config: config("Inbound"),
-        },
-    )
-    .await
-    .expect("inbound");
+        function("Inbound").await,
+        &required("Inbound", "RELANCE_BUCKET"),
+    );
     assert_eq!(inbound.handle(event).await.expect("received").len(), 1);
     // And a message without In-Reply-To or reference: linked by its sender.
     let ses_id = unique("ses");
@@ -318,14 +314,27 @@ pub(crate) async fn measure(template: &Template) -> Measured {
     .unwrap();
     event["Records"][0]["Sns"]["Message"] = bounce.to_string().into();
     let event: SnsEvent = serde_json::from_value(event).unwrap();
-    let feedback = relance_feedback::Feedback::new(
-        &clients,
-        relance_feedback::Settings {
-            table: required("Feedback", "RELANCE_TABLE"),
-        },
-    );
+    let feedback = relance_feedback::Feedback::new(function("Feedback").await);
     assert_eq!(feedback.handle(event).await.expect("feedback").len(), 1);
     measured.record("Feedback", &proxy);
+
+    // Report: the day's staff report, from the sender to the staff inbox, once.
+    let queues: Vec<(String, String)> = ["mail", "letters", "failed invocations"]
+        .into_iter()
+        .zip(&dead_letter_urls)
+        .map(|(name, (variable, _, _))| (name.to_owned(), required("Report", variable)))
+        .collect();
+    let report = relance_report::Report::new(function("Report").await, &queues);
+    let event = relance_report::ReportEvent {
+        date: Some(run_day),
+        ..relance_report::ReportEvent::default()
+    };
+    let sent = report
+        .handle(event, morning(run_day) + Duration::hours(4))
+        .await
+        .expect("report");
+    assert!(sent.sent_now && sent.notices >= 2, "{sent:?}");
+    measured.record("Report", &proxy);
     measured
 }
 

@@ -139,9 +139,11 @@ impl Dynamo {
         if let Some(PutItemError::ConditionalCheckFailedException(existing)) =
             err.as_service_error()
         {
-            return existing.item().cloned().map(Some).ok_or_else(|| {
-                StoreError::Unexpected("the existing item was not returned".into())
-            });
+            return existing
+                .item()
+                .cloned()
+                .map(Some)
+                .ok_or_else(|| StoreError::unexpected("the existing item was not returned"));
         }
         Err(store_error(err))
     }
@@ -156,9 +158,11 @@ fn reply_from_item(item: &Item) -> Result<ReplyRecord, StoreError> {
             .to_owned(),
         received_at: parse_instant(required(item, RECEIVED_AT)?)?,
         class: MailClass::parse(class)
-            .ok_or_else(|| StoreError::Corrupt(format!("reply class {class:?}")))?,
+            .ok_or_else(|| StoreError::corrupt(format!("reply class {class:?}")))?,
         patron_id: text(item, PATRON_ID)
-            .map(|id| PatronId::parse(id).map_err(|e| StoreError::Corrupt(e.to_string())))
+            .map(|id| {
+                PatronId::parse(id).map_err(|e| StoreError::corrupt(e.to_string()).caused_by(e))
+            })
             .transpose()?,
         notice_id: text(item, NOTICE_ID).map(|id| NoticeId::from_stored(id.to_owned())),
         linked_by: text(item, LINKED_BY).and_then(LinkedBy::parse),

@@ -91,8 +91,16 @@ pub fn values(pairs: Vec<(&str, AttributeValue)>) -> HashMap<String, AttributeVa
     pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
 }
 
-fn corrupt(what: &str, value: &str, e: impl std::fmt::Display) -> StoreError {
-    StoreError::Corrupt(format!("{what} {value:?}: {e}"))
+fn corrupt(
+    what: &str,
+    value: &str,
+    e: impl std::error::Error + Send + Sync + 'static,
+) -> StoreError {
+    StoreError::corrupt(format!("{what} {value:?}: {e}")).caused_by(e)
+}
+
+fn unknown(what: &str, value: &str) -> StoreError {
+    StoreError::corrupt(format!("{what} {value:?}: unknown"))
 }
 
 /// A string attribute of an item, if present.
@@ -103,7 +111,7 @@ pub fn text<'a>(item: &'a Item, name: &str) -> Option<&'a str> {
 }
 
 pub fn required<'a>(item: &'a Item, name: &str) -> Result<&'a str, StoreError> {
-    text(item, name).ok_or_else(|| StoreError::Corrupt(format!("item without {name}")))
+    text(item, name).ok_or_else(|| StoreError::corrupt(format!("item without {name}")))
 }
 
 /// Reads a stored date.
@@ -134,7 +142,7 @@ pub fn loan_value(loan: &NoticeLoan) -> AttributeValue {
 fn loan_from(value: &AttributeValue) -> Result<NoticeLoan, StoreError> {
     let map = value
         .as_m()
-        .map_err(|_| StoreError::Corrupt("a notice loan that is not a map".into()))?;
+        .map_err(|_| StoreError::corrupt("a notice loan that is not a map"))?;
     let loan_id = required(map, "loan_id")?;
     let stage = required(map, "stage")?;
     Ok(NoticeLoan {
@@ -157,6 +165,7 @@ pub fn notice_item(notice: &Notice) -> Item {
     item.insert(NOTICE_ID.into(), s(notice.id.as_str()));
     item.insert(REFERENCE.into(), s(notice.reference.as_str()));
     item.insert(RUN_DAY.into(), s(day_text(notice.run_day)));
+    item.insert(table::NOTICE_DAY.into(), s(day_text(notice.run_day)));
     item.insert(PATRON_ID.into(), s(notice.patron_id.as_str()));
     item.insert(CHANNEL.into(), s(notice.channel.as_str()));
     item.insert(STAGE.into(), s(notice.stage.as_str()));
@@ -209,19 +218,17 @@ pub fn notice_from_item(item: &Item) -> Result<Notice, StoreError> {
             let reason = required(item, CANCEL_REASON)?;
             NoticeStatus::Cancelled {
                 reason: CancelReason::parse(reason)
-                    .ok_or_else(|| corrupt("cancel reason", reason, "unknown"))?,
+                    .ok_or_else(|| unknown("cancel reason", reason))?,
             }
         }
-        other => return Err(corrupt("notice status", other, "unknown")),
+        other => return Err(unknown("notice status", other)),
     };
     let mut loans = match item.get(LOANS) {
         Some(AttributeValue::M(map)) => {
             map.values().map(loan_from).collect::<Result<Vec<_>, _>>()?
         }
         Some(_) => {
-            return Err(StoreError::Corrupt(
-                "notice loans that are not a map".into(),
-            ));
+            return Err(StoreError::corrupt("notice loans that are not a map"));
         }
         None => Vec::new(),
     };
@@ -235,7 +242,7 @@ pub fn notice_from_item(item: &Item) -> Result<Notice, StoreError> {
         reference: Reference::from_stored(required(item, REFERENCE)?.to_owned()),
         run_day: parse_day(required(item, RUN_DAY)?)?,
         patron_id: PatronId::parse(patron_id).map_err(|e| corrupt("patron id", patron_id, e))?,
-        channel: Channel::parse(channel).ok_or_else(|| corrupt("channel", channel, "unknown"))?,
+        channel: Channel::parse(channel).ok_or_else(|| unknown("channel", channel))?,
         stage: StageName::parse(stage).map_err(|e| corrupt("stage", stage, e))?,
         library: text(item, LIBRARY)
             .map(|l| LibraryCode::parse(l).map_err(|e| corrupt("library code", l, e)))

@@ -17,7 +17,8 @@ use super::item::{
 use super::write::NoticeWrite;
 use super::{LAST_ERROR_MAX, RUN_ATTEMPTS, is_condition_failure};
 use crate::dynamo::table::{
-    BY_PENDING, MESSAGE_ID, PENDING, PENDING_SK, PK, SK, marker_key, run_key, watermark_key,
+    BY_DAY, BY_PENDING, MESSAGE_ID, NOTICE_DAY, PENDING, PENDING_SK, PK, SK, marker_key, run_key,
+    watermark_key,
 };
 use crate::dynamo::{Dynamo, key_item, store_error};
 
@@ -63,7 +64,7 @@ impl Dynamo {
             .await;
         match updated {
             Ok(_) => Ok(()),
-            Err(err) if is_condition_failure(&err) => Err(StoreError::Conflict(format!(
+            Err(err) if is_condition_failure(&err) => Err(StoreError::conflict(format!(
                 "the watermark moved from {expected:?} while planning {run_day}"
             ))),
             Err(err) => Err(store_error(err)),
@@ -125,10 +126,10 @@ impl Ledger for Dynamo {
     ) -> Result<(), StoreError> {
         let run_day = plan
             .run_day
-            .ok_or_else(|| StoreError::Unexpected("a plan without a run day".into()))?;
+            .ok_or_else(|| StoreError::unexpected("a plan without a run day"))?;
         let current = self.read_watermark().await?;
         if current != expected {
-            return Err(StoreError::Conflict(format!(
+            return Err(StoreError::conflict(format!(
                 "the watermark moved from {expected:?} to {current:?} while planning {run_day}"
             )));
         }
@@ -173,6 +174,22 @@ impl Ledger for Dynamo {
             .await
             .map_err(store_error)?;
         Ok(())
+    }
+
+    async fn notices_on(&self, run_day: NaiveDate) -> Result<Vec<Notice>, StoreError> {
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(BY_DAY)
+            .key_condition_expression("#day = :day")
+            .set_expression_attribute_names(Some(names(&[("#day", NOTICE_DAY)])))
+            .set_expression_attribute_values(Some(values(vec![(":day", s(day_text(run_day)))])));
+        self.query_all(query)
+            .await?
+            .iter()
+            .map(notice_from_item)
+            .collect()
     }
 
     async fn pending_notices(
@@ -310,8 +327,8 @@ impl Ledger for Dynamo {
     }
 
     async fn record_run(&self, summary: &RunSummary) -> Result<(), StoreError> {
-        let json =
-            serde_json::to_string(summary).map_err(|e| StoreError::Unexpected(e.to_string()))?;
+        let json = serde_json::to_string(summary)
+            .map_err(|e| StoreError::unexpected(e.to_string()).caused_by(e))?;
         for _ in 0..RUN_ATTEMPTS {
             let n = self
                 .last_run_number(summary.run_day)
@@ -337,7 +354,7 @@ impl Ledger for Dynamo {
                 Err(err) => return Err(store_error(err)),
             }
         }
-        Err(StoreError::Conflict(format!(
+        Err(StoreError::conflict(format!(
             "no free number for a run of {} after {RUN_ATTEMPTS} tries",
             summary.run_day
         )))

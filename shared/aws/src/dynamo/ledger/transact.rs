@@ -71,8 +71,11 @@ pub(super) enum Outcome {
 }
 
 /// Turns a request builder's error into the store's.
-pub(super) fn built<T, E: std::fmt::Display>(result: Result<T, E>) -> Result<T, StoreError> {
-    result.map_err(|e| StoreError::Unexpected(format!("request: {e}")))
+pub(super) fn built<T, E>(result: Result<T, E>) -> Result<T, StoreError>
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
+    result.map_err(|e| StoreError::unexpected(format!("request: {e}")).caused_by(e))
 }
 
 impl Dynamo {
@@ -98,20 +101,20 @@ impl Dynamo {
             },
         };
         if reasons.len() != count {
-            return Err(StoreError::Unexpected(format!(
+            return Err(StoreError::unexpected(format!(
                 "a cancelled transaction of {count} items gave {} reasons",
                 reasons.len()
             )));
         }
         if let Some(Reason::Other(code)) = reasons.iter().find(|r| matches!(r, Reason::Other(_))) {
-            return Err(StoreError::Unexpected(format!(
+            return Err(StoreError::unexpected(format!(
                 "transaction cancelled: {code}"
             )));
         }
         if reasons.contains(&Reason::Contention) {
             *contention += 1;
             if *contention >= CONTENTION_ATTEMPTS {
-                return Err(StoreError::Unavailable(format!(
+                return Err(StoreError::unavailable(format!(
                     "transaction still contended after {CONTENTION_ATTEMPTS} attempts"
                 )));
             }
@@ -119,8 +122,8 @@ impl Dynamo {
             return Ok(Outcome::Retry);
         }
         if !reasons.contains(&Reason::ConditionFailed) {
-            return Err(StoreError::Unexpected(
-                "transaction cancelled with no failed condition".into(),
+            return Err(StoreError::unexpected(
+                "transaction cancelled with no failed condition",
             ));
         }
         Ok(Outcome::Refused(

@@ -233,7 +233,7 @@ impl Dynamo {
                             salt = 0;
                             exists = false;
                             if candidate > FRESH_IDS {
-                                return Err(StoreError::Conflict(format!(
+                                return Err(StoreError::conflict(format!(
                                     "notice {}: no fresh id after {FRESH_IDS} tries",
                                     notice.id
                                 )));
@@ -246,13 +246,13 @@ impl Dynamo {
             } else if !exists && failed[1] {
                 salt += 1;
                 if salt >= REFERENCE_SALTS {
-                    return Err(StoreError::Conflict(format!(
+                    return Err(StoreError::conflict(format!(
                         "no free reference for notice {id} after {REFERENCE_SALTS} tries"
                     )));
                 }
             }
         }
-        Err(StoreError::Unexpected(format!(
+        Err(StoreError::unexpected(format!(
             "notice {}: no progress after {rounds} transactions",
             notice.id
         )))

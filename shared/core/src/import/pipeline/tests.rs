@@ -8,20 +8,7 @@ use super::*;
 use crate::import::MemoryReport;
 use crate::ports::StoreError;
 
-const CONFIG: &str = r#"
-[institution]
-name = "Université de Bordeaux"
-timezone = "Europe/Paris"
-
-[mail]
-from = "Service du contentieux <contentieux@bibliotheques.example.fr>"
-staff_inbox = "equipe@bibliotheques.example.fr"
-
-[[libraries]]
-code = "STS"
-name = "Bibliothèque Sciences et techniques"
-inbox = "bu-sciences@bibliotheques.example.fr"
-"#;
+const CONFIG: &str = crate::testing::INSTITUTION;
 
 const LOANS_HEADER: &str = "loan_id,patron_id,library_code,barcode,title,author,call_number,loaned_at,due_at,returned_at\n";
 

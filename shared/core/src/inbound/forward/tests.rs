@@ -11,27 +11,7 @@ use crate::ladder::Channel;
 use crate::model::{EmailStatus, Item, PostalAddress};
 use crate::notice::{NoticeLoan, NoticeStatus};
 
-const CONFIG: &str = r#"
-[institution]
-name = "Université de Bordeaux (exemple)"
-timezone = "Europe/Paris"
-default_language = "fr"
-
-[mail]
-from = "Service du contentieux des bibliothèques <contentieux@bibliotheques.example.fr>"
-reply_to = "contentieux@bibliotheques.example.fr"
-staff_inbox = "equipe-contentieux@bibliotheques.example.fr"
-
-[[libraries]]
-code = "STS"
-name = "Bibliothèque Sciences et techniques"
-inbox = "bu-sciences@bibliotheques.example.fr"
-
-[[libraries]]
-code = "LSH"
-name = "Bibliothèque Lettres et sciences humaines"
-inbox = "bu-lettres@bibliotheques.example.fr"
-"#;
+const CONFIG: &str = crate::testing::INSTITUTION;
 
 const WEBMAIL: &[u8] = include_bytes!(concat!(
     env!("CARGO_MANIFEST_DIR"),

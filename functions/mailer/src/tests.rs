@@ -1,0 +1,165 @@
+//! The mailer's decisions, on the embedded store and an in-memory fan-out book:
+//! what it sends, what it leaves to SQS, what it counts.
+
+use std::sync::Arc;
+
+use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
+use chrono::{Duration, NaiveDate};
+use relance_aws::fanout::{Claim, FanOutBook, MemoryBook};
+use relance_aws::queue::MailMessage;
+use relance_core::ids::NoticeId;
+use relance_core::ladder::Channel;
+use relance_core::notice::Notice;
+use relance_testkit::{Outbox, Store, TestEnv, block_on, day, loan_row, patron_row};
+
+use super::*;
+
+type TestMailer = Mailer<Store, MemoryBook<Store>, Outbox>;
+
+/// A patron with one loan 7 days overdue on `RUN_DAY`: its first reminder,
+/// planned and recorded, waiting for the mailer.
+fn planned() -> (TestEnv, Notice) {
+    let env = TestEnv::new();
+    env.import(
+        &[patron_row(
+            "P1",
+            "Camille Martin",
+            "camille.martin@example.org",
+            false,
+        )],
+        &[loan_row(
+            "L1",
+            "P1",
+            "STS",
+            run_day() - Duration::days(7),
+            None,
+        )],
+    );
+    let (_, plan) = block_on(env.engine().plan_and_record(run_day(), false)).expect("planned");
+    let notice = plan
+        .notices
+        .into_iter()
+        .find(|n| n.channel == Channel::Email)
+        .expect("an email notice");
+    (env, notice)
+}
+
+fn run_day() -> NaiveDate {
+    day("2026-11-30")
+}
+
+fn mailer(env: &TestEnv) -> (TestMailer, Arc<MemoryBook<Store>>) {
+    let book = Arc::new(MemoryBook::new(env.store.clone()));
+    let mailer = Mailer::with_ports(
+        env.config.clone(),
+        Templates::shipped(),
+        env.store.clone(),
+        book.clone(),
+        Outbox::new(env.path().join("outbox")),
+    );
+    (mailer, book)
+}
+
+fn event(bodies: &[String]) -> SqsEvent {
+    let mut event = SqsEvent::default();
+    for (i, body) in bodies.iter().enumerate() {
+        let mut message = SqsMessage::default();
+        message.message_id = Some(format!("m{i}"));
+        message.body = Some(body.clone());
+        event.records.push(message);
+    }
+    event
+}
+
+fn message_for(notice: &Notice) -> String {
+    serde_json::to_string(&MailMessage {
+        notice_id: notice.id.clone(),
+        run_day: run_day(),
+    })
+    .unwrap()
+}
+
+#[test]
+fn a_queued_notice_is_sent_once_and_counted_for_its_run_day() {
+    let (env, notice) = planned();
+    let (mailer, book) = mailer(&env);
+    let now = env.now(run_day());
+    let batch = event(&[message_for(&notice), message_for(&notice)]);
+    let response = block_on(mailer.handle(batch, now));
+    assert!(response.batch_item_failures.is_empty());
+    // The duplicate found the notice sent: one email, one count.
+    assert_eq!(env.mail_files(run_day()).len(), 1);
+    let delivered = block_on(book.delivered(&[run_day()])).unwrap();
+    assert_eq!(delivered[&run_day()].get("sent"), Some(&1));
+    let again = block_on(mailer.handle_message(&event(&[message_for(&notice)]).records[0], now));
+    assert_eq!(again, Outcome::Done(None));
+}
+
+#[test]
+fn a_notice_claimed_by_another_invocation_is_left_to_sqs_and_not_sent() {
+    let (env, notice) = planned();
+    let (mailer, book) = mailer(&env);
+    let now = env.now(run_day());
+    let other = block_on(book.claim(&notice.id, now, LEASE)).unwrap();
+    assert!(matches!(other, Claim::Claimed(_)));
+    let response = block_on(mailer.handle(event(&[message_for(&notice)]), now));
+    assert_eq!(response.batch_item_failures.len(), 1);
+    assert_eq!(response.batch_item_failures[0].item_identifier, "m0");
+    assert!(env.mail_files(run_day()).is_empty());
+    // Once the other invocation's lease is over, the notice is this one's.
+    let later = now + LEASE + Duration::seconds(1);
+    let response = block_on(mailer.handle(event(&[message_for(&notice)]), later));
+    assert!(response.batch_item_failures.is_empty());
+    assert_eq!(env.mail_files(run_day()).len(), 1);
+}
+
+#[test]
+fn an_unreadable_message_fails_alone_and_the_others_go() {
+    let (env, notice) = planned();
+    let (mailer, _) = mailer(&env);
+    let bodies = [
+        r#"{"notice_id": "../../etc/passwd", "run_day": "2026-11-30"}"#.to_owned(),
+        message_for(&notice),
+    ];
+    let response = block_on(mailer.handle(event(&bodies), env.now(run_day())));
+    let failed: Vec<_> = response
+        .batch_item_failures
+        .iter()
+        .map(|f| f.item_identifier.as_str())
+        .collect();
+    assert_eq!(failed, ["m0"]);
+    assert_eq!(env.mail_files(run_day()).len(), 1);
+}
+
+#[test]
+fn a_message_for_a_notice_that_does_not_exist_is_done_with() {
+    let (env, notice) = planned();
+    let (mailer, _) = mailer(&env);
+    let mut missing = notice.clone();
+    missing.id = NoticeId::derive("a notice never planned");
+    let message = &event(&[message_for(&missing)]).records[0];
+    let outcome = block_on(mailer.handle_message(message, env.now(run_day())));
+    assert_eq!(outcome, Outcome::Done(None));
+    assert!(env.mail_files(run_day()).is_empty());
+}
+
+#[test]
+fn the_tally_counts_each_outcome_under_its_own_name() {
+    let outcomes = [
+        Outcome::Done(Some(Delivery::Sent("m1".into()))),
+        Outcome::Done(Some(Delivery::Sent("m2".into()))),
+        Outcome::Done(Some(Delivery::Unsendable("template".into()))),
+        Outcome::Done(None),
+        Outcome::Retry("throttled".into()),
+    ];
+    assert_eq!(
+        Tally::of(&outcomes),
+        Tally {
+            sent: 2,
+            unsendable: 1,
+            already_handled: 1,
+            retries: 1,
+            ..Tally::default()
+        }
+    );
+}
