@@ -20,6 +20,7 @@ use relance_aws::queue::{Dispatch, Queue};
 use relance_core::calendar::local_date;
 use relance_core::config::Config;
 use relance_core::ids::NoticeId;
+use relance_core::ladder::Channel;
 use relance_core::notice::NoticeStatus;
 use relance_core::ports::{Ledger, LoanStore, MailTransport, OutgoingMail};
 use relance_core::schedule::within_reach;
@@ -268,6 +269,9 @@ where
             .iter()
             .filter(|n| n.status == NoticeStatus::Pending && n.attempts > 0)
             .count();
+        // Rules §14: the letters waiting for their library's next open day.
+        let pending = self.store.pending_notices(Channel::Letter, run_day).await?;
+        summary.waiting_for_open_day = self.config.letters_waiting(&pending, run_day);
         Ok(summary)
     }
 }

@@ -145,3 +145,50 @@ fn the_scheduled_time_gives_the_local_day_and_a_far_date_is_refused() {
     assert!(report.run_day(&on(day("2126-01-01")), now).is_err());
     assert!(report.run_day(&ReportEvent::default(), now).is_err());
 }
+
+#[test]
+fn the_report_lists_the_letters_waiting_for_an_open_day() {
+    let config = relance_testkit::CONFIG.replace(
+        "catch_up_days = 2\n",
+        "catch_up_days = 2\nclosed_weekdays = [\"sunday\"]\n",
+    );
+    let env = TestEnv::with_config(&config);
+    let sunday = day("2026-12-06");
+    env.import(
+        &[patron_row(
+            "P1",
+            "Camille Martin",
+            "camille.martin@example.org",
+            false,
+        )],
+        &[loan_row(
+            "L1",
+            "P1",
+            "DRT",
+            sunday - Duration::days(35),
+            None,
+        )],
+    );
+    let (summary, _) = block_on(env.engine().plan_and_record(sunday, false)).expect("planned");
+    let book = Arc::new(MemoryBook::new(env.store.clone()));
+    block_on(book.record_run(&summary)).unwrap();
+    let report: TestReport = Report::with_ports(
+        env.config.clone(),
+        env.store.clone(),
+        book,
+        Outbox::new(env.path().join("outbox")),
+        Vec::new(),
+    );
+    block_on(report.handle(on(sunday), env.now(sunday) + Duration::hours(4))).expect("sent");
+    let raw = std::fs::read(&env.mail_files(sunday)[0]).unwrap();
+    let message = MessageParser::default().parse(&raw).unwrap();
+    let text = message.body_text(0).unwrap();
+    assert!(
+        text.contains("1 waiting for their library's next open day"),
+        "{text}"
+    );
+    assert!(
+        text.contains("closed (Sunday); to deliver on 2026-12-07"),
+        "{text}"
+    );
+}
