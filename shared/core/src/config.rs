@@ -127,6 +127,8 @@ pub struct Config {
     pub libraries: Vec<Library>,
     /// Local command settings.
     pub local: LocalSettings,
+    /// The library system loans are pulled from (`[source]`), if any.
+    pub source: Option<source::SourceSettings>,
 }
 
 impl Config {
@@ -166,6 +168,7 @@ struct RawConfig {
     stages: Option<Vec<RawStage>>,
     libraries: Option<Vec<RawLibrary>>,
     local: Option<RawLocal>,
+    source: Option<source::RawSource>,
 }
 
 #[derive(Deserialize)]
@@ -265,6 +268,7 @@ impl RawConfig {
             ladder,
             libraries: validated,
             local: LocalSettings { state_dir },
+            source: self.source.map(source::RawSource::validate).transpose()?,
         })
     }
 }
@@ -413,6 +417,7 @@ impl RawLibrary {
     }
 }
 
+pub mod source;
 mod syntax;
 #[cfg(test)]
 mod tests;
