@@ -11,6 +11,8 @@ use crate::ids::{LibraryCode, StageName};
 use crate::ladder::{Channel, Ladder, LadderError};
 use crate::model::Language;
 
+pub use import::{DateOrder, EncodingSetting, ImportSettings};
+
 /// A configuration that cannot be used, and where.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigError {
@@ -127,6 +129,8 @@ pub struct Config {
     pub libraries: Vec<Library>,
     /// Local command settings.
     pub local: LocalSettings,
+    /// How exports are read.
+    pub import: ImportSettings,
     /// The library system loans are pulled from (`[source]`), if any.
     pub source: Option<source::SourceSettings>,
 }
@@ -168,6 +172,7 @@ struct RawConfig {
     stages: Option<Vec<RawStage>>,
     libraries: Option<Vec<RawLibrary>>,
     local: Option<RawLocal>,
+    import: Option<import::RawImport>,
     source: Option<source::RawSource>,
 }
 
@@ -268,6 +273,7 @@ impl RawConfig {
             ladder,
             libraries: validated,
             local: LocalSettings { state_dir },
+            import: self.import.unwrap_or_default().validate()?,
             source: self.source.map(source::RawSource::validate).transpose()?,
         })
     }
@@ -417,6 +423,7 @@ impl RawLibrary {
     }
 }
 
+mod import;
 pub mod source;
 mod syntax;
 #[cfg(test)]

@@ -8,6 +8,8 @@
 //! [`snapshot_guard`] applies the 20 % rule. The drivers own the transaction.
 
 mod batches;
+mod dates;
+mod decode;
 mod fields;
 mod header;
 mod input;
@@ -15,6 +17,7 @@ mod loan;
 mod patron;
 mod pipeline;
 mod plausible;
+mod profiles;
 mod reader;
 mod rejects;
 mod snapshot;
@@ -25,8 +28,10 @@ mod tap;
 pub use batches::{
     BATCH_ROWS, Export, Inline, LoanCheck, PatronCheck, RowBatch, RowBatches, RowCheck,
 };
+pub use dates::{DateError, PlainDate, parse_moment};
+pub use decode::{Decoded, Encoding};
 pub use fields::{LoanFields, PatronFields};
-pub use header::{Columns, HeaderError, LOAN_COLUMNS, PATRON_COLUMNS};
+pub use header::{Columns, HeaderError, LOAN_COLUMNS, PATRON_COLUMNS, Source, detect_delimiter};
 pub use input::{CsvInput, ImportError, ImportOptions};
 pub use loan::check_loan;
 pub use patron::check_patron;
@@ -34,6 +39,7 @@ pub use pipeline::{import, import_csv};
 pub use plausible::{
     LONG_LOAN_DAYS, MAX_AUTHOR_CHARS, MAX_CALL_NUMBER_CHARS, MAX_TITLE_CHARS, PLAUSIBLE_YEARS,
 };
+pub use profiles::{Headings, Profile};
 pub use reader::{ExportError, ExportReader, Row};
 pub use rejects::{MemoryReport, Outcome, REJECTS_HEADER, RejectsReport, RejectsWriter};
 pub use snapshot::{SNAPSHOT_MAX_CLOSE_PERCENT, SnapshotRefused, snapshot_guard};

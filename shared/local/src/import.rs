@@ -60,10 +60,14 @@ impl Store {
             let sink = SqliteSink::begin(tx, options.now)?;
             let mut rejects = Rejects::new(rejects_path.to_path_buf());
             std::thread::scope(|scope| {
-                let patrons = patrons
-                    .map(|input| stream::spawn(scope, input, ExportReader::patrons, PatronCheck));
+                let settings = &config.import;
+                let patrons = patrons.map(|input| {
+                    let open = |r| ExportReader::patrons(r, settings);
+                    stream::spawn(scope, input, open, PatronCheck)
+                });
                 let loans = loans.map(|input| {
-                    stream::spawn(scope, input, ExportReader::loans, LoanCheck(config))
+                    let open = |r| ExportReader::loans(r, settings);
+                    stream::spawn(scope, input, open, LoanCheck(config))
                 });
                 block_on(relance_core::import::import(
                     sink,

@@ -8,7 +8,9 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use chrono::Utc;
 use indicatif::{ProgressBar, ProgressStyle};
-use relance_core::import::{CsvInput, ImportError, ImportOptions, ImportOutcome, ImportSummary};
+use relance_core::import::{
+    CsvInput, Encoding, ImportError, ImportOptions, ImportOutcome, ImportSummary,
+};
 
 use crate::context::{Context, LockWait};
 
@@ -151,6 +153,14 @@ fn progress_bar(total: u64) -> Option<ProgressBar> {
 }
 
 fn print_summary(summary: &ImportSummary) {
+    for (file, encoding) in &summary.encodings {
+        if *encoding == Encoding::Windows1252 {
+            println!(
+                "{file}: not UTF-8, read as Windows-1252 (as Excel writes it in France); \
+                 [import] encoding = \"utf-8\" refuses such files instead."
+            );
+        }
+    }
     if !summary.committed {
         println!(
             "Nothing imported (--strict): {} row(s) rejected.",

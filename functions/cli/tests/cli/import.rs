@@ -5,7 +5,7 @@ use std::process::{Command, Output};
 
 const RELANCE: &str = env!("CARGO_BIN_EXE_relance");
 
-fn relance(args: &[&str]) -> Output {
+pub(crate) fn relance(args: &[&str]) -> Output {
     Command::new(RELANCE)
         .args(args)
         .env_remove("RELANCE_CONFIG")
@@ -13,12 +13,12 @@ fn relance(args: &[&str]) -> Output {
         .expect("the relance binary runs")
 }
 
-fn path(p: &Path) -> &str {
+pub(crate) fn path(p: &Path) -> &str {
     p.to_str().expect("UTF-8 temp path")
 }
 
 /// A sample of 300 loans centred on a fixed day, in a fresh folder.
-fn sample(dir: &Path) -> PathBuf {
+pub(crate) fn sample(dir: &Path) -> PathBuf {
     let out = relance(&[
         "sample",
         "--out",
@@ -38,7 +38,7 @@ fn sample(dir: &Path) -> PathBuf {
     dir.join("relance.toml")
 }
 
-fn import(dir: &Path, loans: &Path, extra: &[&str]) -> Output {
+pub(crate) fn import(dir: &Path, loans: &Path, extra: &[&str]) -> Output {
     let config = dir.join("relance.toml");
     let patrons = dir.join("patrons.csv");
     let mut args = vec![
@@ -54,7 +54,7 @@ fn import(dir: &Path, loans: &Path, extra: &[&str]) -> Output {
     relance(&args)
 }
 
-fn stdout(out: &Output) -> String {
+pub(crate) fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
@@ -208,22 +208,33 @@ fn a_missing_column_is_named_with_its_file() {
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
     assert!(
-        err.contains("loans-no-due.csv: missing column \"author\""),
+        err.contains("loans-no-due.csv: missing column \"due_at\""),
         "{err}"
     );
     assert_eq!(err.matches("missing column").count(), 1, "said once: {err}");
 }
 
 #[test]
-fn a_semicolon_separated_or_binary_file_is_named_for_what_it_is() {
+fn a_semicolon_separated_file_imports_and_a_binary_one_is_named_for_what_it_is() {
     let dir = tempfile::tempdir().unwrap();
     sample(dir.path());
-    let text = std::fs::read_to_string(dir.path().join("loans.csv")).unwrap();
+    let mut reader = csv::Reader::from_path(dir.path().join("loans.csv")).unwrap();
+    let mut writer = csv::WriterBuilder::new()
+        .delimiter(b';')
+        .from_writer(Vec::new());
+    writer.write_record(reader.headers().unwrap()).unwrap();
+    for record in reader.records() {
+        writer.write_record(&record.unwrap()).unwrap();
+    }
     let semicolons = dir.path().join("loans-excel.csv");
-    std::fs::write(&semicolons, text.replace(',', ";")).unwrap();
-    let err = stderr(&import(dir.path(), &semicolons, &[]));
-    assert!(err.contains("looks semicolon-separated"), "{err}");
-    assert!(err.contains("Relance reads comma-separated CSV"), "{err}");
+    std::fs::write(&semicolons, writer.into_inner().unwrap()).unwrap();
+    let out = import(dir.path(), &semicolons, &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("Loans:   300 new"),
+        "{}",
+        stdout(&out)
+    );
     let png = dir.path().join("loans.png");
     std::fs::write(&png, b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\x01\0").unwrap();
     let err = stderr(&import(dir.path(), &png, &[]));

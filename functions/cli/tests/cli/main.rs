@@ -2,6 +2,7 @@
 //! per command, the helpers in `common`.
 
 mod common;
+mod exports;
 mod forecast;
 mod history;
 mod hostile;

@@ -118,3 +118,64 @@ fn the_batch_attachment_limit_is_in_kib_and_bounded() {
     }
     assert!(error_of(&with("-1")).contains("batch_attachment_kib"));
 }
+
+#[test]
+fn import_settings_take_a_profile_and_column_overrides() {
+    let config = Config::parse(&format!(
+        "{VALID}\n[import]\nprofile = \"koha\"\nencoding = \"windows-1252\"\n\
+         date_order = \"mdy\"\n[import.columns.loans]\ndue_at = \"Date due\"\n\
+         [import.columns.patrons]\nfull_name = [\"Prénom\", \"Nom\"]\n"
+    ))
+    .unwrap();
+    let import = &config.import;
+    assert_eq!(import.profile, Some(crate::import::Profile::Koha));
+    assert_eq!(import.encoding, EncodingSetting::Windows1252);
+    assert_eq!(import.date_order, DateOrder::Mdy);
+    assert_eq!(
+        import.loan_columns.of("due_at"),
+        Some(&["Date due".to_owned()][..])
+    );
+    // The profile's headings for the rest.
+    assert_eq!(
+        import.loan_columns.of("loan_id"),
+        Some(&["checkout_id".to_owned()][..])
+    );
+    assert_eq!(
+        import.patron_columns.of("full_name"),
+        Some(&["Prénom".to_owned(), "Nom".to_owned()][..])
+    );
+    // Without [import]: UTF-8 or Windows-1252, day first, the file's own names.
+    let plain = Config::parse(VALID).unwrap().import;
+    assert_eq!(plain, ImportSettings::default());
+    assert_eq!(plain.loan_columns.of("due_at"), None);
+}
+
+#[test]
+fn import_errors_name_their_key() {
+    let profile = error_of(&format!("{VALID}\n[import]\nprofile = \"aleph\"\n"));
+    assert!(
+        profile.starts_with("import.profile: unknown profile \"aleph\""),
+        "{profile}"
+    );
+    assert!(profile.contains("alma-analytics, koha, folio"), "{profile}");
+    let column = error_of(&format!(
+        "{VALID}\n[import.columns.loans]\ndue_date = \"Due\"\n"
+    ));
+    assert!(
+        column.contains("unknown key \"import.columns.loans.due_date\""),
+        "{column}"
+    );
+    assert!(
+        column.contains("did you mean \"import.columns.loans.due_at\""),
+        "{column}"
+    );
+    let empty = error_of(&format!(
+        "{VALID}\n[import.columns.patrons]\nemail = \"\"\n"
+    ));
+    assert!(
+        empty.starts_with("import.columns.patrons.email: a heading is empty"),
+        "{empty}"
+    );
+    let encoding = error_of(&format!("{VALID}\n[import]\nencoding = \"latin9\"\n"));
+    assert!(encoding.contains("latin9"), "{encoding}");
+}

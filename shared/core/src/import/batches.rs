@@ -5,8 +5,8 @@
 use std::io::Read;
 
 use super::{
-    Checked, CheckedRow, CsvInput, ExportError, ExportReader, ImportError, Row, RowRejected,
-    check_loan, check_patron,
+    Checked, CheckedRow, CsvInput, Encoding, ExportError, ExportReader, ImportError, Row,
+    RowRejected, check_loan, check_patron,
 };
 use crate::config::Config;
 use crate::model::{Loan, Patron};
@@ -20,6 +20,8 @@ pub struct RowBatch<T> {
     pub rows: Vec<CheckedRow<T>>,
     /// Bytes of the export read once this batch was full, for progress.
     pub bytes_read: u64,
+    /// What the file turned out to be written in, as far as it was read.
+    pub encoding: Encoding,
 }
 
 /// A source of checked rows.
@@ -90,14 +92,18 @@ impl<R: Read, C: RowCheck> RowBatches<C::Value> for Inline<R, C> {
         Ok(Some(RowBatch {
             rows,
             bytes_read: self.reader.bytes_read(),
+            encoding: self.reader.encoding(),
         }))
     }
 }
 
 impl<'a, R: Read> CsvInput<'a, R> {
     /// Reads the header of a patrons export; its rows are read as they are asked for.
-    pub fn patrons(self) -> Result<Export<'a, Inline<R, PatronCheck>>, ImportError> {
-        self.inline(ExportReader::patrons, PatronCheck)
+    pub fn patrons(
+        self,
+        config: &Config,
+    ) -> Result<Export<'a, Inline<R, PatronCheck>>, ImportError> {
+        self.inline(|r| ExportReader::patrons(r, &config.import), PatronCheck)
     }
 
     /// Reads the header of a loans export; its rows are read as they are asked for.
@@ -105,12 +111,15 @@ impl<'a, R: Read> CsvInput<'a, R> {
         self,
         config: &'c Config,
     ) -> Result<Export<'a, Inline<R, LoanCheck<'c>>>, ImportError> {
-        self.inline(ExportReader::loans, LoanCheck(config))
+        self.inline(
+            |r| ExportReader::loans(r, &config.import),
+            LoanCheck(config),
+        )
     }
 
     fn inline<C>(
         self,
-        open: fn(R) -> Result<ExportReader<R>, ExportError>,
+        open: impl FnOnce(R) -> Result<ExportReader<R>, ExportError>,
         check: C,
     ) -> Result<Export<'a, Inline<R, C>>, ImportError> {
         let reader = open(self.reader).map_err(|e| ImportError::export(self.name, e))?;

@@ -2,11 +2,12 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::calendar::{local_date, parse_due, parse_instant};
+use crate::calendar::local_date;
 use crate::config::Config;
 use crate::ids::{LibraryCode, LoanId, PatronId};
 use crate::model::{Item, Loan};
 
+use super::dates::{PlainDate, parse_moment};
 use super::plausible::{MAX_AUTHOR_CHARS, MAX_CALL_NUMBER_CHARS, MAX_TITLE_CHARS};
 use super::{Checked, LoanFields, Problems, RowRejected};
 
@@ -44,15 +45,19 @@ pub fn check_loan(fields: &LoanFields<'_>, config: &Config) -> Result<Checked<Lo
         author: problems.cut("author", author, MAX_AUTHOR_CHARS),
         call_number: problems.cut("call_number", call_number, MAX_CALL_NUMBER_CHARS),
     };
-    let loaned_at = optional_instant(&mut problems, "loaned_at", fields.loaned_at);
+    let order = config.import.date_order;
+    let loaned_at = optional_instant(&mut problems, "loaned_at", fields.loaned_at, config);
     let due_at = if fields.due_at.trim().is_empty() {
         problems.error("due_at", "is empty");
         None
     } else {
-        let due_at = problems.parsed("due_at", parse_due(fields.due_at, tz));
+        let due_at = problems.parsed(
+            "due_at",
+            parse_moment(fields.due_at, tz, order, PlainDate::EndOfDay),
+        );
         problems.plausible("due_at", due_at)
     };
-    let returned_at = optional_instant(&mut problems, "returned_at", fields.returned_at);
+    let returned_at = optional_instant(&mut problems, "returned_at", fields.returned_at, config);
     if let (Some(loaned_at), Some(due_at), Some(returned_at)) = (loaned_at, due_at, returned_at) {
         problems.loan_dates(loaned_at, due_at, returned_at);
     }
@@ -79,16 +84,19 @@ pub fn check_loan(fields: &LoanFields<'_>, config: &Config) -> Result<Checked<Lo
     })
 }
 
-/// `Some(None)` for an empty field.
+/// `Some(None)` for an empty field; a plain date is the start of that day.
 fn optional_instant(
     problems: &mut Problems,
     field: &'static str,
     value: &str,
+    config: &Config,
 ) -> Option<Option<DateTime<Utc>>> {
     if value.trim().is_empty() {
         return Some(None);
     }
-    let at = problems.parsed(field, parse_instant(value));
+    let tz = config.institution.timezone;
+    let order = config.import.date_order;
+    let at = problems.parsed(field, parse_moment(value, tz, order, PlainDate::StartOfDay));
     problems.plausible(field, at).map(Some)
 }
 
@@ -210,27 +218,38 @@ mod tests {
     }
 
     #[test]
-    fn timestamps_need_an_offset_and_only_due_at_may_be_a_plain_date() {
+    fn dates_as_exports_write_them_are_read_in_the_institutions_time() {
+        let config = config();
+        let read = |fields: LoanFields<'_>| check_loan(&fields, &config).unwrap().value;
+        let french = read(LoanFields {
+            loaned_at: "01/10/2026 10:15",
+            due_at: "29/11/2026",
+            returned_at: "02/11/2026",
+            ..row()
+        });
+        assert_eq!(french.due_at.to_rfc3339(), "2026-11-29T22:59:59+00:00");
+        assert_eq!(
+            french.loaned_at.unwrap().to_rfc3339(),
+            "2026-10-01T08:15:00+00:00"
+        );
+        // A plain return date is the start of that day.
+        assert_eq!(
+            french.returned_at.unwrap().to_rfc3339(),
+            "2026-11-01T23:00:00+00:00"
+        );
         assert_eq!(
             fields_in_error(LoanFields {
-                due_at: "29/11/2026",
+                due_at: "11/29/2026",
                 ..row()
             }),
             ["due_at"]
         );
         assert_eq!(
             fields_in_error(LoanFields {
-                loaned_at: "2026-10-01T10:15:00",
+                loaned_at: "le premier octobre",
                 ..row()
             }),
             ["loaned_at"]
-        );
-        assert_eq!(
-            fields_in_error(LoanFields {
-                returned_at: "2026-11-02",
-                ..row()
-            }),
-            ["returned_at"]
         );
     }
 

@@ -98,7 +98,7 @@ where
     W: RejectsReport,
     F: FnMut(u64),
 {
-    let patrons = patrons.map(CsvInput::patrons).transpose()?;
+    let patrons = patrons.map(|input| input.patrons(config)).transpose()?;
     let loans = loans.map(|input| input.loans(config)).transpose()?;
     import(sink, patrons, loans, options, report, progress).await
 }
@@ -144,6 +144,9 @@ impl<W: RejectsReport> Run<'_, W> {
                 kept.clear();
             }
             bytes = batch.bytes_read;
+            self.summary
+                .encodings
+                .insert(file.to_owned(), batch.encoding);
             progress(self.bytes_done + bytes);
         }
         self.bytes_done += bytes;
@@ -217,6 +220,9 @@ impl<W: RejectsReport> Run<'_, W> {
                 kept.clear();
             }
             bytes = batch.bytes_read;
+            self.summary
+                .encodings
+                .insert(file.to_owned(), batch.encoding);
             progress(self.bytes_done + bytes);
         }
         self.bytes_done += bytes;

@@ -133,7 +133,7 @@ mod tests {
 
     /// Every row of `text`, checked as loans fields only.
     fn read(text: &str) -> Vec<CheckedRow<String>> {
-        let mut reader = ExportReader::loans(text.as_bytes()).unwrap();
+        let mut reader = ExportReader::loans(text.as_bytes(), &Default::default()).unwrap();
         let mut rows = Vec::new();
         while let Some(row) = reader.next_row().unwrap() {
             rows.push(row.check(|row| {
@@ -238,7 +238,7 @@ mod tests {
             "{}\nP1,Zoë,,\"12 rue X\nBât. C\",,33000,Bordeaux,,,\n",
             PATRON_COLUMNS.join(",")
         );
-        let mut reader = ExportReader::patrons(text.as_bytes()).unwrap();
+        let mut reader = ExportReader::patrons(text.as_bytes(), &Default::default()).unwrap();
         let row = reader.next_row().unwrap().unwrap();
         let checked = row.check(|row| crate::import::check_patron(&row.patron_fields()?));
         assert!(checked.checked.is_err());

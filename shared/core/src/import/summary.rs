@@ -1,8 +1,11 @@
 //! What an import did, as printed and as kept in the store.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use serde::Serialize;
+
+use super::Encoding;
 
 /// The counts of one import.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -27,6 +30,8 @@ pub struct ImportSummary {
     pub committed: bool,
     /// The rejects file, when there was anything to report.
     pub rejects_file: Option<PathBuf>,
+    /// What each file was read as (rules §15: UTF-8, else Windows-1252).
+    pub encodings: BTreeMap<String, Encoding>,
 }
 
 /// How an import ended, which decides the command's exit status.

@@ -26,6 +26,11 @@ impl<R> Tap<R> {
         }
     }
 
+    /// The reader under it.
+    pub(super) fn inner(&self) -> &R {
+        &self.inner
+    }
+
     /// The bytes between two offsets already read; empty if they were released.
     pub(super) fn slice(&self, from: u64, to: u64) -> &[u8] {
         let start = from.saturating_sub(self.base) as usize;

@@ -33,7 +33,7 @@ impl<T> RowBatches<T> for Threaded<T> {
 pub(super) fn spawn<'scope, 'a, R, C>(
     scope: &'scope Scope<'scope, '_>,
     input: CsvInput<'a, R>,
-    open: fn(R) -> Result<ExportReader<R>, ExportError>,
+    open: impl FnOnce(R) -> Result<ExportReader<R>, ExportError> + Send + 'scope,
     check: C,
 ) -> Export<'a, Threaded<C::Value>>
 where
@@ -70,14 +70,18 @@ fn read<R: Read, C: RowCheck>(
                 let batch = RowBatch {
                     rows: std::mem::replace(&mut rows, Vec::with_capacity(BATCH_ROWS)),
                     bytes_read: reader.bytes_read(),
+                    encoding: reader.encoding(),
                 };
                 if sender.send(Ok(batch)).is_err() {
                     return; // the writer stopped
                 }
             }
             Ok(None) => {
-                let bytes_read = reader.bytes_read();
-                let _ = sender.send(Ok(RowBatch { rows, bytes_read }));
+                let _ = sender.send(Ok(RowBatch {
+                    rows,
+                    bytes_read: reader.bytes_read(),
+                    encoding: reader.encoding(),
+                }));
                 return;
             }
             Err(e) => {

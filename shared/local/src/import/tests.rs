@@ -223,7 +223,7 @@ fn the_rejects_file_names_the_line_field_and_reason_of_each_problem() {
                    P2,Łukasz Nowak,,3 cours Pasteur,,33000,Bordeaux,,de,no\n";
     let loans = loans_csv(&[
         &loan("L1", "P1", "2026-11-29"),
-        &loan("L2", "P1", "29/11/2026"),
+        &loan("L2", "P1", "29.11.2026"),
     ]);
     let summary = fx
         .import(Some(patrons), Some(&loans), &fx.options())
