@@ -15,6 +15,7 @@ mod http;
 mod json;
 mod koha;
 mod secret;
+mod settings;
 mod table;
 
 use relance_core::config::source::{SecretRef, SourceSettings, System};
@@ -23,6 +24,7 @@ use relance_core::ports::{LoanState, LoanSystem, StoreError};
 
 pub use http::Retry;
 pub use secret::Secret;
+pub use settings::{import_config, profile_of};
 pub use table::Table;
 
 /// Why a pull or a call failed. No variant holds a credential or personal data:
