@@ -85,10 +85,18 @@ impl Fixture {
                     format!("lecteur{i}@etu.example.fr")
                 },
                 line1: format!("{} rue Sainte-Catherine", i + 1),
-                line2: if i % 3 == 0 { "Bât. B".into() } else { String::new() },
+                line2: if i % 3 == 0 {
+                    "Bât. B".into()
+                } else {
+                    String::new()
+                },
                 postcode: "33000".into(),
                 city: "Bordeaux".into(),
-                country: if i % 5 == 0 { "France".into() } else { String::new() },
+                country: if i % 5 == 0 {
+                    "France".into()
+                } else {
+                    String::new()
+                },
                 language: ["fr", "en", ""][i % 3].into(),
             })
             .collect();
@@ -101,8 +109,16 @@ impl Fixture {
                     library: ["STS", "DRT", "LSH"][i % 3].into(),
                     barcode: format!("3{:011}", i),
                     title: format!("Titre, « {i} »"),
-                    author: if i % 4 == 1 { String::new() } else { format!("Auteur {i}") },
-                    call_number: if i % 6 == 2 { String::new() } else { format!("{}.{i}", 500 + i % 90) },
+                    author: if i % 4 == 1 {
+                        String::new()
+                    } else {
+                        format!("Auteur {i}")
+                    },
+                    call_number: if i % 6 == 2 {
+                        String::new()
+                    } else {
+                        format!("{}.{i}", 500 + i % 90)
+                    },
                     loaned_at: format!("{}T10:15:00+01:00", due - chrono::Duration::days(28)),
                     due_at: format!("{due}T23:59:00+01:00"),
                 }
@@ -119,8 +135,16 @@ impl Fixture {
             let name = format!("{} {}", p.first_name, p.last_name);
             let language = if languages { p.language.as_str() } else { "" };
             csv.write_record([
-                &p.id, &name, &p.email, &p.line1, &p.line2, &p.postcode, &p.city, &p.country,
-                language, "",
+                &p.id,
+                &name,
+                &p.email,
+                &p.line1,
+                &p.line2,
+                &p.postcode,
+                &p.city,
+                &p.country,
+                language,
+                "",
             ])
             .unwrap();
         }
@@ -133,8 +157,16 @@ impl Fixture {
         csv.write_record(crate::LOANS_HEADER.split(',')).unwrap();
         for l in &self.loans {
             csv.write_record([
-                &l.id, &l.patron, &l.library, &l.barcode, &l.title, &l.author, &l.call_number,
-                &l.loaned_at, &l.due_at, "",
+                &l.id,
+                &l.patron,
+                &l.library,
+                &l.barcode,
+                &l.title,
+                &l.author,
+                &l.call_number,
+                &l.loaned_at,
+                &l.due_at,
+                "",
             ])
             .unwrap();
         }
@@ -250,7 +282,10 @@ impl StandIn {
 
     /// The system records the loan returned at `at` (RFC 3339).
     pub fn return_loan(&self, id: &str, at: &str) {
-        self.state.lock().returned.insert(id.to_owned(), at.to_owned());
+        self.state
+            .lock()
+            .returned
+            .insert(id.to_owned(), at.to_owned());
     }
 
     /// Every request received so far.
@@ -273,7 +308,9 @@ impl StandIn {
                 "system = \"folio\"\ntenant = \"{TENANT}\"\ntoken_env = \"RELANCE_TEST_FOLIO_TOKEN\"\n"
             ),
         };
-        format!("\n[source]\n{system}base_url = \"{url}\"\nrecheck = {recheck}\nmax_calls_per_run = 50\n")
+        format!(
+            "\n[source]\n{system}base_url = \"{url}\"\nrecheck = {recheck}\nmax_calls_per_run = 50\n"
+        )
     }
 
     /// The environment variables holding this stand-in's credentials.
@@ -314,7 +351,10 @@ impl Reply {
     }
 
     pub fn status(status: u16) -> Self {
-        Self::json(status, &serde_json::json!({ "error": format!("HTTP {status}") }))
+        Self::json(
+            status,
+            &serde_json::json!({ "error": format!("HTTP {status}") }),
+        )
     }
 
     /// The body cut in the middle (a malformed page).

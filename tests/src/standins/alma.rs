@@ -17,7 +17,7 @@ const PAGE_ROWS: usize = 100;
 
 /// The loans report's columns: loans and their patrons' names and addresses;
 /// email and language are not in it (the Users API gives them).
-const HEADINGS: [&str; 15] = [
+const HEADINGS: [&str; 16] = [
     "Item Loan Id",
     "Primary Identifier",
     "Library Code",
@@ -33,6 +33,7 @@ const HEADINGS: [&str; 15] = [
     "Preferred Address Line 2",
     "Preferred Postal Code",
     "Preferred City",
+    "Preferred Country",
 ];
 
 pub(super) fn answer(request: &Request, inner: &mut Inner) -> Reply {
@@ -43,7 +44,13 @@ pub(super) fn answer(request: &Request, inner: &mut Inner) -> Reply {
         .map(str::to_owned)
         .or_else(|| params.get("apikey").cloned());
     if key.as_deref() != Some(API_KEY) {
-        return Reply::xml(400, error("UNAUTHORIZED", "API-key not defined or not configured to allow this API."));
+        return Reply::xml(
+            400,
+            error(
+                "UNAUTHORIZED",
+                "API-key not defined or not configured to allow this API.",
+            ),
+        );
     }
     inner.quota = inner.quota.saturating_sub(1);
     let quota = inner.quota.to_string();
@@ -65,9 +72,18 @@ pub(super) fn answer(request: &Request, inner: &mut Inner) -> Reply {
 }
 
 fn report(params: &std::collections::HashMap<String, String>, inner: &mut Inner) -> Reply {
-    let limit: usize = params.get("limit").and_then(|l| l.parse().ok()).unwrap_or(25);
+    let limit: usize = params
+        .get("limit")
+        .and_then(|l| l.parse().ok())
+        .unwrap_or(25);
     if !(25..=1000).contains(&limit) || limit % 25 != 0 {
-        return Reply::xml(400, error("INVALID_PARAMETER", "limit must be 25-1000, a multiple of 25"));
+        return Reply::xml(
+            400,
+            error(
+                "INVALID_PARAMETER",
+                "limit must be 25-1000, a multiple of 25",
+            ),
+        );
     }
     let (start, first) = match (params.get("token"), params.get("path")) {
         (Some(token), _) => match inner.tokens.get(token) {
@@ -80,9 +96,17 @@ fn report(params: &std::collections::HashMap<String, String>, inner: &mut Inner)
     let page = (start / PAGE_ROWS) as u32 + 1;
     match inner.fault(page) {
         Some(Fault::TooManyRequests) => {
-            return Reply::xml(429, error("PER_DAY_THRESHOLD", "Daily API Request Threshold has been reached."));
+            return Reply::xml(
+                429,
+                error(
+                    "PER_DAY_THRESHOLD",
+                    "Daily API Request Threshold has been reached.",
+                ),
+            );
         }
-        Some(Fault::ServerError | Fault::ServerErrorOnce) => return Reply::xml(500, error("INTERNAL", "Internal error")),
+        Some(Fault::ServerError | Fault::ServerErrorOnce) => {
+            return Reply::xml(500, error("INTERNAL", "Internal error"));
+        }
         Some(Fault::Malformed) | None => {}
     }
     let loans = inner.open_loans();
@@ -90,7 +114,9 @@ fn report(params: &std::collections::HashMap<String, String>, inner: &mut Inner)
     let finished = end >= loans.len();
     let token = "9672D715A8E2EAAA6F30DD22FC52BE4CCA2E2D1B0A4C4E1D".to_owned();
     inner.tokens.insert(token.clone(), end);
-    let mut xml = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n<report><QueryResult>");
+    let mut xml = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n<report><QueryResult>",
+    );
     if first {
         xml.push_str(&format!("<ResumptionToken>{token}</ResumptionToken>"));
     }
@@ -110,7 +136,7 @@ fn report(params: &std::collections::HashMap<String, String>, inner: &mut Inner)
     }
     for loan in &loans[start..end] {
         let patron = inner.fixture.patrons.iter().find(|p| p.id == loan.patron);
-        let values: [&str; 15] = [
+        let values: [&str; 16] = [
             &loan.id,
             &loan.patron,
             &loan.library,
@@ -126,12 +152,17 @@ fn report(params: &std::collections::HashMap<String, String>, inner: &mut Inner)
             patron.map_or("", |p| &p.line2),
             patron.map_or("", |p| &p.postcode),
             patron.map_or("", |p| &p.city),
+            patron.map_or("", |p| &p.country),
         ];
         xml.push_str("<Row><Column0>0</Column0>");
         for (i, value) in values.iter().enumerate() {
             // Alma leaves an empty cell out of its row.
             if !value.is_empty() {
-                xml.push_str(&format!("<Column{n}>{}</Column{n}>", escape(value), n = i + 1));
+                xml.push_str(&format!(
+                    "<Column{n}>{}</Column{n}>",
+                    escape(value),
+                    n = i + 1
+                ));
             }
         }
         xml.push_str("</Row>");
@@ -146,7 +177,10 @@ fn report(params: &std::collections::HashMap<String, String>, inner: &mut Inner)
 
 fn user_of(id: &str, inner: &Inner) -> Reply {
     let Some(p) = inner.fixture.patrons.iter().find(|p| p.id == id) else {
-        return Reply::xml(400, error("401861", "User with identifier X was not found."));
+        return Reply::xml(
+            400,
+            error("401861", "User with identifier X was not found."),
+        );
     };
     let emails = if p.email.is_empty() {
         json!([])
@@ -174,8 +208,16 @@ fn user_of(id: &str, inner: &Inner) -> Reply {
 }
 
 fn loan_of(user: &str, loan: &str, inner: &Inner) -> Reply {
-    let Some(l) = inner.fixture.loans.iter().find(|l| l.id == loan && l.patron == user) else {
-        return Reply::json(400, &json!({ "errorsExist": true, "errorList": { "error": [{ "errorCode": "401823", "errorMessage": "Loan ID does not exist." }] } }));
+    let Some(l) = inner
+        .fixture
+        .loans
+        .iter()
+        .find(|l| l.id == loan && l.patron == user)
+    else {
+        return Reply::json(
+            400,
+            &json!({ "errorsExist": true, "errorList": { "error": [{ "errorCode": "401823", "errorMessage": "Loan ID does not exist." }] } }),
+        );
     };
     let returned = inner.returned.get(&l.id);
     Reply::json(

@@ -40,12 +40,20 @@ fn loan(l: &LoanFixture, returned: Option<&String>) -> Value {
 }
 
 pub(super) fn answer(request: &Request, inner: &mut Inner) -> Reply {
-    if request.header("x-okapi-tenant") != Some(TENANT) || request.header("x-okapi-token") != Some(TOKEN) {
+    if request.header("x-okapi-tenant") != Some(TENANT)
+        || request.header("x-okapi-token") != Some(TOKEN)
+    {
         return Reply::status(401);
     }
     let (path, params) = split_target(&request.target);
-    let limit: usize = params.get("limit").and_then(|p| p.parse().ok()).unwrap_or(10);
-    let offset: usize = params.get("offset").and_then(|p| p.parse().ok()).unwrap_or(0);
+    let limit: usize = params
+        .get("limit")
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(10);
+    let offset: usize = params
+        .get("offset")
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(0);
     let query = params.get("query").cloned().unwrap_or_default();
     match path.as_str() {
         "/circulation/loans" => {
@@ -59,7 +67,12 @@ pub(super) fn answer(request: &Request, inner: &mut Inner) -> Reply {
                 _ => {}
             }
             let open = inner.open_loans();
-            let loans: Vec<Value> = open.iter().skip(offset).take(limit).map(|l| loan(l, None)).collect();
+            let loans: Vec<Value> = open
+                .iter()
+                .skip(offset)
+                .take(limit)
+                .map(|l| loan(l, None))
+                .collect();
             let reply = Reply::json(200, &json!({ "loans": loans, "totalRecords": open.len() }));
             if inner.faults.get(&page) == Some(&Fault::Malformed) {
                 return reply.cut();

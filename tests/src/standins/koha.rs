@@ -15,11 +15,16 @@ use crate::relay::Request;
 const ACCESS_TOKEN: &str = "koha-standin-access-token";
 
 fn id(text: &str) -> Value {
-    text.parse::<i64>().map_or_else(|_| json!(text), Value::from)
+    text.parse::<i64>()
+        .map_or_else(|_| json!(text), Value::from)
 }
 
 fn nullable(text: &str) -> Value {
-    if text.is_empty() { Value::Null } else { json!(text) }
+    if text.is_empty() {
+        Value::Null
+    } else {
+        json!(text)
+    }
 }
 
 fn item_id(loan: &LoanFixture) -> String {
@@ -52,13 +57,22 @@ pub(super) fn answer(request: &Request, inner: &mut Inner) -> Reply {
         if !good {
             return Reply::json(401, &json!({ "error": "unauthorized_client" }));
         }
-        return Reply::json(200, &json!({ "access_token": ACCESS_TOKEN, "token_type": "Bearer", "expires_in": 3600 }));
+        return Reply::json(
+            200,
+            &json!({ "access_token": ACCESS_TOKEN, "token_type": "Bearer", "expires_in": 3600 }),
+        );
     }
     if request.header("authorization") != Some(&format!("Bearer {ACCESS_TOKEN}")) {
         return Reply::json(401, &json!({ "error": "Authentication failure." }));
     }
-    let page: usize = params.get("_page").and_then(|p| p.parse().ok()).unwrap_or(1);
-    let per_page: usize = params.get("_per_page").and_then(|p| p.parse().ok()).unwrap_or(20);
+    let page: usize = params
+        .get("_page")
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(1);
+    let per_page: usize = params
+        .get("_per_page")
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(20);
     let filter: HashMap<String, Value> = params
         .get("q")
         .and_then(|q| serde_json::from_str(q).ok())
@@ -84,14 +98,17 @@ pub(super) fn answer(request: &Request, inner: &mut Inner) -> Reply {
                 .take(per_page)
                 .map(|l| checkout(l, None))
                 .collect();
-            let reply = Reply::json(200, &Value::Array(list)).with_header("X-Total-Count", open.len().to_string());
+            let reply = Reply::json(200, &Value::Array(list))
+                .with_header("X-Total-Count", open.len().to_string());
             if inner.faults.get(&(page as u32)) == Some(&Fault::Malformed) {
                 return reply.cut();
             }
             reply
         }
         "/api/v1/items" => {
-            let embed_biblio = request.header("x-koha-embed").is_some_and(|e| e.split(',').any(|v| v.trim() == "biblio"));
+            let embed_biblio = request
+                .header("x-koha-embed")
+                .is_some_and(|e| e.split(',').any(|v| v.trim() == "biblio"));
             let list: Vec<Value> = inner
                 .fixture
                 .loans

@@ -8,9 +8,9 @@ use anyhow::Context as _;
 use chrono::{DateTime, NaiveDate, Utc};
 use relance_core::ids::NoticeId;
 use relance_core::ports::{Ledger, LoanStore, MailTransport, OutgoingMail};
+use relance_core::recheck::RecheckedStore;
 use relance_core::schedule::resume_watermark;
 use relance_core::service::{Engine, RunPhase};
-use relance_core::recheck::RecheckedStore;
 use relance_core::staff_report::{StaffReportInput, compose_staff_report};
 use relance_core::summary::{RunSummary, unknown_library};
 use relance_local::{Outbox, Store};
@@ -97,9 +97,9 @@ pub fn run(config: &Path, args: RunArgs) -> anyhow::Result<ExitCode> {
     // `[source] recheck`: the loans of each notice are asked about in the
     // library system just before sending (not on a dry run, which spends no calls).
     let system = recheck_source(&ctx, args.dry_run);
-    let rechecked = system.as_ref().map(|(source, max_calls)| {
-        RecheckedStore::new(&store, source, *max_calls, now)
-    });
+    let rechecked = system
+        .as_ref()
+        .map(|(source, max_calls)| RecheckedStore::new(&store, source, *max_calls, now));
     let warnings: Vec<String> = ctx
         .unknown_libraries(&store)?
         .iter()
@@ -383,7 +383,11 @@ pub fn resume(config: &Path, args: ResumeArgs) -> anyhow::Result<ExitCode> {
 /// budget, when `[source] recheck` is on; a credential missing from the
 /// environment is a warning, and notices then go as planned.
 fn recheck_source(ctx: &Context, dry_run: bool) -> Option<(Source, u32)> {
-    let settings = ctx.config.source.as_ref().filter(|s| s.recheck && !dry_run)?;
+    let settings = ctx
+        .config
+        .source
+        .as_ref()
+        .filter(|s| s.recheck && !dry_run)?;
     let made = Credentials::from_env(settings)
         .and_then(|credentials| Source::new(settings, credentials, Retry::RECHECK));
     match made {

@@ -135,7 +135,9 @@ impl RawSource {
             .filter(|u| !u.is_empty())
             .ok_or_else(|| invalid("source.base_url", "is missing"))?;
         if !(base_url.starts_with("https://") || base_url.starts_with("http://"))
-            || base_url.chars().any(|c| c.is_whitespace() || c.is_control())
+            || base_url
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control())
         {
             return Err(invalid(
                 "source.base_url",
@@ -275,7 +277,10 @@ mod tests {
         assert!(e.to_string().starts_with("source.tenant:"), "{e}");
         let e = parse("system = \"koha\"\nbase_url = \"https://a.example\"\nclient_id = \"c\"")
             .unwrap_err();
-        assert!(e.to_string().starts_with("source.client_secret_env:"), "{e}");
+        assert!(
+            e.to_string().starts_with("source.client_secret_env:"),
+            "{e}"
+        );
         let e = parse("system = \"sierra\"\nbase_url = \"https://a.example\"").unwrap_err();
         assert!(e.to_string().contains("alma, koha, folio"), "{e}");
     }

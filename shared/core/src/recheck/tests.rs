@@ -59,7 +59,9 @@ impl LoanSystem for System {
     async fn loan_state(&self, loan: &Loan) -> Result<LoanState, StoreError> {
         self.calls.fetch_add(1, Ordering::SeqCst);
         if self.down {
-            return Err(StoreError::unavailable("HTTP 503 from /circulation/loans/L1"));
+            return Err(StoreError::unavailable(
+                "HTTP 503 from /circulation/loans/L1",
+            ));
         }
         Ok(match loan.id.as_str() {
             "L2" => LoanState::Returned {
@@ -101,7 +103,10 @@ fn a_loan_the_system_says_is_returned_reads_as_returned() {
         .collect();
     assert_eq!(open, ["L1", "L3"]);
     let tally = store.tally();
-    assert_eq!(tally.calls, 3, "the loan already returned in the store is not asked about");
+    assert_eq!(
+        tally.calls, 3,
+        "the loan already returned in the store is not asked about"
+    );
     assert_eq!(tally.confirmed_open, 1);
     assert_eq!(tally.not_rechecked, 1, "L3, unknown to the system");
     assert_eq!(

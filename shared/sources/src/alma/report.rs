@@ -170,7 +170,11 @@ mod tests {
     fn a_page_cut_short_is_an_error() {
         let cut = &FIRST[..FIRST.len() / 2];
         assert!(parse(cut.as_bytes()).is_err());
-        assert!(parse(FIRST.replace("</report>", "").as_bytes()).unwrap_err().starts_with("cut short"));
+        assert!(
+            parse(FIRST.replace("</report>", "").as_bytes())
+                .unwrap_err()
+                .starts_with("cut short")
+        );
         assert!(parse(b"<html><body>Service unavailable</body></html>").is_err());
         assert!(parse(b"<report><QueryResult><IsFinished>tr").is_err());
     }
