@@ -76,7 +76,7 @@ fn report(params: &std::collections::HashMap<String, String>, inner: &mut Inner)
         .get("limit")
         .and_then(|l| l.parse().ok())
         .unwrap_or(25);
-    if !(25..=1000).contains(&limit) || limit % 25 != 0 {
+    if !(25..=1000).contains(&limit) || !limit.is_multiple_of(25) {
         return Reply::xml(
             400,
             error(

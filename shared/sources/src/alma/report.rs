@@ -63,10 +63,8 @@ pub fn parse(xml: &[u8]) -> Result<Page, String> {
                 path.push(name);
                 text.clear();
             }
-            Event::Empty(e) => {
-                if local(e.local_name().as_ref()) == "element" {
-                    column(&e, &mut page)?;
-                }
+            Event::Empty(e) if local(e.local_name().as_ref()) == "element" => {
+                column(&e, &mut page)?;
             }
             Event::Text(t) => text.push_str(&t.xml_content().map_err(|e| e.to_string())?),
             Event::CData(t) => text.push_str(&t.decode().map_err(|e| e.to_string())?),
