@@ -8,3 +8,4 @@ pub mod preview;
 pub mod run;
 pub mod sample;
 pub mod status;
+pub mod sync;

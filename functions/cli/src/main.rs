@@ -31,6 +31,8 @@ struct Cli {
 enum Command {
     /// Import patrons and loans from CSV exports (upsert).
     Import(commands::import::ImportArgs),
+    /// Pull every open loan and its patron from the library system ([source]) and import them as a snapshot.
+    Sync(commands::sync::SyncArgs),
     /// Plan the notices of a run day and deliver them.
     Run(commands::run::RunArgs),
     /// Restart after a stop without sending anything retroactively.
@@ -63,6 +65,7 @@ fn main() -> ExitCode {
         .init();
     let outcome = match cli.command {
         Command::Import(args) => commands::import::run(&cli.config, args),
+        Command::Sync(args) => commands::sync::run(&cli.config, args),
         Command::Run(args) => commands::run::run(&cli.config, args),
         Command::Resume(args) => commands::run::resume(&cli.config, args),
         Command::Status(args) => commands::status::run(&cli.config, args),

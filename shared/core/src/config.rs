@@ -131,6 +131,8 @@ pub struct Config {
     pub local: LocalSettings,
     /// How exports are read.
     pub import: ImportSettings,
+    /// The library system loans are pulled from (`[source]`), if any.
+    pub source: Option<source::SourceSettings>,
 }
 
 impl Config {
@@ -171,6 +173,7 @@ struct RawConfig {
     libraries: Option<Vec<RawLibrary>>,
     local: Option<RawLocal>,
     import: Option<import::RawImport>,
+    source: Option<source::RawSource>,
 }
 
 #[derive(Deserialize)]
@@ -271,6 +274,7 @@ impl RawConfig {
             libraries: validated,
             local: LocalSettings { state_dir },
             import: self.import.unwrap_or_default().validate()?,
+            source: self.source.map(source::RawSource::validate).transpose()?,
         })
     }
 }
@@ -420,6 +424,7 @@ impl RawLibrary {
 }
 
 mod import;
+pub mod source;
 mod syntax;
 #[cfg(test)]
 mod tests;

@@ -505,3 +505,26 @@ pub fn is_batch_pdf(name: &str) -> bool {
             .and_then(|n| n.strip_suffix(".pdf"))
             .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
 }
+
+/// What the library system says of a loan now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoanState {
+    /// Still out.
+    Open,
+    /// Returned since the export, at that time when the system says it.
+    Returned {
+        /// When it came back.
+        at: Option<DateTime<Utc>>,
+    },
+    /// The system does not know the loan, or answered something unusable.
+    Unknown,
+}
+
+/// The library system itself, asked about one loan just before a notice goes
+/// (rules §15, `[source] recheck`).
+pub trait LoanSystem: Sync {
+    /// The loan's state in the system. An error means the system cannot be
+    /// asked now (down, throttled, its quota spent): the notice goes as planned.
+    fn loan_state(&self, loan: &Loan)
+    -> impl Future<Output = Result<LoanState, StoreError>> + Send;
+}
