@@ -12,6 +12,7 @@ use crate::ladder::{Channel, Ladder, LadderError};
 use crate::model::Language;
 
 pub use import::{DateOrder, EncodingSetting, ImportSettings};
+pub use retention::Retention;
 
 /// A configuration that cannot be used, and where.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -131,6 +132,8 @@ pub struct Config {
     pub local: LocalSettings,
     /// How exports are read.
     pub import: ImportSettings,
+    /// How long personal data is kept (`[retention]`).
+    pub retention: Retention,
 }
 
 impl Config {
@@ -171,6 +174,7 @@ struct RawConfig {
     libraries: Option<Vec<RawLibrary>>,
     local: Option<RawLocal>,
     import: Option<import::RawImport>,
+    retention: Option<retention::RawRetention>,
 }
 
 #[derive(Deserialize)]
@@ -271,6 +275,7 @@ impl RawConfig {
             libraries: validated,
             local: LocalSettings { state_dir },
             import: self.import.unwrap_or_default().validate()?,
+            retention: self.retention.unwrap_or_default().validate()?,
         })
     }
 }
@@ -420,6 +425,7 @@ impl RawLibrary {
 }
 
 mod import;
+mod retention;
 mod syntax;
 #[cfg(test)]
 mod tests;

@@ -17,6 +17,7 @@ pub mod notice;
 pub mod plan;
 pub mod ports;
 pub mod preview;
+pub mod retention;
 pub mod schedule;
 pub mod service;
 pub mod staff_report;
