@@ -16,3 +16,4 @@ mod letters;
 mod lifecycle;
 mod planner_properties;
 mod restart_table;
+mod retention_properties;

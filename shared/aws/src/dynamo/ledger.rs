@@ -29,6 +29,7 @@ mod correspondence;
 mod deliveries;
 mod fanout;
 mod item;
+mod patron;
 mod port;
 mod transact;
 mod write;
