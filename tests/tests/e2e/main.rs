@@ -7,6 +7,7 @@ mod aws_e2e;
 mod aws_ledger;
 mod aws_mailroom;
 mod aws_planner_reads;
+mod aws_retention;
 mod aws_store;
 mod aws_throttling;
 mod consolidation;
