@@ -9,5 +9,6 @@ mod hostile;
 mod import;
 mod mailroom;
 mod preview;
+mod privacy;
 mod report;
 mod run;
