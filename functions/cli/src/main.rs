@@ -52,6 +52,10 @@ enum Command {
     Inbound(commands::mailroom::InboundArgs),
     /// Read a bounce or complaint event: the patron's next reminder becomes a letter.
     Feedback(commands::mailroom::FeedbackArgs),
+    /// Remove the personal data past its [retention] period (each run does it too).
+    Purge(commands::purge::PurgeArgs),
+    /// Export or erase everything stored about a patron (data protection requests).
+    Patron(commands::patron::PatronArgs),
 }
 
 fn main() -> ExitCode {
@@ -75,6 +79,8 @@ fn main() -> ExitCode {
         Command::History(args) => commands::history::run(&cli.config, args),
         Command::Inbound(args) => commands::mailroom::inbound(&cli.config, args),
         Command::Feedback(args) => commands::mailroom::feedback(&cli.config, args),
+        Command::Purge(args) => commands::purge::run(&cli.config, args),
+        Command::Patron(args) => commands::patron::run(&cli.config, args),
     };
     match outcome {
         Ok(code) => code,

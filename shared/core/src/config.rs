@@ -12,6 +12,7 @@ use crate::ladder::{Channel, Ladder, LadderError};
 use crate::model::Language;
 
 pub use import::{DateOrder, EncodingSetting, ImportSettings};
+pub use retention::Retention;
 
 /// A configuration that cannot be used, and where.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -133,6 +134,8 @@ pub struct Config {
     pub import: ImportSettings,
     /// The library system loans are pulled from (`[source]`), if any.
     pub source: Option<source::SourceSettings>,
+    /// How long personal data is kept (`[retention]`).
+    pub retention: Retention,
 }
 
 impl Config {
@@ -174,6 +177,7 @@ struct RawConfig {
     local: Option<RawLocal>,
     import: Option<import::RawImport>,
     source: Option<source::RawSource>,
+    retention: Option<retention::RawRetention>,
 }
 
 #[derive(Deserialize)]
@@ -275,6 +279,7 @@ impl RawConfig {
             local: LocalSettings { state_dir },
             import: self.import.unwrap_or_default().validate()?,
             source: self.source.map(source::RawSource::validate).transpose()?,
+            retention: self.retention.unwrap_or_default().validate()?,
         })
     }
 }
@@ -424,6 +429,7 @@ impl RawLibrary {
 }
 
 mod import;
+mod retention;
 pub mod source;
 mod syntax;
 #[cfg(test)]

@@ -15,6 +15,7 @@ use crate::ladder::Channel;
 use crate::model::{EmailStatus, Loan, Patron};
 use crate::notice::{CancelReason, MarkerKey, Notice};
 use crate::plan::RunPlan;
+use crate::retention::{PatronErasure, PatronExport};
 use crate::summary::RunSummary;
 
 /// The error a port's failure comes from (the SDK's, SQLite's, the file
@@ -338,6 +339,24 @@ pub trait Correspondence: Sync {
         &self,
         feedback: &FeedbackRecord,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+}
+
+/// Everything stored about one patron, for a data protection request (rules §16).
+pub trait PatronRecords: Sync {
+    /// The patron's row, loans, notices, received mail and bounce or complaint
+    /// records, as stored; [`PatronExport::is_empty`] when nothing is.
+    fn export_patron(
+        &self,
+        patron: &PatronId,
+    ) -> impl Future<Output = Result<PatronExport, StoreError>> + Send;
+
+    /// Removes all of it. The markers of the patron's loans stay (a loan id, a
+    /// due date, a stage: no personal data), so a loan imported again is not
+    /// notified again. Erasing a patron the store does not know removes nothing.
+    fn erase_patron(
+        &self,
+        patron: &PatronId,
+    ) -> impl Future<Output = Result<PatronErasure, StoreError>> + Send;
 }
 
 /// A message ready to go: headers and body as built, sent as they are.

@@ -9,6 +9,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use relance_core::ids::NoticeId;
 use relance_core::ports::{Ledger, LoanStore, MailTransport, OutgoingMail};
 use relance_core::recheck::RecheckedStore;
+use relance_core::retention::PurgeCounts;
 use relance_core::schedule::resume_watermark;
 use relance_core::service::{Engine, RunPhase};
 use relance_core::staff_report::{StaffReportInput, compose_staff_report};
@@ -59,12 +60,13 @@ struct Timings {
     letters: u128,
 }
 
-/// What `run --json` prints: the run's summary and its timings.
+/// What `run --json` prints: the run's summary, its timings and what it purged.
 #[derive(Serialize)]
 struct RunJson<'a> {
     #[serde(flatten)]
     summary: &'a RunSummary,
     timings_ms: Timings,
+    purged: Option<PurgeCounts>,
 }
 
 /// A single-threaded async runtime for the engine's ports.
@@ -217,6 +219,17 @@ pub fn run(config: &Path, args: RunArgs) -> anyhow::Result<ExitCode> {
         }
         return Err(error);
     }
+    // What is past its retention period goes once the day's work and its
+    // report are done (rules §16); a dry run purges nothing.
+    let purged = (!args.dry_run)
+        .then(|| crate::commands::purge::purge_due(&ctx, &store, &outbox, day, false))
+        .transpose()
+        .map_err(|e| {
+            e.context(format!(
+                "the run for {day} was delivered, but its purge failed \
+                 (relance purge --date {day} tries again)"
+            ))
+        })?;
     if let Some(warning) = ctx.watermark_warning(rt.block_on(store.watermark())?) {
         eprintln!("{warning}");
     }
@@ -224,12 +237,19 @@ pub fn run(config: &Path, args: RunArgs) -> anyhow::Result<ExitCode> {
         let report = RunJson {
             summary: &summary,
             timings_ms: timings,
+            purged,
         };
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         print_summary(&summary, &outbox.mail_dir(day));
         if let Some(path) = report {
             println!("Report to the staff inbox: {}", path.display());
+        }
+        if let Some(purged) = purged.filter(|p| p.total() > 0) {
+            println!(
+                "Purged (past [retention]): {}",
+                crate::commands::purge::counts_line(&purged)
+            );
         }
     }
     Ok(

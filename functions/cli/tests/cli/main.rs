@@ -9,6 +9,7 @@ mod hostile;
 mod import;
 mod mailroom;
 mod preview;
+mod privacy;
 mod report;
 mod run;
 mod sync;
