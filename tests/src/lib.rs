@@ -6,6 +6,7 @@ pub mod network;
 pub mod recorder;
 pub mod relay;
 pub mod stack;
+pub mod standins;
 pub mod throttle;
 
 pub use relance_testkit::*;

@@ -31,6 +31,8 @@ struct Cli {
 enum Command {
     /// Import patrons and loans from CSV exports (upsert).
     Import(commands::import::ImportArgs),
+    /// Pull every open loan and its patron from the library system ([source]) and import them as a snapshot.
+    Sync(commands::sync::SyncArgs),
     /// Plan the notices of a run day and deliver them.
     Run(commands::run::RunArgs),
     /// Restart after a stop without sending anything retroactively.
@@ -50,6 +52,10 @@ enum Command {
     Inbound(commands::mailroom::InboundArgs),
     /// Read a bounce or complaint event: the patron's next reminder becomes a letter.
     Feedback(commands::mailroom::FeedbackArgs),
+    /// Remove the personal data past its [retention] period (each run does it too).
+    Purge(commands::purge::PurgeArgs),
+    /// Export or erase everything stored about a patron (data protection requests).
+    Patron(commands::patron::PatronArgs),
 }
 
 fn main() -> ExitCode {
@@ -63,6 +69,7 @@ fn main() -> ExitCode {
         .init();
     let outcome = match cli.command {
         Command::Import(args) => commands::import::run(&cli.config, args),
+        Command::Sync(args) => commands::sync::run(&cli.config, args),
         Command::Run(args) => commands::run::run(&cli.config, args),
         Command::Resume(args) => commands::run::resume(&cli.config, args),
         Command::Status(args) => commands::status::run(&cli.config, args),
@@ -72,6 +79,8 @@ fn main() -> ExitCode {
         Command::History(args) => commands::history::run(&cli.config, args),
         Command::Inbound(args) => commands::mailroom::inbound(&cli.config, args),
         Command::Feedback(args) => commands::mailroom::feedback(&cli.config, args),
+        Command::Purge(args) => commands::purge::run(&cli.config, args),
+        Command::Patron(args) => commands::patron::run(&cli.config, args),
     };
     match outcome {
         Ok(code) => code,

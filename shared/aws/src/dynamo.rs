@@ -13,11 +13,14 @@ use aws_sdk_dynamodb::types::{
     AttributeValue, ConsumedCapacity, KeysAndAttributes, PutRequest, ReturnConsumedCapacity,
     WriteRequest,
 };
+use chrono_tz::Tz;
+use relance_core::config::Retention;
 use relance_core::ports::StoreError;
 
 // The SDK helpers, for the table modules below.
 pub(crate) use crate::sdk::{backoff, store_error};
 
+mod expiry;
 pub mod import;
 pub mod ledger;
 pub mod store;
@@ -38,6 +41,10 @@ pub struct Dynamo {
     client: Client,
     table: String,
     read_units: Mutex<f64>,
+    /// How long what becomes purgeable is kept before its `expires_at` (TTL).
+    retention: Retention,
+    /// The institution's timezone, in which retention days are counted.
+    timezone: Tz,
 }
 
 impl Dynamo {
@@ -47,7 +54,34 @@ impl Dynamo {
             client,
             table: table.into(),
             read_units: Mutex::new(0.0),
+            retention: Retention::default(),
+            timezone: chrono_tz::Europe::Paris,
         }
+    }
+
+    /// The same adapter, stamping `expires_at` after the config's `[retention]`
+    /// periods, counted in days of `timezone` (the defaults of rules §16 and
+    /// Europe/Paris otherwise).
+    #[must_use]
+    pub fn with_retention(mut self, retention: Retention, timezone: Tz) -> Self {
+        self.retention = retention;
+        self.timezone = timezone;
+        self
+    }
+
+    /// The periods `expires_at` is stamped after.
+    pub fn retention(&self) -> &Retention {
+        &self.retention
+    }
+
+    /// The timezone retention days are counted in.
+    pub fn timezone(&self) -> Tz {
+        self.timezone
+    }
+
+    /// `expires_at` as DynamoDB's TTL reads it: a number of epoch seconds.
+    pub fn expiry(at: i64) -> AttributeValue {
+        AttributeValue::N(at.to_string())
     }
 
     pub fn client(&self) -> &Client {

@@ -41,7 +41,10 @@ impl Function {
         let config = source.load(&clients.s3).await?;
         let templates = source.templates(&config)?;
         Ok(Self {
-            dynamo: Arc::new(Dynamo::new(clients.dynamodb.clone(), table)),
+            dynamo: Arc::new(
+                Dynamo::new(clients.dynamodb.clone(), table)
+                    .with_retention(config.retention, config.institution.timezone),
+            ),
             clients,
             config,
             templates,

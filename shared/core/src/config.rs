@@ -13,6 +13,7 @@ use crate::model::Language;
 use crate::open_days::{EmailOnClosedDays, OpenDays};
 
 pub use import::{DateOrder, EncodingSetting, ImportSettings};
+pub use retention::Retention;
 
 /// A configuration that cannot be used, and where.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -138,6 +139,10 @@ pub struct Config {
     pub local: LocalSettings,
     /// How exports are read.
     pub import: ImportSettings,
+    /// The library system loans are pulled from (`[source]`), if any.
+    pub source: Option<source::SourceSettings>,
+    /// How long personal data is kept (`[retention]`).
+    pub retention: Retention,
 }
 
 impl Config {
@@ -178,6 +183,8 @@ struct RawConfig {
     libraries: Option<Vec<RawLibrary>>,
     local: Option<RawLocal>,
     import: Option<import::RawImport>,
+    source: Option<source::RawSource>,
+    retention: Option<retention::RawRetention>,
 }
 
 #[derive(Deserialize)]
@@ -287,6 +294,8 @@ impl RawConfig {
             libraries: validated,
             local: LocalSettings { state_dir },
             import: self.import.unwrap_or_default().validate()?,
+            source: self.source.map(source::RawSource::validate).transpose()?,
+            retention: self.retention.unwrap_or_default().validate()?,
         })
     }
 }
@@ -461,6 +470,8 @@ impl RawLibrary {
 
 mod import;
 mod open_days;
+mod retention;
+pub mod source;
 mod syntax;
 #[cfg(test)]
 mod tests;

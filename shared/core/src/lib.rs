@@ -18,6 +18,8 @@ pub mod open_days;
 pub mod plan;
 pub mod ports;
 pub mod preview;
+pub mod recheck;
+pub mod retention;
 pub mod schedule;
 pub mod service;
 pub mod staff_report;

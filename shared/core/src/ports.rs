@@ -15,6 +15,7 @@ use crate::ladder::Channel;
 use crate::model::{EmailStatus, Loan, Patron};
 use crate::notice::{CancelReason, MarkerKey, Notice};
 use crate::plan::RunPlan;
+use crate::retention::{PatronErasure, PatronExport};
 use crate::summary::RunSummary;
 
 /// The error a port's failure comes from (the SDK's, SQLite's, the file
@@ -340,6 +341,24 @@ pub trait Correspondence: Sync {
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }
 
+/// Everything stored about one patron, for a data protection request (rules §16).
+pub trait PatronRecords: Sync {
+    /// The patron's row, loans, notices, received mail and bounce or complaint
+    /// records, as stored; [`PatronExport::is_empty`] when nothing is.
+    fn export_patron(
+        &self,
+        patron: &PatronId,
+    ) -> impl Future<Output = Result<PatronExport, StoreError>> + Send;
+
+    /// Removes all of it. The markers of the patron's loans stay (a loan id, a
+    /// due date, a stage: no personal data), so a loan imported again is not
+    /// notified again. Erasing a patron the store does not know removes nothing.
+    fn erase_patron(
+        &self,
+        patron: &PatronId,
+    ) -> impl Future<Output = Result<PatronErasure, StoreError>> + Send;
+}
+
 /// A message ready to go: headers and body as built, sent as they are.
 #[derive(Debug, Clone)]
 pub struct OutgoingMail {
@@ -504,4 +523,27 @@ pub fn is_batch_pdf(name: &str) -> bool {
             .strip_prefix("batch-")
             .and_then(|n| n.strip_suffix(".pdf"))
             .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// What the library system says of a loan now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoanState {
+    /// Still out.
+    Open,
+    /// Returned since the export, at that time when the system says it.
+    Returned {
+        /// When it came back.
+        at: Option<DateTime<Utc>>,
+    },
+    /// The system does not know the loan, or answered something unusable.
+    Unknown,
+}
+
+/// The library system itself, asked about one loan just before a notice goes
+/// (rules §15, `[source] recheck`).
+pub trait LoanSystem: Sync {
+    /// The loan's state in the system. An error means the system cannot be
+    /// asked now (down, throttled, its quota spent): the notice goes as planned.
+    fn loan_state(&self, loan: &Loan)
+    -> impl Future<Output = Result<LoanState, StoreError>> + Send;
 }

@@ -344,6 +344,14 @@ fn body(input: &StaffReportInput<'_>) -> String {
     );
 
     let _ = writeln!(t, "\nCancellations: {} in this run", s.cancelled);
+    if s.not_rechecked > 0 {
+        let _ = writeln!(
+            t,
+            "  {} loans could not be checked against the library system before sending \
+             (call budget spent or system unavailable): their notices went as planned",
+            s.not_rechecked
+        );
+    }
     for reason in [CancelReason::NothingLeft, CancelReason::FellBackToPrint] {
         let refs: Vec<&str> = input
             .notices

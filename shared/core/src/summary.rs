@@ -39,6 +39,10 @@ pub struct RunSummary {
     pub failed: usize,
     /// Pending notices not attempted because the transport kept failing.
     pub deferred: usize,
+    /// Loans of this run's notices that `[source] recheck` could not check
+    /// against the library system (budget spent, system out): sent as planned.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub not_rechecked: usize,
     /// The notices that failed in this run, each with its reason (rules §13: a
     /// notice that cannot be rendered or sent fails alone and is listed).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -58,6 +62,10 @@ pub struct RunSummary {
     /// Why the run stopped before its end, when it did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stopped: Option<String>,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// The warning for a library code that loans carry and the config lacks.

@@ -13,7 +13,7 @@ use crate::ledger::notices_where;
 use crate::rows::{self, PATRON_COLUMNS};
 use crate::store::{Store, instant_text, parse_instant, sql};
 
-const REPLY_COLUMNS: &str =
+pub(crate) const REPLY_COLUMNS: &str =
     "reply_id, received_at, class, patron_id, notice_id, linked_by, source, forwarded";
 
 impl Store {
@@ -137,7 +137,7 @@ impl Correspondence for Store {
     }
 }
 
-fn reply(row: &Row<'_>) -> Result<ReplyRecord, StoreError> {
+pub(crate) fn reply(row: &Row<'_>) -> Result<ReplyRecord, StoreError> {
     let get = |i| row.get::<_, Option<String>>(i).map_err(sql);
     let required = |i| row.get::<_, String>(i).map_err(sql);
     let class = required(2)?;

@@ -27,6 +27,10 @@ pub struct HistoryLoan {
     pub title: String,
     /// When it came back, if it has.
     pub returned_at: Option<DateTime<Utc>>,
+    /// False when the loan is no longer in the store: returned and purged after
+    /// `[retention] returned_loans` days. Its library, barcode and title are
+    /// then empty, and it is not open.
+    pub in_store: bool,
 }
 
 /// One notice of the patron.
@@ -156,6 +160,7 @@ impl Store {
                     })
                     .optional()
                     .map_err(sql)?;
+                let in_store = row.is_some();
                 let (library, barcode, title, returned) = row.unwrap_or_default();
                 listed.push(HistoryLoan {
                     loan_id: l.loan_id.to_string(),
@@ -165,6 +170,7 @@ impl Store {
                     barcode,
                     title,
                     returned_at: returned.as_deref().map(parse_instant).transpose()?,
+                    in_store,
                 });
             }
             let (status, message_id, sent_at, cancel_reason) = match &notice.status {

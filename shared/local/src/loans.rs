@@ -79,3 +79,31 @@ impl LoanStore for Store {
         Ok(())
     }
 }
+
+impl Store {
+    /// Records loans the library system says came back (the send-time check,
+    /// rules §15), each at its time, in one transaction; a loan already closed
+    /// keeps its return. Returns how many were open.
+    pub fn record_returns(
+        &self,
+        returns: &[(LoanId, chrono::DateTime<chrono::Utc>)],
+    ) -> Result<usize, StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction().map_err(sql)?;
+        let mut closed = 0;
+        {
+            let mut stmt = tx
+                .prepare_cached(
+                    "UPDATE loans SET returned_at = ?2 WHERE loan_id = ?1 AND returned_at IS NULL",
+                )
+                .map_err(sql)?;
+            for (id, at) in returns {
+                closed += stmt
+                    .execute(params![id.as_str(), crate::store::instant_text(*at)])
+                    .map_err(sql)?;
+            }
+        }
+        tx.commit().map_err(sql)?;
+        Ok(closed)
+    }
+}

@@ -11,6 +11,8 @@ use relance_core::ports::{
 
 use crate::store::day_text;
 
+mod purge;
+
 /// Writes messages under `root` instead of sending them.
 pub struct Outbox {
     root: PathBuf,

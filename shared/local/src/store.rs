@@ -41,6 +41,8 @@ impl Store {
         let conn = Connection::open(path).map_err(|e| unavailable(path, e))?;
         if existed {
             check_ours(&conn, path)?;
+        } else {
+            owner_only(path)?;
         }
         Self::init(conn)
     }
@@ -138,6 +140,31 @@ pub fn reading<T>(
     let end = conn.execute_batch("COMMIT").map_err(sql);
     let value = result?;
     end.map(|()| value)
+}
+
+/// A new database holds personal data (rules §16): only its owner reads it.
+/// SQLite gives its `-wal` and `-shm` files the same permissions.
+#[cfg(unix)]
+fn owner_only(path: &Path) -> Result<(), StoreError> {
+    use std::os::unix::fs::PermissionsExt;
+    // SQLite creates the file on first write: make it now, empty, to set its mode.
+    if !path.exists() {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)
+            .map_err(|e| {
+                StoreError::unavailable(format!("{}: {e}", path.display())).caused_by(e)
+            })?;
+    }
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+        .map_err(|e| StoreError::unavailable(format!("{}: {e}", path.display())).caused_by(e))
+}
+
+#[cfg(not(unix))]
+fn owner_only(_path: &Path) -> Result<(), StoreError> {
+    Ok(())
 }
 
 /// Whether a database file is already at `path`; an empty one is refused.
@@ -258,6 +285,18 @@ mod tests {
             err.source()
                 .is_some_and(|s| s.is::<chrono::format::ParseError>())
         );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_new_database_is_readable_by_its_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("relance.db");
+        Store::open(&path).expect("store");
+        let mode = std::fs::metadata(&path).expect("file").permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+        Store::open(&path).expect("the same store opens again");
     }
 
     #[test]

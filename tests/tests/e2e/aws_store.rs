@@ -555,7 +555,7 @@ async fn the_report_names_line_field_and_reason_like_the_local_import() {
                    P1,Zoë Autre,,1 rue X,,33000,Bordeaux,,,\n";
     let loans = loans_csv(&[
         csv_loan("L1", "P1", "2026-11-29"),
-        csv_loan("L2", "P1", "29/11/2026"),
+        csv_loan("L2", "P1", "29.11.2026"),
         csv_loan("L3", "P2", "2026-11-29"),
         csv_loan("L1", "P1", "2026-12-24"),
     ]);

@@ -463,3 +463,31 @@ fn the_checker_refuses_what_the_template_does_not_grant() {
         "arn:aws:s3:::b/imports/x.csv"
     ));
 }
+
+/// The bucket's lifecycle rules keep letters and inbound mail as long as the
+/// config's `[retention]` does by default (rules §16): the template's parameters
+/// default to the same numbers, and the rules use them.
+#[test]
+fn bucket_lifecycle_follows_the_retention_periods() {
+    let template = Template::load();
+    let defaults = relance_core::config::Retention::default();
+    let rules = template.resource("Bucket")["Properties"]["LifecycleConfiguration"]["Rules"]
+        .as_sequence()
+        .expect("lifecycle rules")
+        .clone();
+    for (prefix, parameter, days) in [
+        ("letters/", "LetterRetentionDays", defaults.letters),
+        ("inbound/", "InboundRetentionDays", defaults.mail),
+    ] {
+        let rule = rules
+            .iter()
+            .find(|r| r["Prefix"].as_str() == Some(prefix))
+            .unwrap_or_else(|| panic!("no lifecycle rule for {prefix}"));
+        assert_eq!(
+            template.text(&rule["ExpirationInDays"]),
+            days.to_string(),
+            "{prefix} expires after {parameter}, whose default is [retention]'s"
+        );
+        assert_eq!(template.reference(parameter), days.to_string());
+    }
+}

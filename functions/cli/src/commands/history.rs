@@ -69,10 +69,11 @@ pub fn run(config: &Path, args: HistoryArgs) -> anyhow::Result<ExitCode> {
             );
         }
         for l in &n.loans {
-            let returned = l
-                .returned_at
-                .map(|at| format!("  (returned {})", at.format("%Y-%m-%d")))
-                .unwrap_or_default();
+            let returned = match l.returned_at {
+                Some(at) => format!("  (returned {})", at.format("%Y-%m-%d")),
+                None if !l.in_store => "  (returned; purged from the store)".to_owned(),
+                None => String::new(),
+            };
             println!(
                 "  {:<10} {:<8} due {}  {} {}{returned}",
                 l.loan_id, l.library, l.due_date, l.barcode, l.title

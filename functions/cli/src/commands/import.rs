@@ -38,7 +38,7 @@ pub struct ImportArgs {
 
 /// Exit status: 0 all imported (warnings allowed), 2 imported with rejects,
 /// 1 nothing imported.
-const IMPORTED_WITH_REJECTS: u8 = 2;
+pub(crate) const IMPORTED_WITH_REJECTS: u8 = 2;
 
 /// Runs the import and prints its summary.
 pub fn run(config: &Path, args: ImportArgs) -> anyhow::Result<ExitCode> {
@@ -152,7 +152,7 @@ fn progress_bar(total: u64) -> Option<ProgressBar> {
     Some(bar)
 }
 
-fn print_summary(summary: &ImportSummary) {
+pub(crate) fn print_summary(summary: &ImportSummary) {
     for (file, encoding) in &summary.encodings {
         if *encoding == Encoding::Windows1252 {
             println!(

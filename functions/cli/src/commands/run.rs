@@ -8,11 +8,14 @@ use anyhow::Context as _;
 use chrono::{DateTime, NaiveDate, Utc};
 use relance_core::ids::NoticeId;
 use relance_core::ports::{Ledger, LoanStore, MailTransport, OutgoingMail};
+use relance_core::recheck::RecheckedStore;
+use relance_core::retention::PurgeCounts;
 use relance_core::schedule::resume_watermark;
 use relance_core::service::{Engine, RunPhase};
 use relance_core::staff_report::{StaffReportInput, compose_staff_report};
 use relance_core::summary::{RunSummary, unknown_library, wait_lines};
 use relance_local::{Outbox, Store};
+use relance_sources::{Credentials, Retry, Source};
 use serde::Serialize;
 
 use crate::context::{Context, LockWait};
@@ -57,17 +60,19 @@ struct Timings {
     letters: u128,
 }
 
-/// What `run --json` prints: the run's summary and its timings.
+/// What `run --json` prints: the run's summary, its timings and what it purged.
 #[derive(Serialize)]
 struct RunJson<'a> {
     #[serde(flatten)]
     summary: &'a RunSummary,
     timings_ms: Timings,
+    purged: Option<PurgeCounts>,
 }
 
 /// A single-threaded async runtime for the engine's ports.
 pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_current_thread()
+        .enable_all()
         .build()
         .context("cannot start the async runtime")
 }
@@ -89,15 +94,14 @@ pub fn run(config: &Path, args: RunArgs) -> anyhow::Result<ExitCode> {
     };
     let templates = ctx.templates()?;
     let outbox = Outbox::new(ctx.state_dir.join("outbox"));
-    let engine = Engine {
-        config: &ctx.config,
-        templates: &templates,
-        store: &store,
-        ledger: &store,
-        transport: &outbox,
-        archive: &outbox,
-    };
     let rt = runtime()?;
+    let now = Utc::now();
+    // `[source] recheck`: the loans of each notice are asked about in the
+    // library system just before sending (not on a dry run, which spends no calls).
+    let system = recheck_source(&ctx, args.dry_run);
+    let rechecked = system
+        .as_ref()
+        .map(|(source, max_calls)| RecheckedStore::new(&store, source, *max_calls, now));
     let warnings: Vec<String> = ctx
         .unknown_libraries(&store)?
         .iter()
@@ -117,8 +121,30 @@ pub fn run(config: &Path, args: RunArgs) -> anyhow::Result<ExitCode> {
             RunPhase::LettersDelivered => timings.letters = elapsed,
         }
     };
-    let now = Utc::now();
-    let outcome = rt.block_on(engine.run_observed(day, args.dry_run, now, observe));
+    let outcome = match &rechecked {
+        Some(rechecked) => rt.block_on(
+            Engine {
+                config: &ctx.config,
+                templates: &templates,
+                store: rechecked,
+                ledger: &store,
+                transport: &outbox,
+                archive: &outbox,
+            }
+            .run_observed(day, args.dry_run, now, observe),
+        ),
+        None => rt.block_on(
+            Engine {
+                config: &ctx.config,
+                templates: &templates,
+                store: &store,
+                ledger: &store,
+                transport: &outbox,
+                archive: &outbox,
+            }
+            .run_observed(day, args.dry_run, now, observe),
+        ),
+    };
     let (mut summary, stopped) = match outcome {
         Ok(summary) => (summary, None),
         Err(e) => {
@@ -135,6 +161,24 @@ pub fn run(config: &Path, args: RunArgs) -> anyhow::Result<ExitCode> {
             (summary, Some(error))
         }
     };
+    if let Some(rechecked) = &rechecked {
+        let tally = rechecked.tally();
+        summary.not_rechecked = tally.not_rechecked;
+        let closed = store
+            .record_returns(&tally.returned)
+            .context("cannot record the returns the library system reported")?;
+        tracing::info!(
+            calls = tally.calls,
+            confirmed_open = tally.confirmed_open,
+            returned = closed,
+            not_rechecked = tally.not_rechecked,
+            system_out = tally.system_out,
+            "loans checked against the library system"
+        );
+        if let Some(error) = &tally.error {
+            eprintln!("warning: the library system could not be asked before sending: {error}");
+        }
+    }
     for warning in warnings {
         if !summary.warnings.contains(&warning) {
             summary.warnings.push(warning);
@@ -175,6 +219,17 @@ pub fn run(config: &Path, args: RunArgs) -> anyhow::Result<ExitCode> {
         }
         return Err(error);
     }
+    // What is past its retention period goes once the day's work and its
+    // report are done (rules §16); a dry run purges nothing.
+    let purged = (!args.dry_run)
+        .then(|| crate::commands::purge::purge_due(&ctx, &store, &outbox, day, false))
+        .transpose()
+        .map_err(|e| {
+            e.context(format!(
+                "the run for {day} was delivered, but its purge failed \
+                 (relance purge --date {day} tries again)"
+            ))
+        })?;
     if let Some(warning) = ctx.watermark_warning(rt.block_on(store.watermark())?) {
         eprintln!("{warning}");
     }
@@ -182,12 +237,19 @@ pub fn run(config: &Path, args: RunArgs) -> anyhow::Result<ExitCode> {
         let report = RunJson {
             summary: &summary,
             timings_ms: timings,
+            purged,
         };
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         print_summary(&summary, &outbox.mail_dir(day));
         if let Some(path) = report {
             println!("Report to the staff inbox: {}", path.display());
+        }
+        if let Some(purged) = purged.filter(|p| p.total() > 0) {
+            println!(
+                "Purged (past [retention]): {}",
+                crate::commands::purge::counts_line(&purged)
+            );
         }
     }
     Ok(
@@ -290,6 +352,12 @@ fn print_summary(s: &RunSummary, mail_dir: &Path) {
         "  letters rendered {} (print batches emailed to the libraries), still pending {}",
         s.letters_rendered, s.letters_pending
     );
+    if s.not_rechecked > 0 {
+        println!(
+            "  not checked against the library system before sending (budget spent or system out): {} loan(s)",
+            s.not_rechecked
+        );
+    }
     if s.print_fallbacks + s.fell_back_to_print > 0 {
         println!(
             "  print fallbacks: {} loans planned to print, {} emails turned into letters",
@@ -336,4 +404,24 @@ pub fn resume(config: &Path, args: ResumeArgs) -> anyhow::Result<ExitCode> {
          (watermark set to {watermark})."
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// The library system to check loans against at send time, with the call
+/// budget, when `[source] recheck` is on; a credential missing from the
+/// environment is a warning, and notices then go as planned.
+fn recheck_source(ctx: &Context, dry_run: bool) -> Option<(Source, u32)> {
+    let settings = ctx
+        .config
+        .source
+        .as_ref()
+        .filter(|s| s.recheck && !dry_run)?;
+    let made = Credentials::from_env(settings)
+        .and_then(|credentials| Source::new(settings, credentials, Retry::RECHECK));
+    match made {
+        Ok(source) => Some((source, settings.max_calls_per_run)),
+        Err(e) => {
+            eprintln!("warning: [source] recheck is on, but {e}: notices go as planned, unchecked");
+            None
+        }
+    }
 }

@@ -31,6 +31,7 @@ mod correspondence;
 mod deliveries;
 mod fanout;
 mod item;
+mod patron;
 mod port;
 mod reports;
 mod transact;

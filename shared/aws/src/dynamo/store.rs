@@ -277,9 +277,19 @@ impl Dynamo {
 
     /// Writes these loans as they are, replacing the stored ones; a returned loan
     /// is written without the sparse attributes, so it leaves both indexes.
+    /// A returned loan carries its `expires_at`, and its patron's is settled
+    /// (`expiry.rs`).
     pub async fn put_loans(&self, loans: &[Loan]) -> Result<(), StoreError> {
-        self.put_in_lanes(loans.iter().map(loan_item).collect())
-            .await
+        let items = loans
+            .iter()
+            .map(|loan| {
+                let mut item = loan_item(loan);
+                self.stamp_loan(loan, &mut item);
+                item
+            })
+            .collect();
+        self.put_in_lanes(items).await?;
+        self.settle_patrons(loans).await
     }
 
     /// Closes these loans as returned at `returned_at` and returns how many were

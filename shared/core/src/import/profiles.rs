@@ -102,7 +102,7 @@ impl Profile {
                 ("library_code", &["item.location.name"]),
                 ("barcode", &["item.barcode"]),
                 ("title", &["item.title"]),
-                ("author", &["item.primaryContributor"]),
+                ("author", &["item.contributors.name"]),
                 ("call_number", &["item.callNumber"]),
                 ("loaned_at", &["loanDate"]),
                 ("due_at", &["dueDate"]),

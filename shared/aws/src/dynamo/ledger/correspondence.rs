@@ -7,14 +7,16 @@ use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure;
 use relance_core::address::EmailAddress;
 use relance_core::ids::{NoticeId, PatronId, Reference};
-use relance_core::inbound::{FeedbackRecord, LinkedBy, MailClass, ReplyRecord};
+use relance_core::inbound::{FeedbackKind, FeedbackRecord, LinkedBy, MailClass, ReplyRecord};
 use relance_core::model::Patron;
 use relance_core::notice::Notice;
 use relance_core::ports::{Correspondence, StoreError};
 
 use super::item::{KIND, NOTICE_ID, PATRON_ID, instant_text, parse_instant, required, s, text};
 use crate::dynamo::store::{email_key, patron_from_item};
-use crate::dynamo::table::{BY_EMAIL, EMAIL_KEY, PK, feedback_key, reference_key, reply_key};
+use crate::dynamo::table::{
+    BY_EMAIL, EMAIL_KEY, EXPIRES_AT, PK, feedback_key, reference_key, reply_key,
+};
 use crate::dynamo::{Dynamo, Item, key_item, store_error};
 
 const RECEIVED_AT: &str = "received_at";
@@ -70,6 +72,10 @@ impl Correspondence for Dynamo {
         let mut item = key_item(reply_key(&reply.id));
         item.insert(KIND.into(), s("reply"));
         item.insert(RECEIVED_AT.into(), s(instant_text(reply.received_at)));
+        let expires = self
+            .retention()
+            .mail_expiry(reply.received_at, self.timezone());
+        item.insert(EXPIRES_AT.into(), Dynamo::expiry(expires));
         item.insert(CLASS.into(), s(reply.class.as_str()));
         item.insert(SOURCE.into(), s(&reply.source));
         if let Some(patron) = &reply.patron_id {
@@ -108,6 +114,8 @@ impl Correspondence for Dynamo {
         let mut item = key_item(feedback_key(&feedback.id));
         item.insert(KIND.into(), s("feedback"));
         item.insert(AT.into(), s(instant_text(feedback.at)));
+        let expires = self.retention().mail_expiry(feedback.at, self.timezone());
+        item.insert(EXPIRES_AT.into(), Dynamo::expiry(expires));
         item.insert(FEEDBACK_KIND.into(), s(feedback.kind.as_str()));
         if let Some(patron) = &feedback.patron_id {
             item.insert(PATRON_ID.into(), s(patron.as_str()));
@@ -149,7 +157,7 @@ impl Dynamo {
     }
 }
 
-fn reply_from_item(item: &Item) -> Result<ReplyRecord, StoreError> {
+pub(super) fn reply_from_item(item: &Item) -> Result<ReplyRecord, StoreError> {
     let class = required(item, CLASS)?;
     Ok(ReplyRecord {
         id: required(item, PK)?
@@ -168,5 +176,25 @@ fn reply_from_item(item: &Item) -> Result<ReplyRecord, StoreError> {
         linked_by: text(item, LINKED_BY).and_then(LinkedBy::parse),
         source: required(item, SOURCE)?.to_owned(),
         forwarded: text(item, FORWARDED).map(str::to_owned),
+    })
+}
+
+/// A bounce or complaint record read back from its item.
+pub(super) fn feedback_from_item(item: &Item) -> Result<FeedbackRecord, StoreError> {
+    let kind = required(item, FEEDBACK_KIND)?;
+    Ok(FeedbackRecord {
+        id: required(item, PK)?
+            .strip_prefix("FEEDBACK#")
+            .unwrap_or_default()
+            .to_owned(),
+        at: parse_instant(required(item, AT)?)?,
+        kind: FeedbackKind::parse(kind)
+            .ok_or_else(|| StoreError::corrupt(format!("feedback kind {kind:?}")))?,
+        patron_id: text(item, PATRON_ID)
+            .map(|id| {
+                PatronId::parse(id).map_err(|e| StoreError::corrupt(e.to_string()).caused_by(e))
+            })
+            .transpose()?,
+        notice_id: text(item, NOTICE_ID).map(|id| NoticeId::from_stored(id.to_owned())),
     })
 }

@@ -10,7 +10,7 @@ use relance_core::notice::{Marker, MarkerOutcome};
 use relance_core::ports::StoreError;
 
 use super::item::{KIND, NOTICE_ID, RUN_DAY, SKIPPED, day_text, s};
-use crate::dynamo::table::{PK, marker_key};
+use crate::dynamo::table::{EXPIRES_AT, PK, marker_key};
 use crate::dynamo::{Dynamo, Item, backoff, key_item, store_error};
 
 /// Items per TransactWriteItems.
@@ -164,7 +164,12 @@ impl Dynamo {
             let len = left.len().min(TRANSACTION_MAX);
             let items = left[..len]
                 .iter()
-                .map(|m| self.put_if_absent(marker_item(m)))
+                .map(|m| {
+                    let mut item = marker_item(m);
+                    let expires = self.retention().marker_expiry(m.run_day, self.timezone());
+                    item.insert(EXPIRES_AT.into(), Dynamo::expiry(expires));
+                    self.put_if_absent(item)
+                })
                 .collect::<Result<Vec<_>, _>>()?;
             match self.transact(items, &mut contention).await? {
                 Outcome::Committed => {

@@ -38,7 +38,7 @@ use super::item::{
     names, notice_item, reference_item, s, values,
 };
 use super::transact::{Outcome, TRANSACTION_MAX, built};
-use crate::dynamo::table::{PK, marker_key, notice_key};
+use crate::dynamo::table::{EXPIRES_AT, PK, marker_key, notice_key};
 use crate::dynamo::{Dynamo, key_item};
 
 /// Loans per transaction: the notice and its reference claim take two places.
@@ -92,6 +92,10 @@ impl Dynamo {
             (":kind", s("marker")),
             (":day", s(day_text(run_day))),
             (":id", s(id.as_str())),
+            (
+                ":exp",
+                Dynamo::expiry(self.retention().marker_expiry(run_day, self.timezone())),
+            ),
         ];
         let condition = match moved_from {
             Some(from) => {
@@ -105,7 +109,8 @@ impl Dynamo {
                 .table_name(&self.table)
                 .set_key(Some(key_item(marker_key(&marker_of(loan)))))
                 .update_expression(
-                    "SET #kind = :kind, #run_day = if_not_exists(#run_day, :day), #notice = :id",
+                    "SET #kind = :kind, #run_day = if_not_exists(#run_day, :day), #notice = :id, \
+                     #exp = if_not_exists(#exp, :exp)",
                 )
                 .condition_expression(condition)
                 .set_expression_attribute_names(Some(names(&[
@@ -113,6 +118,7 @@ impl Dynamo {
                     ("#kind", KIND),
                     ("#run_day", RUN_DAY),
                     ("#notice", NOTICE_ID),
+                    ("#exp", EXPIRES_AT),
                 ])))
                 .set_expression_attribute_values(Some(values(vals)))
                 .build(),
@@ -188,8 +194,17 @@ impl Dynamo {
                     attempts: 0,
                     ..notice.clone()
                 };
-                items.push(self.put_if_absent(notice_item(&first))?);
-                items.push(self.put_if_absent(reference_item(&reference, &id))?);
+                // The notice and its reference claim expire together (rules §16).
+                let expires = Dynamo::expiry(
+                    self.retention()
+                        .notice_expiry(notice.run_day, self.timezone()),
+                );
+                let mut notice_item = notice_item(&first);
+                notice_item.insert(EXPIRES_AT.into(), expires.clone());
+                let mut claim = reference_item(&reference, &id);
+                claim.insert(EXPIRES_AT.into(), expires);
+                items.push(self.put_if_absent(notice_item)?);
+                items.push(self.put_if_absent(claim)?);
             }
             let head = items.len();
             for loan in chunk {
