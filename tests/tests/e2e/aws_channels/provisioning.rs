@@ -46,6 +46,7 @@ async fn provisioning_twice_changes_nothing_and_sets_the_redrive_policy() {
     assert_eq!(
         indexes,
         [
+            "by_day",
             "by_due",
             "by_email",
             "by_message",
