@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod aws;
 pub mod forecast;
 pub mod history;
 pub mod import;

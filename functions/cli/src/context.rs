@@ -12,6 +12,8 @@ use relance_core::schedule::FAR_DAYS;
 use relance_local::Store;
 use relance_local::lock::StateLock;
 
+use crate::backend::{Backend, Deployment};
+
 /// The loaded configuration and where its relative paths point.
 pub struct Context {
     /// The validated config.
@@ -23,6 +25,39 @@ pub struct Context {
     /// The config file as given.
     pub config_path: PathBuf,
 }
+
+/// Where a command works: the embedded store, or the AWS deployment.
+pub enum Home {
+    /// The embedded store, and the runtime its ports' futures run on.
+    Local(Store, tokio::runtime::Runtime),
+    /// The deployment's table, config and templates.
+    Aws(Box<Deployment>),
+}
+
+impl Home {
+    /// The runtime the command's async calls run on.
+    pub fn runtime(&self) -> &tokio::runtime::Runtime {
+        match self {
+            Self::Local(_, runtime) => runtime,
+            Self::Aws(deployment) => &deployment.runtime,
+        }
+    }
+}
+
+/// Runs `$body` with `$store` bound to the home's store (the SQLite store or
+/// the DynamoDB table): the same code, monomorphised for each.
+macro_rules! on_store {
+    ($home:expr, |$store:ident| $body:expr) => {
+        match $home {
+            $crate::context::Home::Local($store, _) => $body,
+            $crate::context::Home::Aws(deployment) => {
+                let $store = &**deployment.dynamo();
+                $body
+            }
+        }
+    };
+}
+pub(crate) use on_store;
 
 /// How long a command that writes waits for the state folder's lock.
 #[derive(clap::Args, Debug, Clone)]
@@ -62,6 +97,29 @@ impl Context {
             config_dir,
             config_path: path.to_path_buf(),
         })
+    }
+
+    /// The config and home of a command that only reads (rules §13: no lock):
+    /// the embedded store read-only, or the AWS deployment's table.
+    pub fn open_read(config: &Path, backend: Backend) -> anyhow::Result<(Self, Home)> {
+        match backend {
+            Backend::Local => {
+                let ctx = Self::load(config)?;
+                let store = ctx.read_store()?;
+                Ok((ctx, Home::Local(store, crate::commands::run::runtime()?)))
+            }
+            Backend::Aws => {
+                let deployment = Deployment::connect(config)?;
+                let config_dir = PathBuf::from(".");
+                let ctx = Self {
+                    state_dir: config_dir.join(&deployment.function.config.local.state_dir),
+                    config: deployment.function.config.clone(),
+                    config_dir,
+                    config_path: config.to_path_buf(),
+                };
+                Ok((ctx, Home::Aws(Box::new(deployment))))
+            }
+        }
     }
 
     /// The embedded store's file.

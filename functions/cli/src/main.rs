@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod backend;
 mod commands;
 mod context;
 
@@ -23,6 +24,10 @@ struct Cli {
         env = "RELANCE_CONFIG"
     )]
     config: PathBuf,
+    /// Where to work: the embedded store, or the AWS deployment (its table from
+    /// RELANCE_TABLE, its config from --config / RELANCE_CONFIG as s3://bucket/key).
+    #[arg(long, global = true, value_enum, default_value_t = backend::Backend::Local)]
+    backend: backend::Backend,
     #[command(subcommand)]
     command: Command,
 }
@@ -58,6 +63,37 @@ enum Command {
     Patron(commands::patron::PatronArgs),
 }
 
+impl Command {
+    /// For a command that does not work on the AWS deployment, what does its
+    /// job there (rules §13 lists the commands both homes have).
+    fn on_aws_instead(&self) -> Option<&'static str> {
+        match self {
+            Self::Import(_) => Some(
+                "imports go through the importer function: drop the exports under imports/ \
+                 in the bucket",
+            ),
+            Self::Sync(_) => Some("the sync function pulls from the library system on AWS"),
+            Self::Run(args) if !args.dry_run => Some(
+                "the planner function runs the day on AWS (console event \
+                 {\"date\": \"…\"}); relance run --dry-run --backend aws shows what it would plan",
+            ),
+            Self::History(_) => Some(
+                "the table has no index of a patron's notices yet: \
+                 relance patron export PATRON_ID --backend aws gives them all",
+            ),
+            Self::Sample(_) => Some("a sample is written locally; leave out --backend aws"),
+            Self::Inbound(_) | Self::Feedback(_) => {
+                Some("the inbound and feedback functions receive replies and bounces on AWS")
+            }
+            Self::Purge(_) => Some(
+                "DynamoDB's TTL and the bucket's lifecycle rules expire personal data on AWS \
+                 (rules §16)",
+            ),
+            _ => None,
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
@@ -67,20 +103,27 @@ fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
+    if cli.backend == backend::Backend::Aws
+        && let Some(instead) = cli.command.on_aws_instead()
+    {
+        eprintln!("error: not with --backend aws: {instead}");
+        return ExitCode::FAILURE;
+    }
+    let backend = cli.backend;
     let outcome = match cli.command {
         Command::Import(args) => commands::import::run(&cli.config, args),
         Command::Sync(args) => commands::sync::run(&cli.config, args),
-        Command::Run(args) => commands::run::run(&cli.config, args),
-        Command::Resume(args) => commands::run::resume(&cli.config, args),
-        Command::Status(args) => commands::status::run(&cli.config, args),
+        Command::Run(args) => commands::run::run(&cli.config, backend, args),
+        Command::Resume(args) => commands::run::resume(&cli.config, backend, args),
+        Command::Status(args) => commands::status::run(&cli.config, backend, args),
         Command::Sample(args) => commands::sample::run(args),
-        Command::Preview(args) => commands::preview::run(&cli.config, args),
-        Command::Forecast(args) => commands::forecast::run(&cli.config, args),
+        Command::Preview(args) => commands::preview::run(&cli.config, backend, args),
+        Command::Forecast(args) => commands::forecast::run(&cli.config, backend, args),
         Command::History(args) => commands::history::run(&cli.config, args),
         Command::Inbound(args) => commands::mailroom::inbound(&cli.config, args),
         Command::Feedback(args) => commands::mailroom::feedback(&cli.config, args),
         Command::Purge(args) => commands::purge::run(&cli.config, args),
-        Command::Patron(args) => commands::patron::run(&cli.config, args),
+        Command::Patron(args) => commands::patron::run(&cli.config, backend, args),
     };
     match outcome {
         Ok(code) => code,

@@ -5,7 +5,7 @@
 //! once per run day however often it is invoked: the day's report is claimed
 //! with a lease, then marked with SES's message id.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use anyhow::Context as _;
@@ -13,7 +13,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use relance_aws::Function;
 use relance_aws::dynamo::Dynamo;
 use relance_aws::env::{self, SettingsError};
-use relance_aws::fanout::{Counters, FanOutBook, ReportClaim};
+use relance_aws::fanout::{Counters, FanOutBook, ReportClaim, with_delivered};
 use relance_aws::mail::SesTransport;
 use relance_aws::metrics::Metrics;
 use relance_aws::queue::{Dispatch, Queue};
@@ -260,7 +260,7 @@ where
             .await?
             .remove(&run_day)
             .unwrap_or_default();
-        apply_counters(&mut summary, &delivered);
+        with_delivered(&mut summary, &delivered);
         summary.letters_pending = notices
             .iter()
             .filter(|n| n.status == NoticeStatus::Pending && n.library.is_some())
@@ -274,15 +274,6 @@ where
         summary.waiting_for_open_day = self.config.letters_waiting(&pending, run_day);
         Ok(summary)
     }
-}
-
-/// Puts the fan-out's counters of the day into the planner's summary.
-fn apply_counters(summary: &mut RunSummary, delivered: &BTreeMap<String, u64>) {
-    let count = |name: &str| delivered.get(name).copied().unwrap_or(0) as usize;
-    summary.emails_sent = count("sent");
-    summary.letters_rendered = count("letters_rendered");
-    summary.cancelled = count("cancelled") + count("letters_cancelled");
-    summary.fell_back_to_print = count("fell_back_to_print");
 }
 
 #[cfg(test)]

@@ -48,6 +48,17 @@ pub enum ReportClaim {
 /// A run day's delivery counters, by outcome name (`sent`, `letters_rendered`…).
 pub type Counters = BTreeMap<String, u64>;
 
+/// A planner's run manifest with what the fan-out delivered for its run day:
+/// the counters the mailer and the letters function keep replace the
+/// manifest's delivery counts (the planner delivers nothing itself).
+pub fn with_delivered(summary: &mut RunSummary, delivered: &Counters) {
+    let count = |name: &str| delivered.get(name).copied().unwrap_or(0) as usize;
+    summary.emails_sent = count("sent");
+    summary.letters_rendered = count("letters_rendered");
+    summary.cancelled = count("cancelled") + count("letters_cancelled");
+    summary.fell_back_to_print = count("fell_back_to_print");
+}
+
 /// Claims, delivery counters and run manifests.
 pub trait FanOutBook: Sync {
     /// Claims a pending notice for `lease` from `now`, so that one invocation at

@@ -8,7 +8,8 @@ use chrono::NaiveDate;
 use relance_core::forecast::{Forecast, load_forecast};
 use relance_core::ports::Ledger as _;
 
-use crate::context::Context;
+use crate::backend::Backend;
+use crate::context::{Context, on_store};
 
 /// Forecast the notices of the coming days.
 #[derive(clap::Args)]
@@ -25,23 +26,23 @@ pub struct ForecastArgs {
 }
 
 /// Reads the store and ledger (records nothing) and prints the forecast.
-pub fn run(config: &Path, args: ForecastArgs) -> anyhow::Result<ExitCode> {
-    let ctx = Context::load(config)?;
-    let store = ctx.read_store()?;
+pub fn run(config: &Path, backend: Backend, args: ForecastArgs) -> anyhow::Result<ExitCode> {
+    let (ctx, home) = Context::open_read(config, backend)?;
     let from = args.from.unwrap_or_else(|| ctx.today());
-    let rt = crate::commands::run::runtime()?;
-    if let Some(warning) = ctx.watermark_warning(rt.block_on(store.watermark())?) {
-        eprintln!("{warning}");
-    }
-    let forecast = rt
-        .block_on(load_forecast(
+    let rt = home.runtime();
+    let forecast = on_store!(&home, |store| {
+        if let Some(warning) = ctx.watermark_warning(rt.block_on(store.watermark())?) {
+            eprintln!("{warning}");
+        }
+        rt.block_on(load_forecast(
             &ctx.config,
-            &store,
-            &store,
+            store,
+            store,
             from,
             usize::from(args.days),
         ))
-        .with_context(|| format!("cannot forecast from {from}"))?;
+    })
+    .with_context(|| format!("cannot forecast from {from}"))?;
     tracing::info!(from = %from, days = args.days, "forecast computed");
     if args.json {
         println!("{}", serde_json::to_string_pretty(&forecast)?);

@@ -12,8 +12,9 @@ use relance_core::ports::PatronRecords;
 use relance_core::retention::{PatronErasure, PatronExport};
 use relance_local::Outbox;
 
+use crate::backend::Backend;
 use crate::commands::run::runtime;
-use crate::context::{Context, LockWait};
+use crate::context::{Context, Home, LockWait};
 
 /// What is stored about a patron, for their data protection requests.
 #[derive(clap::Args)]
@@ -70,7 +71,10 @@ pub async fn erase_with(
 }
 
 /// Runs `relance patron …`.
-pub fn run(config: &Path, args: PatronArgs) -> anyhow::Result<ExitCode> {
+pub fn run(config: &Path, backend: Backend, args: PatronArgs) -> anyhow::Result<ExitCode> {
+    if backend == Backend::Aws {
+        return on_aws(config, args);
+    }
     let ctx = Context::load(config)?;
     match args.command {
         PatronCommand::Export {
@@ -160,4 +164,29 @@ pub fn run(config: &Path, args: PatronArgs) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// `relance patron … --backend aws`: the same on the deployment's table. The
+/// patron's letter PDFs in the bucket go with the bucket's lifecycle rule.
+fn on_aws(config: &Path, args: PatronArgs) -> anyhow::Result<ExitCode> {
+    let (_, home) = Context::open_read(config, Backend::Aws)?;
+    let Home::Aws(deployment) = home else {
+        unreachable!("open_read(Aws) opens the deployment")
+    };
+    let dynamo = &**deployment.dynamo();
+    match args.command {
+        PatronCommand::Export { patron_id: id, .. } => {
+            let id = patron_id(&id)?;
+            let export = deployment.runtime.block_on(export_with(dynamo, &id))?;
+            println!("{}", serde_json::to_string_pretty(&export)?);
+        }
+        PatronCommand::Erase { patron_id: id, .. } => {
+            let id = patron_id(&id)?;
+            let (erased, _) = deployment.runtime.block_on(erase_with(dynamo, &id))?;
+            let mut value = serde_json::to_value(erased)?;
+            value["patron_id"] = serde_json::json!(id);
+            println!("{}", serde_json::to_string_pretty(&value)?);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -10,15 +10,19 @@ use chrono::{NaiveDate, Utc};
 use relance_core::calendar::shift;
 use relance_core::forecast::{forecast_svg, load_forecast};
 use relance_core::ladder::Channel;
+use relance_core::ports::{Ledger, LoanStore};
 use relance_core::preview::{
     PageInput, PreviewOutput, PreviousDay, PreviousSource, preview_run, render_page,
 };
 use relance_core::service::Engine;
-use relance_core::summary::wait_lines;
-use relance_local::{PreviewFolder, Store};
+use relance_core::summary::{RunSummary, wait_lines};
+use relance_local::PreviewFolder;
 
-use crate::commands::run::runtime;
-use crate::context::Context;
+use crate::backend::Backend;
+use crate::context::{Context, Home, on_store};
+
+/// Run manifests read on AWS to find the previous day's.
+const RUNS_READ: usize = 20;
 
 /// Preview a run day.
 #[derive(clap::Args)]
@@ -36,10 +40,12 @@ pub struct PreviewArgs {
 
 /// Runs the day on adapters that record nothing, writes its emails and letters
 /// into the preview folder and the page beside them.
-pub fn run(config: &Path, args: PreviewArgs) -> anyhow::Result<ExitCode> {
-    let ctx = Context::load(config)?;
-    let store = ctx.read_store()?;
-    let templates = ctx.templates()?;
+pub fn run(config: &Path, backend: Backend, args: PreviewArgs) -> anyhow::Result<ExitCode> {
+    let (ctx, home) = Context::open_read(config, backend)?;
+    let templates = match &home {
+        Home::Local(..) => ctx.templates()?,
+        Home::Aws(deployment) => deployment.function.templates.clone(),
+    };
     let day = args.date.unwrap_or_else(|| ctx.today());
     let dir = args
         .out
@@ -49,32 +55,43 @@ pub fn run(config: &Path, args: PreviewArgs) -> anyhow::Result<ExitCode> {
         .clear()
         .with_context(|| format!("cannot clear the preview folder {}", dir.display()))?;
     let now = Utc::now();
-    let rt = runtime()?;
-
-    let preview = rt
-        .block_on(preview_run(
-            &ctx.config,
-            &templates,
-            &store,
-            &store,
-            PreviewOutput {
-                transport: &folder,
-                archive: &folder,
-            },
-            day,
-            now,
-        ))
-        .with_context(|| format!("the preview of {day} stopped"))?;
-    let previous = previous_day(&ctx, &store, &templates, &folder, day, &rt)?;
-    let forecast = rt
-        .block_on(load_forecast(
-            &ctx.config,
-            &store,
-            &store,
-            day,
-            usize::from(args.forecast_days),
-        ))
-        .context("cannot compute the forecast")?;
+    let rt = home.runtime();
+    let previous_runs = match &home {
+        Home::Local(store, _) => store.runs_on(shift(day, -1).context("date out of range")?)?,
+        Home::Aws(deployment) => {
+            let previous = shift(day, -1).context("date out of range")?;
+            let mut runs = rt.block_on(deployment.dynamo().runs(RUNS_READ))?;
+            runs.retain(|run| run.run_day == previous);
+            runs
+        }
+    };
+    let (preview, previous, forecast) = on_store!(&home, |store| {
+        let preview = rt
+            .block_on(preview_run(
+                &ctx.config,
+                &templates,
+                store,
+                store,
+                PreviewOutput {
+                    transport: &folder,
+                    archive: &folder,
+                },
+                day,
+                now,
+            ))
+            .with_context(|| format!("the preview of {day} stopped"))?;
+        let previous = previous_day(&ctx, store, previous_runs, &templates, &folder, day, rt)?;
+        let forecast = rt
+            .block_on(load_forecast(
+                &ctx.config,
+                store,
+                store,
+                day,
+                usize::from(args.forecast_days),
+            ))
+            .context("cannot compute the forecast")?;
+        (preview, previous, forecast)
+    });
     let email_stages: Vec<String> = ctx
         .config
         .ladder
@@ -126,16 +143,16 @@ pub fn run(config: &Path, args: PreviewArgs) -> anyhow::Result<ExitCode> {
 
 /// The previous day's new notices: as recorded by its runs, or else what a dry
 /// run for it would plan now.
-fn previous_day(
+fn previous_day<S: LoanStore + Ledger>(
     ctx: &Context,
-    store: &Store,
+    store: &S,
+    runs: Vec<RunSummary>,
     templates: &relance_core::email::Templates,
     folder: &PreviewFolder,
     day: NaiveDate,
     rt: &tokio::runtime::Runtime,
 ) -> anyhow::Result<PreviousDay> {
     let previous = shift(day, -1).context("date out of range")?;
-    let runs = store.runs_on(previous)?;
     if !runs.is_empty() {
         let mut notices = BTreeMap::new();
         for run in runs {

@@ -18,6 +18,7 @@ use relance_local::{Outbox, Store};
 use relance_sources::{Credentials, Retry, Source};
 use serde::Serialize;
 
+use crate::backend::Backend;
 use crate::context::{Context, LockWait};
 
 /// Plan and deliver a run day.
@@ -80,7 +81,10 @@ pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 /// Exit status: 0 when everything planned was delivered or kept for print,
 /// 2 when some notices failed (they stay pending for the next run) or staff must
 /// fix something the run found, 1 when the run stopped.
-pub fn run(config: &Path, args: RunArgs) -> anyhow::Result<ExitCode> {
+pub fn run(config: &Path, backend: Backend, args: RunArgs) -> anyhow::Result<ExitCode> {
+    if backend == Backend::Aws {
+        return crate::commands::aws::dry_run(config, args);
+    }
     let ctx = Context::load(config)?;
     let day = args.date.unwrap_or_else(|| ctx.today());
     ctx.check_day(day, args.force)?;
@@ -320,7 +324,7 @@ async fn send_report(
 /// Failures listed one by one in the command's summary; all are in the report.
 const FAILURES_PRINTED: usize = 10;
 
-fn print_summary(s: &RunSummary, mail_dir: &Path) {
+pub(crate) fn print_summary(s: &RunSummary, mail_dir: &Path) {
     let days: Vec<_> = s.planned_days.iter().map(ToString::to_string).collect();
     let mode = if s.dry_run {
         " (dry run: nothing recorded or sent)"
@@ -391,7 +395,10 @@ fn print_summary(s: &RunSummary, mail_dir: &Path) {
 }
 
 /// Sets the watermark so that the next run plans only that day, whatever the gap.
-pub fn resume(config: &Path, args: ResumeArgs) -> anyhow::Result<ExitCode> {
+pub fn resume(config: &Path, backend: Backend, args: ResumeArgs) -> anyhow::Result<ExitCode> {
+    if backend == Backend::Aws {
+        return crate::commands::aws::resume(config, args);
+    }
     let ctx = Context::load(config)?;
     let day = args.date.unwrap_or_else(|| ctx.today());
     ctx.check_day(day, args.force)?;

@@ -9,6 +9,7 @@ use relance_core::ladder::Channel;
 use relance_core::ports::Ledger as _;
 use relance_core::staff_report::open_day_line;
 
+use crate::backend::Backend;
 use crate::context::Context;
 
 /// Show the watermark, pending notices and the last runs.
@@ -22,7 +23,10 @@ pub struct StatusArgs {
     pub json: bool,
 }
 
-pub fn run(config: &Path, args: StatusArgs) -> anyhow::Result<ExitCode> {
+pub fn run(config: &Path, backend: Backend, args: StatusArgs) -> anyhow::Result<ExitCode> {
+    if backend == Backend::Aws {
+        return crate::commands::aws::status(config, args);
+    }
     let ctx = Context::load(config)?;
     let store = ctx.read_store()?;
     let status = store.status(args.runs)?;

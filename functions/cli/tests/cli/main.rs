@@ -1,6 +1,7 @@
 //! The `relance` command through its built binary: one test binary, a module
 //! per command, the helpers in `common`.
 
+mod aws_backend;
 mod common;
 mod exports;
 mod forecast;
