@@ -233,10 +233,9 @@ impl<P: Pull, S: Snapshots> SourceSync<P, S> {
         )
         .await
         .map_err(|e| match e {
-            ImportError::SnapshotRefused(refused) => anyhow::anyhow!(
-                "{refused}; the sync function never forces it: check the pull, then import \
-                 with `relance import --snapshot --force` if the closures are right"
-            ),
+            ImportError::SnapshotRefused(refused) => {
+                anyhow::anyhow!("{refused} (the sync function never forces a snapshot)")
+            }
             other => other.into(),
         })
         .with_context(|| format!("import of the pull from {system} failed"))
