@@ -79,6 +79,7 @@ impl Recorded {
             Some("sqs") => self.sqs(),
             Some("s3") => self.s3(),
             Some("ses") => self.ses(),
+            Some("secretsmanager") => self.secretsmanager(),
             _ => None,
         };
         mapped.unwrap_or_else(unmapped)
@@ -127,6 +128,15 @@ impl Recorded {
                 arn(body["TableName"].as_str()?, body["IndexName"].as_str()),
             )],
         })
+    }
+
+    /// Secrets Manager's JSON operations on one secret, named by its ARN.
+    fn secretsmanager(&self) -> Option<Vec<Access>> {
+        Some(vec![Access {
+            action: format!("secretsmanager:{}", self.json_operation()?),
+            resource: self.json()["SecretId"].as_str()?.to_owned(),
+            context: Vec::new(),
+        }])
     }
 
     fn sqs(&self) -> Option<Vec<Access>> {

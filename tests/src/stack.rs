@@ -19,6 +19,7 @@ use relance_letters::Letters;
 use relance_mailer::Mailer;
 use relance_planner::{Planner, PlannerEvent, PlannerOutput};
 use relance_report::Report;
+use relance_sync::{SourceSync, SyncEvent, SyncOutput};
 
 use crate::CONFIG;
 use crate::emulators::{SentMail, clients, sent_mail, unique};
@@ -131,6 +132,51 @@ impl Stack {
         let done = importer.handle(event, Utc::now()).await.expect("imported");
         assert_eq!(done.len(), 1);
         assert_eq!(done[0].summary.rejected, 0, "{name}: {:?}", done[0].summary);
+    }
+
+    /// Stores `value` as a new Secrets Manager secret; its ARN.
+    pub async fn secret(&self, value: &str) -> String {
+        let created = self
+            .clients
+            .secretsmanager
+            .create_secret()
+            .name(unique("source"))
+            .secret_string(value)
+            .send()
+            .await
+            .expect("secret created");
+        created.arn().expect("the secret's ARN").to_owned()
+    }
+
+    /// The sync function of an institution whose config has `source` as its
+    /// `[source]` section (the bucket's config becomes [`CONFIG`] with it), with
+    /// these clients.
+    pub async fn sync_function(
+        &self,
+        source: &str,
+        clients: Clients,
+    ) -> anyhow::Result<SourceSync> {
+        self.clients
+            .s3
+            .put_object()
+            .bucket(&self.resources.bucket)
+            .key("config/relance.toml")
+            .body(format!("{CONFIG}\n{source}").into_bytes().into())
+            .send()
+            .await
+            .expect("config uploaded");
+        let function = Function::load(clients, &self.resources.table, &self.config).await?;
+        SourceSync::new(function).await
+    }
+
+    /// Runs the sync function once (as the schedule does, now) with that `[source]`.
+    pub async fn sync(&self, source: &str) -> anyhow::Result<SyncOutput> {
+        let sync = self.sync_function(source, self.clients.clone()).await?;
+        let event = SyncEvent {
+            scheduled_time: Some(Utc::now()),
+            ..SyncEvent::default()
+        };
+        sync.handle(event, Utc::now()).await
     }
 
     /// The planner function.

@@ -1,5 +1,6 @@
 //! AWS adapters of the engine's ports: DynamoDB for patrons, loans and the ledger,
-//! SES v2 for mail, S3 for letters, SQS for the fan-out queues.
+//! SES v2 for mail, S3 for letters, SQS for the fan-out queues; Secrets Manager
+//! for the library system's credentials.
 
 pub mod archive;
 pub mod dynamo;
@@ -11,6 +12,7 @@ pub mod metrics;
 pub mod provision;
 pub mod queue;
 pub mod sdk;
+pub mod secrets;
 
 pub use function::Function;
 pub use sdk::Clients;

@@ -21,6 +21,8 @@ pub struct Clients {
     pub ses: aws_sdk_sesv2::Client,
     /// The fan-out queues.
     pub sqs: aws_sdk_sqs::Client,
+    /// The library system's credentials (`[source] *_secret`).
+    pub secretsmanager: aws_sdk_secretsmanager::Client,
 }
 
 impl Clients {
@@ -45,6 +47,7 @@ impl Clients {
             s3: aws_sdk_s3::Client::from_conf(s3),
             ses: aws_sdk_sesv2::Client::new(sdk),
             sqs: aws_sdk_sqs::Client::new(sdk),
+            secretsmanager: aws_sdk_secretsmanager::Client::new(sdk),
         }
     }
 

@@ -11,6 +11,7 @@ mod aws_planner_reads;
 mod aws_report;
 mod aws_retention;
 mod aws_store;
+mod aws_sync;
 mod aws_throttling;
 mod consolidation;
 mod idempotency;

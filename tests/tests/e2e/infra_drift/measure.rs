@@ -13,6 +13,7 @@ use relance_planner::PlannerEvent;
 use relance_tests::emulators::unique;
 use relance_tests::recorder::{Access, RecordingProxy};
 use relance_tests::stack::{SENDER, Stack, morning};
+use relance_tests::standins::{CLIENT_SECRET, Fixture, Kind, StandIn};
 use relance_tests::{LOANS_HEADER, PATRONS_HEADER, day, loan_row, patron_row};
 
 use super::template::Template;
@@ -335,6 +336,35 @@ pub(crate) async fn measure(template: &Template) -> Measured {
         .expect("report");
     assert!(sent.sent_now && sent.notices >= 2, "{sent:?}");
     measured.record("Report", &proxy);
+
+    // Sync: a pull from Koha's stand-in, its client secret in Secrets Manager,
+    // as a snapshot. The stack's secret is the one the template's parameter names.
+    // It lists the loans imported above (L1–L4) and two more: the snapshot closes none.
+    let mut fixture = Fixture::sample(3, 6, "2026-11-20");
+    for (i, loan) in fixture.loans.iter_mut().take(4).enumerate() {
+        loan.id = format!("L{}", i + 1);
+    }
+    let stand_in = StandIn::start(Kind::Koha, fixture);
+    let secret = stack.secret(CLIENT_SECRET).await;
+    measured
+        .names
+        .push((secret.clone(), template.reference("SourceSecretArns")));
+    let source = stand_in.source_toml(false).replace(
+        "client_secret_env = \"RELANCE_TEST_KOHA_SECRET\"",
+        &format!("client_secret_secret = \"{secret}\""),
+    );
+    // The template gives it the table and the config (it panics otherwise).
+    let (_table, _config) = (required("Sync", "RELANCE_TABLE"), config("Sync"));
+    let sync = stack
+        .sync_function(&source, clients.clone())
+        .await
+        .expect("the sync function");
+    let synced = sync
+        .handle(relance_sync::SyncEvent::default(), morning(run_day))
+        .await
+        .expect("synced");
+    assert_eq!(synced.loans, 6, "{synced:?}");
+    measured.record("Sync", &proxy);
     measured
 }
 
