@@ -241,7 +241,7 @@ fn build<'a>(input: &'a PageInput<'a>) -> Page<'a> {
             notes: (d.letters_held > 0)
                 .then(|| format!("{} {}", d.letters_held, t.held_closed))
                 .into_iter()
-                .chain(d.deferred_letters.iter().map(ToString::to_string))
+                .chain(d.deferred_letters.iter().map(|l| t.deferred(l)))
                 .collect(),
             total: d.total(),
             peak: false,

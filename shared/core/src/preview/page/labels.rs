@@ -4,6 +4,7 @@
 use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
 
+use crate::forecast::DeferredLetters;
 use crate::model::Language;
 
 /// The page's labels in one language.
@@ -61,6 +62,10 @@ pub(super) struct Labels {
     pub day_by_day: &'static str,
     pub day: &'static str,
     pub held_closed: &'static str,
+    /// Letters printed after waiting: one, several.
+    pub letters_one_many: [&'static str; 2],
+    pub of_library: &'static str,
+    pub deferred_one_many: [&'static str; 2],
     pub notices: &'static str,
     pub nothing_goes_out: &'static str,
     pub print_batch: &'static str,
@@ -146,6 +151,9 @@ pub(super) const FR: Labels = Labels {
     day_by_day: "Les chiffres, jour par jour",
     day: "jour",
     held_closed: "retenues : bibliothèque fermée",
+    letters_one_many: ["lettre", "lettres"],
+    of_library: "de",
+    deferred_one_many: ["reportée depuis le", "reportées depuis le"],
     notices: "Avis, par étape et par bibliothèque",
     nothing_goes_out: "Rien ne part le",
     print_batch: "lot à imprimer (PDF)",
@@ -229,6 +237,9 @@ pub(super) const EN: Labels = Labels {
     day_by_day: "The numbers, day by day",
     day: "day",
     held_closed: "held: library closed",
+    letters_one_many: ["letter", "letters"],
+    of_library: "of",
+    deferred_one_many: ["deferred from", "deferred from"],
     notices: "Notices, per stage and per library",
     nothing_goes_out: "Nothing goes out on",
     print_batch: "print batch (PDF)",
@@ -275,8 +286,28 @@ impl Labels {
         day.format(self.date).to_string()
     }
 
+    /// Letters printed on a day after waiting
+    /// (`2 letters of STS deferred from 2026-12-06: … closed (Sunday)`).
+    pub(super) fn deferred(&self, d: &DeferredLetters) -> String {
+        let n = usize::from(d.letters != 1);
+        format!(
+            "{} {} {} {} {} {}{} {}",
+            d.letters,
+            self.letters_one_many[n],
+            self.of_library,
+            d.library,
+            self.deferred_one_many[n],
+            self.day(d.from),
+            self.colon,
+            d.reason
+        )
+    }
+
     /// A day's short weekday name.
     pub(super) fn weekday(&self, day: NaiveDate) -> &'static str {
         self.weekdays[day.weekday().num_days_from_monday() as usize]
     }
 }
+
+#[cfg(test)]
+mod tests;
