@@ -78,10 +78,11 @@ fn the_days_report_goes_to_the_staff_inbox_once_however_often_invoked() {
             .and_then(|a| a.address()),
         Some("equipe-contentieux@bibliotheques.example.fr")
     );
+    // The test institution writes French.
     let text = message.body_text(0).unwrap();
     let sent = text
         .lines()
-        .find(|l| l.trim_start().starts_with("emails sent"));
+        .find(|l| l.trim_start().starts_with("courriels envoyés"));
     assert!(sent.is_some_and(|l| l.ends_with(" 1")), "{text}");
     assert!(text.lines().any(|l| l == "  mail 0, letters 2"), "{text}");
     assert!(text.contains("first_reminder"), "{text}");
@@ -183,12 +184,10 @@ fn the_report_lists_the_letters_waiting_for_an_open_day() {
     let raw = std::fs::read(&env.mail_files(sunday)[0]).unwrap();
     let message = MessageParser::default().parse(&raw).unwrap();
     let text = message.body_text(0).unwrap();
+    // The test institution writes French.
     assert!(
-        text.contains("1 waiting for their library's next open day"),
+        text.contains("1 en attente du prochain jour d'ouverture de leur bibliothèque"),
         "{text}"
     );
-    assert!(
-        text.contains("closed (Sunday); to deliver on 2026-12-07"),
-        "{text}"
-    );
+    assert!(text.contains(" ; à remettre le 07/12/2026"), "{text}");
 }

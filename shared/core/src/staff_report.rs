@@ -22,6 +22,8 @@ use crate::notice::{CancelReason, Notice, NoticeStatus};
 use crate::ports::Cause;
 use crate::summary::RunSummary;
 
+use wording::Wording;
+
 /// Rejected rows listed in the email; the rest are in the rejects file.
 const REJECTS_LISTED: usize = 20;
 
@@ -178,33 +180,44 @@ pub fn notices_csv(
 pub fn compose_staff_report(input: &StaffReportInput<'_>) -> Result<StaffReport, StaffReportError> {
     let config = input.config;
     let s = input.summary;
+    let w = Wording::of(config.institution.default_language);
+    let c = w.colon;
     let day = s.run_day;
+    let shown = w.day(day);
     let total: usize = s.notices.values().sum();
     let subject = if s.stopped.is_some() {
         format!(
-            "Relance – run of {day} STOPPED: {} emails sent, {} letters to print",
-            s.emails_sent, s.letters_rendered
+            "Relance – {} {shown} {}{c} {} {}, {} {}",
+            w.run_of,
+            w.stopped,
+            s.emails_sent,
+            w.emails_sent,
+            s.letters_rendered,
+            w.letters_to_print
         )
     } else {
         // A day run again (after a run that stopped, say) decides nothing new:
         // its subject counts the day's notices, not "0 new".
         let notices = if s.planned_days.is_empty() {
-            format!("run again, {} notices of the day", input.notices.len())
+            format!("{} {} {}", w.run_again, input.notices.len(), w.of_the_day)
         } else {
-            format!("{total} new notices")
+            format!("{total} {}", w.new_notices)
         };
         format!(
-            "Relance – run of {day}: {notices}, {} emails sent, {} letters to print{}",
+            "Relance – {} {shown}{c} {notices}, {} {}, {} {}{}",
+            w.run_of,
             s.emails_sent,
+            w.emails_sent,
             s.letters_rendered,
+            w.letters_to_print,
             if s.failed + s.deferred > 0 {
-                format!(", {} failures", s.failed + s.deferred)
+                format!(", {} {}", s.failed + s.deferred, w.failures_subject)
             } else {
                 String::new()
             }
         )
     };
-    let text = body(input);
+    let text = body(input, w);
     let csv = notices_csv(input.notices, input.libraries)?;
     let csv_name = format!("notices-{day}.csv");
     let domain = config.mail.from.address.domain();
@@ -243,30 +256,33 @@ pub fn compose_staff_report(input: &StaffReportInput<'_>) -> Result<StaffReport,
     })
 }
 
-fn body(input: &StaffReportInput<'_>) -> String {
+fn body(input: &StaffReportInput<'_>, w: &Wording) -> String {
     let config = input.config;
     let s = input.summary;
+    let c = w.colon;
+    let run_day = w.day(s.run_day);
     let mut t = String::new();
-    let days: Vec<String> = s.planned_days.iter().map(ToString::to_string).collect();
-    let _ = writeln!(t, "{} – run of {}", config.institution.name, s.run_day);
+    let days: Vec<String> = s.planned_days.iter().map(|d| w.day(*d)).collect();
+    let _ = writeln!(t, "{} – {} {run_day}", config.institution.name, w.run_of);
     if let Some(stopped) = &s.stopped {
         let _ = writeln!(
             t,
-            "\nTHE RUN STOPPED before its end: {stopped}\nWhat it did is below; the next run \
-             (or running this day again) goes on from there."
+            "\n{}{c} {stopped}\n{}",
+            w.stopped_before_end, w.stopped_what_next
         );
     }
     if !s.warnings.is_empty() {
-        let _ = writeln!(t, "\nTo fix before the next run");
+        let _ = writeln!(t, "\n{}", w.to_fix);
         for warning in &s.warnings {
             let _ = writeln!(t, "  - {warning}");
         }
     }
     let _ = writeln!(
         t,
-        "Planned days: {}",
+        "{}{c} {}",
+        w.planned_days,
         if days.is_empty() {
-            "none (already planned; pending notices retried)".to_owned()
+            w.already_planned.to_owned()
         } else {
             days.join(", ")
         }
@@ -278,7 +294,7 @@ fn body(input: &StaffReportInput<'_>) -> String {
         .iter()
         .map(|x| x.name.to_string())
         .collect();
-    let _ = writeln!(t, "\nNew notices per stage");
+    let _ = writeln!(t, "\n{}", w.per_stage);
     for stage in &stages {
         let n = s.notices.get(stage).copied().unwrap_or(0);
         let _ = writeln!(t, "  {stage:<24} {n:>6}");
@@ -286,15 +302,11 @@ fn body(input: &StaffReportInput<'_>) -> String {
     let _ = writeln!(
         t,
         "  {:<24} {:>6}",
-        "total",
+        w.total,
         s.notices.values().sum::<usize>()
     );
 
-    let _ = writeln!(
-        t,
-        "\nNotices of {} per library and stage (an email listing loans of several libraries counts for each)",
-        s.run_day
-    );
+    let _ = writeln!(t, "\n{} {run_day} {}", w.notices_of, w.per_library);
     let mut per_library: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
     for notice in input.notices {
         for library in notice_libraries(notice, input.libraries) {
@@ -306,7 +318,7 @@ fn body(input: &StaffReportInput<'_>) -> String {
         }
     }
     if per_library.is_empty() {
-        let _ = writeln!(t, "  none");
+        let _ = writeln!(t, "  {}", w.none);
     }
     for (library, counts) in &per_library {
         let name = LibraryCode::parse(library)
@@ -317,39 +329,34 @@ fn body(input: &StaffReportInput<'_>) -> String {
             .iter()
             .filter_map(|st| counts.get(st).map(|n| format!("{st} {n}")))
             .collect();
-        let _ = writeln!(t, "  {library:<8} {name}: {}", line.join(", "));
+        let _ = writeln!(t, "  {library:<8} {name}{c} {}", line.join(", "));
     }
 
-    let _ = writeln!(t, "\nDelivery");
-    let _ = writeln!(t, "  emails sent                {:>6}", s.emails_sent);
+    let _ = writeln!(t, "\n{}", w.delivery);
+    let _ = writeln!(t, "  {:<27}{:>6}", w.sent, s.emails_sent);
     let _ = writeln!(
         t,
-        "  letters rendered           {:>6}  (print batches emailed to the libraries)",
-        s.letters_rendered
+        "  {:<27}{:>6}  {}",
+        w.rendered, s.letters_rendered, w.rendered_note
     );
-    let _ = writeln!(t, "  letters still pending      {:>6}", s.letters_pending);
-    let _ = writeln!(t, "  retried from earlier days  {:>6}", s.requeued);
-    open_days::write_section(&mut t, s);
+    let _ = writeln!(t, "  {:<27}{:>6}", w.still_pending, s.letters_pending);
+    let _ = writeln!(t, "  {:<27}{:>6}", w.retried, s.requeued);
+    open_days::write_section(&mut t, s, w);
 
-    let _ = writeln!(t, "\nPrint fallbacks");
-    let _ = writeln!(
-        t,
-        "  {} reminder loans planned to print (patron without a usable email)",
-        s.print_fallbacks
-    );
-    let _ = writeln!(
-        t,
-        "  {} emails turned into letters (the address stopped working)",
-        s.fell_back_to_print
-    );
+    let _ = writeln!(t, "\n{}", w.print_fallbacks);
+    let _ = writeln!(t, "  {} {}", s.print_fallbacks, w.planned_to_print);
+    let _ = writeln!(t, "  {} {}", s.fell_back_to_print, w.turned_into_letters);
 
-    let _ = writeln!(t, "\nCancellations: {} in this run", s.cancelled);
+    let _ = writeln!(
+        t,
+        "\n{}{c} {} {}",
+        w.cancellations, s.cancelled, w.in_this_run
+    );
     if s.not_rechecked > 0 {
         let _ = writeln!(
             t,
-            "  {} loans could not be checked against the library system before sending \
-             (call budget spent or system unavailable): their notices went as planned",
-            s.not_rechecked
+            "  {} {}{c} {}",
+            s.not_rechecked, w.not_rechecked, w.went_as_planned
         );
     }
     for reason in [CancelReason::NothingLeft, CancelReason::FellBackToPrint] {
@@ -361,26 +368,26 @@ fn body(input: &StaffReportInput<'_>) -> String {
             .collect();
         if !refs.is_empty() {
             let why = match reason {
-                CancelReason::NothingLeft => "every loan returned or renewed since planning",
-                CancelReason::FellBackToPrint => "fell back to print (loans moved to a letter)",
+                CancelReason::NothingLeft => w.nothing_left,
+                CancelReason::FellBackToPrint => w.fell_back_to_print,
             };
-            let _ = writeln!(t, "  {} {why}: {}", refs.len(), refs.join(" "));
+            let _ = writeln!(t, "  {} {why}{c} {}", refs.len(), refs.join(" "));
         }
     }
     if !s.skipped.is_empty() {
         let skipped: Vec<String> = s.skipped.iter().map(|(k, v)| format!("{k} {v}")).collect();
-        let _ = writeln!(t, "  loans skipped (no notice): {}", skipped.join(", "));
+        let _ = writeln!(t, "  {}{c} {}", w.skipped, skipped.join(", "));
     }
 
     let _ = writeln!(
         t,
-        "\nFailures: {} failed (retried by the next run), {} not attempted (transport down)",
-        s.failed, s.deferred
+        "\n{}{c} {} {}, {} {}",
+        w.failures, s.failed, w.failed, s.deferred, w.not_attempted
     );
     for f in &s.failures {
         let _ = writeln!(
             t,
-            "  {} {} {} {}{}: {}",
+            "  {} {} {} {}{}{c} {}",
             f.reference,
             f.channel,
             f.stage,
@@ -401,8 +408,8 @@ fn body(input: &StaffReportInput<'_>) -> String {
     }) {
         let _ = writeln!(
             t,
-            "  {} {} {} {}: {} failed attempts",
-            n.reference, n.channel, n.stage, n.patron_id, n.attempts
+            "  {} {} {} {}{c} {} {}",
+            n.reference, n.channel, n.stage, n.patron_id, n.attempts, w.failed_attempts
         );
     }
 
@@ -412,56 +419,65 @@ fn body(input: &StaffReportInput<'_>) -> String {
             .iter()
             .map(|(queue, n)| format!("{queue} {n}"))
             .collect();
-        let _ = writeln!(
-            t,
-            "\nDead-letter queues (messages that failed every retry: see \"Dead letters\" in the README)\n  {}",
-            queues.join(", ")
-        );
+        let _ = writeln!(t, "\n{}\n  {}", w.dead_letters, queues.join(", "));
     }
 
-    let _ = writeln!(t, "\nLast import");
+    let _ = writeln!(t, "\n{}", w.last_import);
     match input.last_import {
         None => {
-            let _ = writeln!(t, "  none recorded");
+            let _ = writeln!(t, "  {}", w.none_recorded);
         }
         Some(import) => {
             let _ = writeln!(
                 t,
-                "  {}: {} rejected rows, {} warnings{}",
-                import.at.format("%Y-%m-%d %H:%M UTC"),
+                "  {}{c} {} {}, {} {}{}",
+                import.at.format(w.date_time),
                 import.rejected,
+                w.rejected_rows,
                 import.warnings,
+                w.warnings,
                 if import.committed {
-                    ""
+                    String::new()
                 } else {
-                    " (nothing kept: strict import)"
+                    format!(" {}", w.nothing_kept)
                 }
             );
             if let Some(file) = &import.rejects_file {
-                let _ = writeln!(t, "  rejects file: {file}");
+                let _ = writeln!(t, "  {}{c} {file}", w.rejects_file);
             }
             for line in import.lines.iter().take(REJECTS_LISTED) {
                 let _ = writeln!(
                     t,
-                    "  {} line {} {} {}: {} ({})",
-                    line.file, line.line, line.record_id, line.field, line.reason, line.outcome
+                    "  {} {} {} {} {}{c} {} ({})",
+                    line.file,
+                    w.line,
+                    line.line,
+                    line.record_id,
+                    line.field,
+                    line.reason,
+                    line.outcome
                 );
             }
             if import.lines.len() > REJECTS_LISTED {
                 let _ = writeln!(
                     t,
-                    "  … and {} more in the rejects file",
-                    import.lines.len() - REJECTS_LISTED
+                    "  … {} {} {}",
+                    w.and,
+                    import.lines.len() - REJECTS_LISTED,
+                    w.more_in_rejects
                 );
             }
         }
     }
     let _ = writeln!(
         t,
-        "\nAttached: notices-{}.csv, the {} notices of run day {} as the ledger holds them.",
+        "\n{}{c} notices-{}.csv, {} {} {} {run_day}{}.",
+        w.attached,
         s.run_day,
+        w.attached_notices,
         input.notices.len(),
-        s.run_day
+        w.attached_ledger,
+        w.attached_held
     );
     t
 }
@@ -471,6 +487,7 @@ fn mailbox(name: Option<&str>, address: &EmailAddress) -> Result<String, StaffRe
     crate::email::mailbox(name, address).map_err(|e| StaffReportError::Mime { source: e.into() })
 }
 mod open_days;
+mod wording;
 
 pub use open_days::line as open_day_line;
 

@@ -84,14 +84,15 @@ async fn a_run_day_ends_with_one_staff_report_in_sent_mail() {
         .parse(staff[0].raw.as_bytes())
         .expect("MIME");
     let subject = parsed.subject().unwrap_or_default();
+    // The test institution writes French.
     assert!(
-        subject.starts_with("Relance – run of 2026-11-30"),
+        subject.starts_with("Relance – exécution du 30/11/2026 : "),
         "{subject}"
     );
     let text = parsed.body_text(0).expect("text");
     let sent_line = text
         .lines()
-        .find(|l| l.trim_start().starts_with("emails sent"));
+        .find(|l| l.trim_start().starts_with("courriels envoyés"));
     assert!(sent_line.is_some_and(|l| l.ends_with(" 1")), "{text}");
     assert!(text.lines().any(|l| l == "  letters 1"), "{text}");
     let csv = parsed.attachment(0).expect("the CSV");

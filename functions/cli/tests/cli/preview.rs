@@ -137,7 +137,7 @@ fn the_preview_page_renders_in_chromium_with_the_engines_counts_and_the_chart() 
     let console: Vec<&str> = log.lines().filter(|l| l.contains(":CONSOLE")).collect();
     assert!(console.is_empty(), "console messages: {console:#?}");
     assert!(
-        dom.contains("<h1>What goes out on"),
+        dom.contains("<h1>Ce qui part le"),
         "the page rendered: {dom}"
     );
 
@@ -207,7 +207,10 @@ fn a_preview_shows_how_the_day_compares_with_the_previous_run() {
     ok(relance(&config, &["preview", "--date", TODAY]));
     let page = dir.path().join(format!("var/preview/{TODAY}/index.html"));
     let html = std::fs::read_to_string(page).unwrap();
-    assert!(html.contains("as recorded in the ledger by the runs of that day"));
+    // The sample institution writes French.
+    assert!(
+        html.contains("tel que le registre l&#x27;a enregistré lors des exécutions de ce jour")
+    );
     for (stage, n) in yesterday["notices"].as_object().unwrap() {
         let row = &html[html.find(&format!("<tr data-stage=\"{stage}\">")).unwrap()..];
         let previous = &row[row.find("class=\"n previous\"").unwrap()..];
@@ -224,5 +227,8 @@ fn a_preview_shows_how_the_day_compares_with_the_previous_run() {
             .join(format!("var/preview/{}/index.html", day(5))),
     )
     .unwrap();
-    assert!(html.contains("what run --dry-run for that day would plan now"));
+    assert!(html.contains(
+        "aucune exécution de ce jour n&#x27;est enregistrée : ce que run --dry-run pour ce jour \
+         planifierait maintenant"
+    ));
 }

@@ -21,16 +21,27 @@ fn each_run_writes_a_report_to_the_staff_inbox_whose_csv_matches_the_ledger() {
         to.address(),
         Some("equipe-contentieux@bibliotheques.example.fr")
     );
-    assert!(message.subject().unwrap().contains(TODAY));
+    // The sample institution writes French: dates as people read them there.
+    let today: chrono::NaiveDate = TODAY.parse().unwrap();
+    let shown = today.format("%d/%m/%Y").to_string();
+    assert!(
+        message
+            .subject()
+            .unwrap()
+            .starts_with(&format!("Relance – exécution du {shown} : ")),
+        "{:?}",
+        message.subject()
+    );
     let text = message.body_text(0).unwrap();
     for (stage, n) in summary["notices"].as_object().unwrap() {
         let line = format!("  {stage:<24} {:>6}", n.as_u64().unwrap());
         assert!(text.contains(&line), "{line:?} in {text}");
     }
-    assert!(text.contains("Last import"), "{text}");
+    assert!(text.contains("Dernier import"), "{text}");
     assert!(
         text.contains(&format!(
-            "emails sent                {:>6}",
+            "{:<27}{:>6}",
+            "courriels envoyés",
             summary["emails_sent"].as_u64().unwrap()
         )),
         "{text}"
@@ -107,6 +118,6 @@ fn the_report_lists_the_last_imports_rejects() {
     .unwrap();
     let message = MessageParser::default().parse(&raw).unwrap();
     let text = message.body_text(0).unwrap();
-    assert!(text.contains("1 rejected rows"), "{text}");
+    assert!(text.contains("1 lignes rejetées"), "{text}");
     assert!(text.contains("LBAD1 due_at"), "{text}");
 }

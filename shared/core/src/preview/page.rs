@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, NaiveDate, Utc};
-use minijinja::{Environment, UndefinedBehavior};
+use minijinja::{Environment, UndefinedBehavior, Value};
 use serde::Serialize;
 
 use crate::config::Config;
@@ -14,6 +14,10 @@ use crate::ladder::{Channel, StageKind};
 use crate::notice::{CancelReason, Notice, NoticeStatus};
 
 use super::{Preview, PreviewedNotice};
+
+mod labels;
+
+use labels::Labels;
 
 const TEMPLATE_NAME: &str = "preview.html";
 const TEMPLATE: &str = include_str!("page.html");
@@ -139,10 +143,13 @@ struct LibraryCounts {
 
 #[derive(Serialize)]
 struct Page<'a> {
+    /// The labels, in the institution's language.
+    t: &'static Labels,
     institution: &'a str,
     day: NaiveDate,
     generated_at: String,
-    planned_days: Vec<NaiveDate>,
+    /// As shown to people, joined (dates only: nothing to escape).
+    planned_days: Value,
     stages: Vec<String>,
     counts: Vec<CountRow>,
     total: usize,
@@ -166,10 +173,19 @@ struct Page<'a> {
 /// Renders the page.
 pub fn render_page(input: &PageInput<'_>) -> Result<String, PageError> {
     let page = build(input);
+    let t = page.t;
     let mut env = Environment::new();
     env.set_trim_blocks(true);
     env.set_lstrip_blocks(true);
     env.set_undefined_behavior(UndefinedBehavior::Strict);
+    // `{{ day|date }}`: an ISO date as shown to people in the page's language.
+    // Digits and slashes only: nothing to escape.
+    env.add_filter("date", move |value: String| {
+        NaiveDate::parse_from_str(&value, "%Y-%m-%d").map_or_else(
+            |_| Value::from(value),
+            |d| Value::from_safe_string(t.day(d)),
+        )
+    });
     // Auto-escaping is on for names ending in `.html`.
     env.add_template(TEMPLATE_NAME, TEMPLATE)
         .map_err(|source| PageError {
@@ -186,6 +202,7 @@ pub fn render_page(input: &PageInput<'_>) -> Result<String, PageError> {
 
 fn build<'a>(input: &'a PageInput<'a>) -> Page<'a> {
     let config = input.config;
+    let t = Labels::of(config.institution.default_language);
     let preview = input.preview;
     let stages: Vec<String> = config
         .ladder
@@ -215,16 +232,16 @@ fn build<'a>(input: &'a PageInput<'a>) -> Page<'a> {
         .iter()
         .map(|d| ForecastRow {
             day: d.day,
-            weekday: d.day.format("%a").to_string(),
+            weekday: t.weekday(d.day).to_owned(),
             counts: stages
                 .iter()
                 .map(|s| d.notices.get(s).copied().unwrap_or(0))
                 .collect(),
             letters: d.letters,
             notes: (d.letters_held > 0)
-                .then(|| format!("{} held: library closed", d.letters_held))
+                .then(|| format!("{} {}", d.letters_held, t.held_closed))
                 .into_iter()
-                .chain(d.deferred_letters.iter().map(ToString::to_string))
+                .chain(d.deferred_letters.iter().map(|l| t.deferred(l)))
                 .collect(),
             total: d.total(),
             peak: false,
@@ -262,24 +279,31 @@ fn build<'a>(input: &'a PageInput<'a>) -> Page<'a> {
         .collect();
 
     Page {
+        t,
         institution: &config.institution.name,
         day: input.day,
         generated_at: input
             .generated_at
             .with_timezone(&config.institution.timezone)
-            .format("%Y-%m-%d %H:%M %Z")
+            .format(t.date_time)
             .to_string(),
-        planned_days: preview.summary.planned_days.clone(),
+        planned_days: Value::from_safe_string(
+            preview
+                .summary
+                .planned_days
+                .iter()
+                .map(|d| t.day(*d))
+                .collect::<Vec<_>>()
+                .join(", "),
+        ),
         stages,
         counts,
         total,
         previous_total,
         previous_day: input.previous.day,
         previous_source: match input.previous.source {
-            PreviousSource::Recorded => "as recorded in the ledger by the runs of that day",
-            PreviousSource::DryRun => {
-                "no run of that day is recorded: what run --dry-run for that day would plan now"
-            }
+            PreviousSource::Recorded => t.recorded,
+            PreviousSource::DryRun => t.dry_run,
         },
         summary: &preview.summary,
         waiting: &preview.summary.waiting_for_open_day,
@@ -331,6 +355,7 @@ fn libraries_of(notice: &Notice, preview: &Preview) -> Vec<LibraryCode> {
 /// one group per library.
 fn sections(input: &PageInput<'_>) -> Vec<Section> {
     let config = input.config;
+    let t = Labels::of(config.institution.default_language);
     let preview = input.preview;
     // How many letters each (library, patron) has: two go by reference (as the run names them).
     let mut letters_of: HashMap<(LibraryCode, String), usize> = HashMap::new();
@@ -376,15 +401,15 @@ fn sections(input: &PageInput<'_>) -> Vec<Section> {
         .into_iter()
         .map(|((rank, channel), libraries)| {
             let stage = config.ladder.stages().get(rank);
-            let name = stage.map_or("unknown stage".to_owned(), |s| s.name.to_string());
+            let name = stage.map_or(t.unknown_stage.to_owned(), |s| s.name.to_string());
             let what = match (channel, stage.map(|s| s.kind)) {
-                (Channel::Email, _) => "emails",
-                (Channel::Letter, Some(StageKind::Letter)) => "letters to print",
-                (Channel::Letter, _) => "letters to print (print fallback)",
+                (Channel::Email, _) => t.emails,
+                (Channel::Letter, Some(StageKind::Letter)) => t.letters_to_print,
+                (Channel::Letter, _) => t.print_fallback,
             };
             Section {
                 id: format!("{name}-{channel}"),
-                title: format!("{name}: {what}"),
+                title: format!("{name}{} {what}", t.colon),
                 count: counts[&(rank, channel)],
                 libraries: libraries
                     .into_iter()
@@ -415,6 +440,7 @@ fn notice_row(
     letters_of: &HashMap<(LibraryCode, String), usize>,
 ) -> NoticeRow {
     let preview = input.preview;
+    let t = Labels::of(input.config.institution.default_language);
     let notice = &n.notice;
     let patron = preview.patrons.get(&notice.patron_id);
     let items = notice
@@ -431,9 +457,9 @@ fn notice_row(
                 call_number: loan.item.call_number.clone(),
                 due_date: loan.due_date,
                 when: match days {
-                    0 => "due today".to_owned(),
-                    d if d < 0 => format!("due in {} days", -d),
-                    d => format!("{d} days overdue"),
+                    0 => t.due_today.to_owned(),
+                    d if d < 0 => format!("{} {} {}", t.due_in, -d, t.days),
+                    d => format!("{d} {}", t.days_overdue),
                 },
             }
         })
@@ -463,9 +489,9 @@ fn notice_row(
         to: match (notice.channel, patron) {
             (Channel::Email, Some(p)) => p
                 .usable_email()
-                .map_or_else(|| "no usable email".to_owned(), |e| e.to_string()),
+                .map_or_else(|| t.no_usable_email.to_owned(), |e| e.to_string()),
             (Channel::Letter, Some(p)) => p.address.lines().join(", "),
-            (_, None) => "patron not in the store".to_owned(),
+            (_, None) => t.not_in_store.to_owned(),
         },
         items,
         other_libraries: libraries
@@ -473,7 +499,7 @@ fn notice_row(
             .filter(|c| *c != library)
             .map(ToString::to_string)
             .collect(),
-        status: status(n),
+        status: status(n, t),
         retried_from: (notice.run_day < input.day).then_some(notice.run_day),
         html: eml
             .as_ref()
@@ -488,19 +514,17 @@ fn safe_link(path: &str) -> bool {
     path.starts_with("mail/") && !path.contains("..") && path.ends_with(".eml")
 }
 
-fn status(n: &PreviewedNotice) -> String {
+fn status(n: &PreviewedNotice, t: &Labels) -> String {
     match (&n.notice.status, n.notice.channel, &n.error) {
-        (NoticeStatus::Sent { .. }, Channel::Email, _) => "would be sent".to_owned(),
-        (NoticeStatus::Sent { .. }, Channel::Letter, _) => "would be printed".to_owned(),
+        (NoticeStatus::Sent { .. }, Channel::Email, _) => t.would_be_sent.to_owned(),
+        (NoticeStatus::Sent { .. }, Channel::Letter, _) => t.would_be_printed.to_owned(),
         (NoticeStatus::Cancelled { reason }, _, _) => match reason {
-            CancelReason::NothingLeft => {
-                "cancelled: every loan returned or renewed since planning".to_owned()
-            }
-            CancelReason::FellBackToPrint => {
-                "goes to print: the patron has no usable email".to_owned()
-            }
+            CancelReason::NothingLeft => t.cancelled_nothing_left.to_owned(),
+            CancelReason::FellBackToPrint => t.goes_to_print.to_owned(),
         },
-        (NoticeStatus::Pending, _, Some(error)) => format!("held back: {error}"),
-        (NoticeStatus::Pending, _, None) => "stays pending".to_owned(),
+        (NoticeStatus::Pending, _, Some(error)) => {
+            format!("{}{} {error}", t.held_back_because, t.colon)
+        }
+        (NoticeStatus::Pending, _, None) => t.stays_pending.to_owned(),
     }
 }

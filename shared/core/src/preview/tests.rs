@@ -7,7 +7,7 @@ use crate::address::EmailAddress;
 use crate::forecast::{Forecast, ForecastDay};
 use crate::ids::{LibraryCode, NoticeId, StageName};
 use crate::ladder::Channel;
-use crate::model::{EmailStatus, Item, PostalAddress};
+use crate::model::{EmailStatus, Item, Language, PostalAddress};
 use crate::notice::{Notice, NoticeLoan, NoticeStatus};
 
 const CONFIG: &str = r#"
@@ -93,8 +93,14 @@ fn preview() -> Preview {
     }
 }
 
+/// The page of the English institution (the config above is French).
 fn render() -> String {
-    let config = Config::parse(CONFIG).unwrap();
+    render_in(Language::En)
+}
+
+fn render_in(language: Language) -> String {
+    let mut config = Config::parse(CONFIG).unwrap();
+    config.institution.default_language = language;
     let forecast = Forecast {
         watermark: None,
         stages: vec!["first_reminder".into()],
@@ -147,4 +153,68 @@ fn the_page_counts_each_stage_against_the_previous_day_and_links_the_email() {
     assert!(page.contains("src=\"mail&#x2f;first_reminder-P1.html\""));
     assert!(page.contains("7 days overdue"));
     assert!(page.contains("id=\"peak-letters\">3<"));
+}
+
+#[test]
+fn a_french_institution_gets_its_page_in_french() {
+    let page = render_in(Language::Fr);
+    for expected in [
+        "<html lang=\"fr\">",
+        "<title>Aperçu Relance – 29/11/2026</title>",
+        "<h1>Ce qui part le 29/11/2026</h1>",
+        "<strong>rien n&#x27;a été envoyé ni enregistré</strong>",
+        "L&#x27;exécution du 29/11/2026 planifie 29/11/2026.",
+        "<thead><tr><th>étape</th><th class=\"n\">29/11/2026</th><th class=\"n\">28/11/2026</th>\
+         <th class=\"n\">écart</th></tr></thead>",
+        "28/11/2026 : tel que le registre l&#x27;a enregistré lors des exécutions de ce jour.",
+        "<dt>courriels à envoyer</dt><dd id=\"emails-sent\">1</dd>",
+        "<h2>Prévision : les 1 prochains jours</h2>",
+        "Le plus de lettres à imprimer : <strong id=\"peak-letters\">3</strong> le \
+         <strong>29/11/2026</strong>.",
+        "<tr data-day=\"2026-11-29\" class=\"peak\"><td>dim. 29/11/2026</td>",
+        "<h2>first_reminder : courriels <span class=\"note\">(1)</span></h2>",
+        "<th>référence</th><th>lecteur</th><th>documents</th><th>résultat</th>",
+        "à rendre le 22/11/2026, 7 jours de retard",
+        "<td>serait envoyé</td>",
+        "<summary>voir le courriel</summary>",
+    ] {
+        assert!(page.contains(expected), "{expected:?} not in:\n{page}");
+    }
+    for english in [
+        "What goes out",
+        "preview made",
+        "days overdue",
+        "would be sent",
+        "lang=\"en\"",
+    ] {
+        assert!(!page.contains(english), "{english:?} in:\n{page}");
+    }
+    // The ids the browser test and the CLI read stay the same.
+    for id in [
+        "id=\"summary\"",
+        "id=\"counts\"",
+        "id=\"total\"",
+        "id=\"delivery\"",
+        "id=\"chart\"",
+        "id=\"forecast-table\"",
+        "id=\"section-first_reminder-email\"",
+    ] {
+        assert!(page.contains(id), "{id}");
+    }
+}
+
+#[test]
+fn an_english_institution_gets_its_page_in_english_with_iso_dates() {
+    let page = render();
+    for expected in [
+        "<html lang=\"en\">",
+        "<h1>What goes out on 2026-11-29</h1>",
+        "The run of 2026-11-29 plans 2026-11-29.",
+        "2026-11-28: as recorded in the ledger by the runs of that day.",
+        "<h2>first_reminder: emails <span class=\"note\">(1)</span></h2>",
+        "<td>Sun 2026-11-29</td>",
+        "due 2026-11-22, 7 days overdue",
+    ] {
+        assert!(page.contains(expected), "{expected:?} not in:\n{page}");
+    }
 }
