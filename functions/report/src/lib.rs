@@ -5,7 +5,6 @@
 //! once per run day however often it is invoked: the day's report is claimed
 //! with a lease, then marked with SES's message id.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use anyhow::Context as _;
@@ -24,7 +23,7 @@ use relance_core::ladder::Channel;
 use relance_core::notice::NoticeStatus;
 use relance_core::ports::{Ledger, LoanStore, MailTransport, OutgoingMail};
 use relance_core::schedule::within_reach;
-use relance_core::staff_report::{StaffReportInput, compose_staff_report};
+use relance_core::staff_report::{StaffReportInput, compose_staff_report, loan_libraries};
 use relance_core::summary::RunSummary;
 use serde::{Deserialize, Serialize};
 
@@ -177,19 +176,7 @@ where
             ReportClaim::Claimed => {}
         }
         let notices = self.store.notices_on(run_day).await?;
-        let mut loan_ids: Vec<_> = notices
-            .iter()
-            .flat_map(|n| n.loans.iter().map(|l| l.loan_id.clone()))
-            .collect();
-        loan_ids.sort();
-        loan_ids.dedup();
-        let libraries: HashMap<_, _> = self
-            .store
-            .loans(&loan_ids)
-            .await?
-            .into_iter()
-            .map(|l| (l.id, l.library))
-            .collect();
+        let libraries = loan_libraries(&*self.store, &notices).await?;
         let summary = self.summary(run_day, &notices).await?;
         let mut dead_letters = Vec::with_capacity(self.dead_letters.len());
         for (name, queue) in &self.dead_letters {

@@ -19,7 +19,7 @@ use crate::address::EmailAddress;
 use crate::config::Config;
 use crate::ids::{LibraryCode, LoanId};
 use crate::notice::{CancelReason, Notice, NoticeStatus};
-use crate::ports::Cause;
+use crate::ports::{Cause, LoanStore, StoreError};
 use crate::summary::RunSummary;
 
 use wording::Wording;
@@ -131,6 +131,25 @@ pub fn status_columns(notice: &Notice) -> (&'static str, String) {
         NoticeStatus::Sent { message_id, .. } => ("sent", message_id.clone()),
         NoticeStatus::Cancelled { reason } => ("cancelled", reason.as_str().to_owned()),
     }
+}
+
+/// The owning library of each loan the notices list, read from the store.
+pub async fn loan_libraries(
+    store: &impl LoanStore,
+    notices: &[Notice],
+) -> Result<HashMap<LoanId, LibraryCode>, StoreError> {
+    let mut loan_ids: Vec<LoanId> = notices
+        .iter()
+        .flat_map(|n| n.loans.iter().map(|l| l.loan_id.clone()))
+        .collect();
+    loan_ids.sort();
+    loan_ids.dedup();
+    Ok(store
+        .loans(&loan_ids)
+        .await?
+        .into_iter()
+        .map(|l| (l.id, l.library))
+        .collect())
 }
 
 /// The libraries of a notice: a letter's own, an email's loans' ones, in code order.

@@ -15,12 +15,12 @@ use relance_core::notice::Notice;
 use relance_core::ports::Ledger;
 use relance_core::schedule::resume_watermark;
 use relance_core::service::Engine;
-use relance_core::staff_report::open_day_line;
+use relance_local::status::PendingCount;
 use serde::Serialize;
 
 use crate::backend::{Backend, Deployment};
 use crate::commands::run::{ResumeArgs, RunArgs, print_summary};
-use crate::commands::status::StatusArgs;
+use crate::commands::status::{StatusArgs, print_last_runs, print_pending, print_waiting};
 use crate::context::{Context, Home};
 
 /// The deployment and its config, for a command that needs the table itself.
@@ -79,21 +79,12 @@ pub fn resume(config: &Path, args: ResumeArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Pending notices of a stage and channel.
-#[derive(Debug, Serialize)]
-struct Pending {
-    stage: String,
-    channel: &'static str,
-    count: usize,
-    oldest_run_day: chrono::NaiveDate,
-}
-
 /// What `status --backend aws --json` prints.
 #[derive(Debug, Serialize)]
 struct AwsStatus {
     table: String,
     watermark: Option<chrono::NaiveDate>,
-    pending: Vec<Pending>,
+    pending: Vec<PendingCount>,
     /// Pending notices that failed at least once.
     failing: Vec<Notice>,
     waiting_for_open_day: Vec<relance_core::summary::OpenDayWait>,
@@ -115,13 +106,13 @@ pub fn status(config: &Path, args: StatusArgs) -> anyhow::Result<ExitCode> {
     let letters = rt.block_on(dynamo.pending_notices(Channel::Letter, horizon))?;
     let waiting_for_open_day = ctx.config.letters_waiting(&letters, today);
     notices.extend(letters);
-    let mut by_stage: BTreeMap<(&'static str, String), Pending> = BTreeMap::new();
+    let mut by_stage: BTreeMap<(&'static str, String), PendingCount> = BTreeMap::new();
     for notice in &notices {
         let entry = by_stage
             .entry((notice.channel.as_str(), notice.stage.to_string()))
-            .or_insert_with(|| Pending {
+            .or_insert_with(|| PendingCount {
                 stage: notice.stage.to_string(),
-                channel: notice.channel.as_str(),
+                channel: notice.channel.as_str().to_owned(),
                 count: 0,
                 oldest_run_day: notice.run_day,
             });
@@ -162,24 +153,8 @@ fn print_status(ctx: &Context, status: &AwsStatus) {
         Some(day) => println!("Watermark: {day} (last run day fully planned)"),
         None => println!("Watermark: none (no run yet: the first run plans its own day only)"),
     }
-    if status.pending.is_empty() {
-        println!("Pending notices: none");
-    } else {
-        println!("Pending notices:");
-        println!("  {:<20} {:<8} {:>7}  since", "stage", "channel", "count");
-        for p in &status.pending {
-            println!(
-                "  {:<20} {:<8} {:>7}  {}",
-                p.stage, p.channel, p.count, p.oldest_run_day
-            );
-        }
-    }
-    if !status.waiting_for_open_day.is_empty() {
-        println!("Letters waiting for an open day of their library:");
-        for wait in &status.waiting_for_open_day {
-            println!("  {}", open_day_line(wait, "to print on"));
-        }
-    }
+    print_pending(&status.pending);
+    print_waiting(&status.waiting_for_open_day);
     if !status.failing.is_empty() {
         println!("Pending after failed attempts (the mailer's log says why):");
         for n in &status.failing {
@@ -189,37 +164,6 @@ fn print_status(ctx: &Context, status: &AwsStatus) {
             );
         }
     }
-    if !status.last_runs.is_empty() {
-        let stages: Vec<_> = ctx
-            .config
-            .ladder
-            .stages()
-            .iter()
-            .map(|s| s.name.to_string())
-            .collect();
-        println!("Last runs (new notices per stage; deliveries as the functions counted them):");
-        let mut header = format!("  {:<10} {:>4}", "run day", "days");
-        for stage in &stages {
-            header.push_str(&format!(" {:>w$}", stage, w = stage.len().max(6)));
-        }
-        println!(
-            "{header} {:>6} {:>7} {:>9}",
-            "emails", "letters", "cancelled"
-        );
-        for r in status.last_runs.iter().rev() {
-            let mut line = format!(
-                "  {:<10} {:>4}",
-                r.run_day.to_string(),
-                r.planned_days.len()
-            );
-            for stage in &stages {
-                let n = r.notices.get(stage).copied().unwrap_or_default();
-                line.push_str(&format!(" {:>w$}", n, w = stage.len().max(6)));
-            }
-            println!(
-                "{line} {:>6} {:>7} {:>9}",
-                r.emails_sent, r.letters_rendered, r.cancelled
-            );
-        }
-    }
+    // Deliveries as the mailer and the letters function counted them.
+    print_last_runs(&ctx.config, &status.last_runs);
 }

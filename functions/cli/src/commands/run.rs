@@ -7,12 +7,12 @@ use std::time::Instant;
 use anyhow::Context as _;
 use chrono::{DateTime, NaiveDate, Utc};
 use relance_core::ids::NoticeId;
-use relance_core::ports::{Ledger, LoanStore, MailTransport, OutgoingMail};
+use relance_core::ports::{Ledger, MailTransport, OutgoingMail};
 use relance_core::recheck::RecheckedStore;
 use relance_core::retention::PurgeCounts;
 use relance_core::schedule::resume_watermark;
 use relance_core::service::{Engine, RunPhase};
-use relance_core::staff_report::{StaffReportInput, compose_staff_report};
+use relance_core::staff_report::{StaffReportInput, compose_staff_report, loan_libraries};
 use relance_core::summary::{RunSummary, unknown_library, wait_lines};
 use relance_local::{Outbox, Store};
 use relance_sources::{Credentials, Retry, Source};
@@ -276,18 +276,7 @@ async fn send_report(
 ) -> anyhow::Result<std::path::PathBuf> {
     let day = summary.run_day;
     let notices = store.notices_on(day)?;
-    let mut loan_ids: Vec<_> = notices
-        .iter()
-        .flat_map(|n| n.loans.iter().map(|l| l.loan_id.clone()))
-        .collect();
-    loan_ids.sort();
-    loan_ids.dedup();
-    let libraries = store
-        .loans(&loan_ids)
-        .await?
-        .into_iter()
-        .map(|l| (l.id, l.library))
-        .collect();
+    let libraries = loan_libraries(store, &notices).await?;
     let last_import = store.last_import(&ctx.state_dir.join("imports"))?;
     let report = compose_staff_report(&StaffReportInput {
         config: &ctx.config,

@@ -5,9 +5,12 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use relance_core::calendar::shift;
+use relance_core::config::Config;
 use relance_core::ladder::Channel;
 use relance_core::ports::Ledger as _;
 use relance_core::staff_report::open_day_line;
+use relance_core::summary::{OpenDayWait, RunSummary};
+use relance_local::status::PendingCount;
 
 use crate::backend::Backend;
 use crate::context::Context;
@@ -59,24 +62,8 @@ pub fn run(config: &Path, backend: Backend, args: StatusArgs) -> anyhow::Result<
         "Store: {} patrons, {} open loans",
         status.patrons, status.open_loans
     );
-    if status.pending.is_empty() {
-        println!("Pending notices: none");
-    } else {
-        println!("Pending notices:");
-        println!("  {:<20} {:<8} {:>7}  since", "stage", "channel", "count");
-        for p in &status.pending {
-            println!(
-                "  {:<20} {:<8} {:>7}  {}",
-                p.stage, p.channel, p.count, p.oldest_run_day
-            );
-        }
-    }
-    if !waiting.is_empty() {
-        println!("Letters waiting for an open day of their library:");
-        for wait in &waiting {
-            println!("  {}", open_day_line(wait, "to print on"));
-        }
-    }
+    print_pending(&status.pending);
+    print_waiting(&waiting);
     if !status.failing.is_empty() {
         println!("Why notices are pending (failed attempts, oldest first):");
         for f in &status.failing {
@@ -98,38 +85,70 @@ pub fn run(config: &Path, backend: Backend, args: StatusArgs) -> anyhow::Result<
             );
         }
     }
-    if !status.last_runs.is_empty() {
-        let stages: Vec<_> = ctx
-            .config
-            .ladder
-            .stages()
-            .iter()
-            .map(|s| s.name.to_string())
-            .collect();
-        println!("Last runs (new notices per stage):");
-        let mut header = format!("  {:<10} {:>4}", "run day", "days");
+    print_last_runs(&ctx.config, &status.last_runs);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The pending notices, per stage and channel.
+pub(crate) fn print_pending(pending: &[PendingCount]) {
+    if pending.is_empty() {
+        println!("Pending notices: none");
+        return;
+    }
+    println!("Pending notices:");
+    println!("  {:<20} {:<8} {:>7}  since", "stage", "channel", "count");
+    for p in pending {
+        println!(
+            "  {:<20} {:<8} {:>7}  {}",
+            p.stage, p.channel, p.count, p.oldest_run_day
+        );
+    }
+}
+
+/// The letters waiting for an open day of their library.
+pub(crate) fn print_waiting(waiting: &[OpenDayWait]) {
+    if waiting.is_empty() {
+        return;
+    }
+    println!("Letters waiting for an open day of their library:");
+    for wait in waiting {
+        println!("  {}", open_day_line(wait, "to print on"));
+    }
+}
+
+/// The last runs, oldest first, with their new notices per stage and deliveries.
+pub(crate) fn print_last_runs(config: &Config, runs: &[RunSummary]) {
+    if runs.is_empty() {
+        return;
+    }
+    let stages: Vec<_> = config
+        .ladder
+        .stages()
+        .iter()
+        .map(|s| s.name.to_string())
+        .collect();
+    println!("Last runs (new notices per stage):");
+    let mut header = format!("  {:<10} {:>4}", "run day", "days");
+    for stage in &stages {
+        header.push_str(&format!(" {:>w$}", stage, w = stage.len().max(6)));
+    }
+    println!(
+        "{header} {:>6} {:>7} {:>9} {:>6}",
+        "emails", "letters", "cancelled", "failed"
+    );
+    for r in runs.iter().rev() {
+        let mut line = format!(
+            "  {:<10} {:>4}",
+            r.run_day.to_string(),
+            r.planned_days.len()
+        );
         for stage in &stages {
-            header.push_str(&format!(" {:>w$}", stage, w = stage.len().max(6)));
+            let n = r.notices.get(stage).copied().unwrap_or_default();
+            line.push_str(&format!(" {:>w$}", n, w = stage.len().max(6)));
         }
         println!(
-            "{header} {:>6} {:>7} {:>9} {:>6}",
-            "emails", "letters", "cancelled", "failed"
+            "{line} {:>6} {:>7} {:>9} {:>6}",
+            r.emails_sent, r.letters_rendered, r.cancelled, r.failed
         );
-        for r in status.last_runs.iter().rev() {
-            let mut line = format!(
-                "  {:<10} {:>4}",
-                r.run_day.to_string(),
-                r.planned_days.len()
-            );
-            for stage in &stages {
-                let n = r.notices.get(stage).copied().unwrap_or_default();
-                line.push_str(&format!(" {:>w$}", n, w = stage.len().max(6)));
-            }
-            println!(
-                "{line} {:>6} {:>7} {:>9} {:>6}",
-                r.emails_sent, r.letters_rendered, r.cancelled, r.failed
-            );
-        }
     }
-    Ok(ExitCode::SUCCESS)
 }
