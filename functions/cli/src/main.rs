@@ -77,10 +77,6 @@ impl Command {
                 "the planner function runs the day on AWS (console event \
                  {\"date\": \"…\"}); relance run --dry-run --backend aws shows what it would plan",
             ),
-            Self::History(_) => Some(
-                "the table has no index of a patron's notices yet: \
-                 relance patron export PATRON_ID --backend aws gives them all",
-            ),
             Self::Sample(_) => Some("a sample is written locally; leave out --backend aws"),
             Self::Inbound(_) | Self::Feedback(_) => {
                 Some("the inbound and feedback functions receive replies and bounces on AWS")
@@ -119,7 +115,7 @@ fn main() -> ExitCode {
         Command::Sample(args) => commands::sample::run(args),
         Command::Preview(args) => commands::preview::run(&cli.config, backend, args),
         Command::Forecast(args) => commands::forecast::run(&cli.config, backend, args),
-        Command::History(args) => commands::history::run(&cli.config, args),
+        Command::History(args) => commands::history::run(&cli.config, backend, args),
         Command::Inbound(args) => commands::mailroom::inbound(&cli.config, args),
         Command::Feedback(args) => commands::mailroom::feedback(&cli.config, args),
         Command::Purge(args) => commands::purge::run(&cli.config, args),

@@ -3,15 +3,16 @@
 //! through the engine's ports (rules §13). Reading commands take no lock; the
 //! table's conditional writes keep a `resume` from racing the planner.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
 use relance_aws::fanout::with_delivered;
 use relance_core::calendar::shift;
+use relance_core::ids::PatronId;
 use relance_core::ladder::Channel;
-use relance_core::notice::Notice;
+use relance_core::notice::{Notice, NoticeStatus};
 use relance_core::ports::Ledger;
 use relance_core::schedule::resume_watermark;
 use relance_core::service::Engine;
@@ -19,6 +20,8 @@ use relance_local::status::PendingCount;
 use serde::Serialize;
 
 use crate::backend::{Backend, Deployment};
+use crate::commands::history::HistoryArgs;
+use crate::commands::patron::export_with;
 use crate::commands::run::{ResumeArgs, RunArgs, print_summary};
 use crate::commands::status::{StatusArgs, print_last_runs, print_pending, print_waiting};
 use crate::context::{Context, Home};
@@ -166,4 +169,72 @@ fn print_status(ctx: &Context, status: &AwsStatus) {
     }
     // Deliveries as the mailer and the letters function counted them.
     print_last_runs(&ctx.config, &status.last_runs);
+}
+
+/// `relance history --backend aws`: a patron's notices, newest first, from
+/// what the table holds about them (one Scan filtered on the patron: the table
+/// has no index of a patron's notices, so it reads the whole table once).
+pub fn history(config: &Path, args: HistoryArgs) -> anyhow::Result<ExitCode> {
+    let (_, deployment) = connect(config)?;
+    let id = PatronId::parse(&args.patron_id)
+        .with_context(|| format!("invalid patron id {:?}", args.patron_id))?;
+    let mut export = deployment
+        .runtime
+        .block_on(export_with(&**deployment.dynamo(), &id))?;
+    if export.is_empty() {
+        anyhow::bail!("no patron {id} in the table");
+    }
+    export
+        .notices
+        .sort_by(|a, b| (b.run_day, &b.id).cmp(&(a.run_day, &a.id)));
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&export)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let loans: HashMap<_, _> = export.loans.iter().map(|l| (&l.id, l)).collect();
+    println!(
+        "Patron {id}: {} notices, newest first",
+        export.notices.len()
+    );
+    for n in &export.notices {
+        let status = match &n.status {
+            NoticeStatus::Sent { at, .. } => format!("sent {}", at.format("%Y-%m-%d %H:%M UTC")),
+            NoticeStatus::Cancelled { reason } => format!("cancelled ({reason})"),
+            NoticeStatus::Pending => "pending".to_owned(),
+        };
+        let library = n
+            .library
+            .as_ref()
+            .map(|l| format!(" {l}"))
+            .unwrap_or_default();
+        println!(
+            "\n{}  {} {}{library}  Réf. {}  {status}",
+            n.run_day, n.stage, n.channel, n.reference
+        );
+        if let NoticeStatus::Sent { message_id, .. } = &n.status {
+            println!("  message id: {message_id}");
+        }
+        if n.attempts > 0 {
+            println!("  {} failed attempts", n.attempts);
+        }
+        for l in &n.loans {
+            match loans.get(&l.loan_id) {
+                Some(loan) => {
+                    let returned = loan
+                        .returned_at
+                        .map(|at| format!("  (returned {})", at.format("%Y-%m-%d")))
+                        .unwrap_or_default();
+                    println!(
+                        "  {:<10} {:<8} due {}  {} {}{returned}",
+                        l.loan_id, loan.library, l.due_date, loan.item.barcode, loan.item.title
+                    );
+                }
+                None => println!(
+                    "  {:<10} due {}  (returned; purged from the table)",
+                    l.loan_id, l.due_date
+                ),
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -8,6 +8,7 @@ use relance_core::ids::PatronId;
 
 use relance_local::history::HistoryReply;
 
+use crate::backend::Backend;
 use crate::context::Context;
 
 /// Show every notice of a patron.
@@ -21,7 +22,10 @@ pub struct HistoryArgs {
 }
 
 /// Prints the patron's notices, their loans, channel, status and message id.
-pub fn run(config: &Path, args: HistoryArgs) -> anyhow::Result<ExitCode> {
+pub fn run(config: &Path, backend: Backend, args: HistoryArgs) -> anyhow::Result<ExitCode> {
+    if backend == Backend::Aws {
+        return crate::commands::aws::history(config, args);
+    }
     let ctx = Context::load(config)?;
     let id = PatronId::parse(&args.patron_id)
         .with_context(|| format!("invalid patron id {:?}", args.patron_id))?;
