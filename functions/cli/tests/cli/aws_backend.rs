@@ -119,8 +119,15 @@ fn status_dry_run_resume_forecast_and_preview_work_on_the_deployment() {
     // A patron's notices, as the table holds them.
     let history = on_aws(&stack, &["history", "P1"]);
     let text = String::from_utf8_lossy(&history.stdout);
-    assert!(history.status.success(), "{}", String::from_utf8_lossy(&history.stderr));
-    assert!(text.starts_with("Patron P1: 1 notices, newest first"), "{text}");
+    assert!(
+        history.status.success(),
+        "{}",
+        String::from_utf8_lossy(&history.stderr)
+    );
+    assert!(
+        text.starts_with("Patron P1: 1 notices, newest first"),
+        "{text}"
+    );
     assert!(text.contains("first_reminder email"), "{text}");
     assert!(text.contains("L1 ") && text.contains("L2 "), "{text}");
 
