@@ -148,14 +148,9 @@ impl Stack {
         created.arn().expect("the secret's ARN").to_owned()
     }
 
-    /// The sync function of an institution whose config has `source` as its
-    /// `[source]` section (the bucket's config becomes [`CONFIG`] with it), with
-    /// these clients.
-    pub async fn sync_function(
-        &self,
-        source: &str,
-        clients: Clients,
-    ) -> anyhow::Result<SourceSync> {
+    /// Gives the institution `source` as its `[source]` section: the bucket's
+    /// config becomes [`CONFIG`] with it, for the functions built after.
+    pub async fn use_source(&self, source: &str) {
         self.clients
             .s3
             .put_object()
@@ -165,8 +160,18 @@ impl Stack {
             .send()
             .await
             .expect("config uploaded");
+    }
+
+    /// The sync function of an institution whose config has `source` as its
+    /// `[source]` section ([`Stack::use_source`]), with these clients.
+    pub async fn sync_function(
+        &self,
+        source: &str,
+        clients: Clients,
+    ) -> anyhow::Result<SourceSync> {
+        self.use_source(source).await;
         let function = Function::load(clients, &self.resources.table, &self.config).await?;
-        SourceSync::new(function).await
+        SourceSync::new(function, &self.resources.bucket).await
     }
 
     /// Runs the sync function once (as the schedule does, now) with that `[source]`.
@@ -199,12 +204,12 @@ impl Stack {
 
     /// The mailer function.
     pub async fn mailer(&self) -> Mailer {
-        Mailer::new(self.function().await, None)
+        Mailer::new(self.function().await, None).await
     }
 
     /// The letters function.
     pub async fn letters(&self) -> Letters {
-        Letters::new(self.function().await, &self.resources.bucket)
+        Letters::new(self.function().await, &self.resources.bucket).await
     }
 
     /// A fresh queue standing for a dead-letter queue; its URL.

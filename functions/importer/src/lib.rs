@@ -24,8 +24,7 @@ use relance_core::import::{CsvInput, ImportOptions, ImportSummary, MemoryReport,
 
 /// Where exports are dropped.
 pub const PREFIX: &str = "imports/";
-/// Where rejects reports go (never imported).
-pub const REJECTS_PREFIX: &str = "imports/rejects/";
+pub use relance_aws::archive::REJECTS_PREFIX;
 /// Loans exports under it are snapshots.
 pub const SNAPSHOT_PREFIX: &str = "imports/snapshot/";
 
@@ -165,16 +164,7 @@ impl Importer {
                     .next()
                     .unwrap_or("export")
                     .trim_end_matches(".csv");
-                // To the nanosecond: two imports of one export in the same second
-                // keep a report each.
-                let rejects_key = format!(
-                    "{REJECTS_PREFIX}{stem}-{}.csv",
-                    now.format("%Y%m%dT%H%M%S%.9fZ")
-                );
-                archive
-                    .put_object(&rejects_key, &report, "text/csv; charset=utf-8")
-                    .await?;
-                Some(rejects_key)
+                Some(archive.keep_rejects(stem, &report, now).await?)
             }
             None => None,
         };

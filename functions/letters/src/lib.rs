@@ -3,6 +3,8 @@
 //! each letter, the batch and its manifest go to S3 under
 //! `letters/{run_day}/{library}/` (encrypted), and the batch is mailed to the
 //! library's inbox. A duplicate message finds nothing pending and sends nothing.
+//! With `[source] recheck`, the letters' loans are checked against the library
+//! system just before rendering (rules §15), within the day's budget of calls.
 
 use std::sync::Arc;
 
@@ -16,32 +18,40 @@ use relance_aws::fanout::FanOutBook;
 use relance_aws::mail::SesTransport;
 use relance_aws::metrics::Metrics;
 use relance_aws::queue::{LetterMessage, decode, handle_batch};
+use relance_aws::recheck::Recheck;
 use relance_core::config::Config;
 use relance_core::email::Templates;
-use relance_core::ports::{Ledger, LetterArchive, LoanStore, MailTransport};
+use relance_core::ports::{
+    Ledger, LetterArchive, LoanStore, LoanSystem, MailTransport, TransportError,
+};
 use relance_core::service::{Engine, RunError};
 use relance_core::summary::RunSummary;
+use relance_sources::Source;
 
 /// The letters function with its config and ports, built once per Lambda
-/// instance: DynamoDB, S3 and SES in production.
-pub struct Letters<S = Dynamo, B = Dynamo, T = SesTransport, A = S3Archive> {
+/// instance: DynamoDB, S3, SES and the library system in production.
+pub struct Letters<S = Dynamo, B = Dynamo, T = SesTransport, A = S3Archive, Y = Source> {
     config: Config,
     templates: Templates,
     store: Arc<S>,
     book: Arc<B>,
     transport: T,
     archive: A,
+    recheck: Option<Recheck<Y>>,
 }
 
 impl Letters {
     /// The deployed function: its table and config, letters kept in `RELANCE_BUCKET`.
     pub async fn from_env() -> Result<Self, SettingsError> {
         let bucket = env::required("RELANCE_BUCKET")?;
-        Ok(Self::new(Function::from_env().await?, &bucket))
+        Ok(Self::new(Function::from_env().await?, &bucket).await)
     }
 
-    /// The letters function of a function context, keeping letters in `bucket`.
-    pub fn new(function: Function, bucket: &str) -> Self {
+    /// The letters function of a function context, keeping letters in
+    /// `bucket`, checking loans against the library system when `[source]
+    /// recheck` is on.
+    pub async fn new(function: Function, bucket: &str) -> Self {
+        let recheck = Recheck::of(&function).await;
         Self::with_ports(
             function.config,
             function.templates,
@@ -50,17 +60,12 @@ impl Letters {
             SesTransport::new(&function.clients.ses, None),
             S3Archive::new(function.clients.s3.clone(), bucket),
         )
+        .with_recheck(recheck)
     }
 }
 
-impl<S, B, T, A> Letters<S, B, T, A>
-where
-    S: LoanStore + Ledger + Send + Sync,
-    B: FanOutBook,
-    T: MailTransport,
-    A: LetterArchive,
-{
-    /// The letters function over these ports.
+impl<S, B, T, A> Letters<S, B, T, A> {
+    /// The letters function over these ports, without the send-time check.
     pub fn with_ports(
         config: Config,
         templates: Templates,
@@ -76,9 +81,32 @@ where
             book,
             transport,
             archive,
+            recheck: None,
         }
     }
 
+    /// The same function, checking loans at send time with `recheck`.
+    pub fn with_recheck<Y>(self, recheck: Option<Recheck<Y>>) -> Letters<S, B, T, A, Y> {
+        Letters {
+            config: self.config,
+            templates: self.templates,
+            store: self.store,
+            book: self.book,
+            transport: self.transport,
+            archive: self.archive,
+            recheck,
+        }
+    }
+}
+
+impl<S, B, T, A, Y> Letters<S, B, T, A, Y>
+where
+    S: LoanStore + Ledger + Send + Sync,
+    B: FanOutBook,
+    T: MailTransport,
+    A: LetterArchive,
+    Y: LoanSystem,
+{
     /// Handles a batch; the messages to deliver again are reported as failures.
     pub async fn handle(&self, event: SqsEvent, now: DateTime<Utc>) -> SqsBatchResponse {
         let (response, _) = handle_batch(
@@ -104,19 +132,18 @@ where
     ) -> anyhow::Result<RunSummary> {
         let request: LetterMessage = decode(message.body.as_deref().unwrap_or_default())?;
         let library = &request.library;
-        let engine = Engine {
-            config: &self.config,
-            templates: &self.templates,
-            store: &*self.store,
-            ledger: &*self.store,
-            transport: &self.transport,
-            archive: &self.archive,
+        let (summary, refused) = match &self.recheck {
+            // Boxed: the SDK's and the system's futures are large, and a
+            // future holding both branches would be larger still.
+            None => Box::pin(self.deliver(&*self.store, &request, now)).await?,
+            Some(recheck) => {
+                let budget = recheck.budget(&*self.book, &self.config, now);
+                let store = recheck.store(&*self.store, &budget, now);
+                let delivered = Box::pin(self.deliver(&store, &request, now)).await;
+                budget.count(&store.tally()).await;
+                delivered?
+            }
         };
-        // Rendering is CPU work on scoped threads; this function handles one
-        // message at a time, so blocking its runtime thread meanwhile is harmless.
-        let (summary, refused) = engine
-            .deliver_library_letters(library, request.run_day, now)
-            .await?;
         tracing::info!(
             library = %library,
             run_day = %request.run_day,
@@ -149,6 +176,28 @@ where
             Some(error) => Err(RunError::Transport(error).into()),
             None => Ok(summary),
         }
+    }
+
+    /// The engine's delivery of the library's letters, their loans read from `loans`.
+    async fn deliver<L: LoanStore>(
+        &self,
+        loans: &L,
+        request: &LetterMessage,
+        now: DateTime<Utc>,
+    ) -> Result<(RunSummary, Option<TransportError>), RunError> {
+        let engine = Engine {
+            config: &self.config,
+            templates: &self.templates,
+            store: loans,
+            ledger: &*self.store,
+            transport: &self.transport,
+            archive: &self.archive,
+        };
+        // Rendering is CPU work on scoped threads; this function handles one
+        // message at a time, so blocking its runtime thread meanwhile is harmless.
+        engine
+            .deliver_library_letters(&request.library, request.run_day, now)
+            .await
     }
 }
 

@@ -7,8 +7,9 @@ use aws_lambda_events::event::sqs::SqsMessage;
 use chrono::{Duration, NaiveDate};
 use relance_aws::fanout::{FanOutBook, MemoryBook};
 use relance_aws::queue::LetterMessage;
-use relance_core::ids::LibraryCode;
-use relance_testkit::{Outbox, Store, TestEnv, block_on, day, loan_row, patron_row};
+use relance_aws::recheck::Recheck;
+use relance_core::ids::{LibraryCode, LoanId};
+use relance_testkit::{LibrarySystem, Outbox, Store, TestEnv, block_on, day, loan_row, patron_row};
 
 use super::*;
 
@@ -114,4 +115,29 @@ fn an_unreadable_message_is_reported_for_sqs_to_deliver_again() {
         .collect();
     assert_eq!(failed, ["m-bad"]);
     assert!(!env.letter_files(run_day(), "LSH").is_empty());
+}
+
+#[test]
+fn a_letter_whose_loan_the_system_says_is_returned_is_cancelled_before_printing() {
+    let env = planned();
+    let back = env.now(run_day()) - Duration::hours(20);
+    let (letters, book) = letters(&env);
+    let letters = letters.with_recheck(Some(Recheck::new(
+        Some(LibrarySystem::returned(&["L2"], back)),
+        10,
+    )));
+    let summary =
+        block_on(letters.handle_message(&message("LSH"), env.now(run_day()))).expect("delivered");
+    assert_eq!((summary.letters_rendered, summary.cancelled), (1, 1));
+    let delivered = block_on(book.delivered(&[run_day()])).unwrap();
+    let counters = &delivered[&run_day()];
+    assert_eq!(counters.get("letters_cancelled"), Some(&1));
+    assert_eq!(counters.get("rechecked_returned"), Some(&1));
+    assert_eq!(
+        counters.get("recheck_calls"),
+        Some(&2),
+        "both loans asked about"
+    );
+    let loans = block_on(env.store.loans(&[LoanId::parse("L2").unwrap()])).unwrap();
+    assert_eq!(loans[0].returned_at, Some(back));
 }

@@ -3,7 +3,9 @@
 //! invocation finds it claimed or done), re-checked, rendered, sent through SES
 //! and recorded. Throttling and transient failures fail that message only, which
 //! SQS delivers again; a permanent rejection marks the address undeliverable and
-//! the notice falls back to print.
+//! the notice falls back to print. With `[source] recheck`, the loans are
+//! checked against the library system just before sending (rules §15), once
+//! per batch for a system that fails, within the day's budget of calls.
 
 use std::sync::Arc;
 
@@ -16,10 +18,12 @@ use relance_aws::fanout::{Claim, FanOutBook};
 use relance_aws::mail::SesTransport;
 use relance_aws::metrics::Metrics;
 use relance_aws::queue::{MailMessage, decode, handle_batch};
+use relance_aws::recheck::Recheck;
 use relance_core::config::Config;
 use relance_core::email::Templates;
-use relance_core::ports::{Ledger, LoanStore, MailTransport};
+use relance_core::ports::{Ledger, LoanStore, LoanSystem, MailTransport};
 use relance_core::service::{Delivery, Engine};
+use relance_sources::Source;
 
 /// How long a claim keeps other invocations off a notice: longer than one send
 /// takes, shorter than the queue's visibility timeout (6 × the function's), so
@@ -77,13 +81,15 @@ impl Tally {
 }
 
 /// The mailer with its config and ports, built once per Lambda instance:
-/// DynamoDB and SES in production, in-memory ports in the unit tests.
-pub struct Mailer<S = Dynamo, B = Dynamo, T = SesTransport> {
+/// DynamoDB, SES and the library system in production, in-memory ports in the
+/// unit tests.
+pub struct Mailer<S = Dynamo, B = Dynamo, T = SesTransport, Y = Source> {
     config: Config,
     templates: Templates,
     store: Arc<S>,
     book: Arc<B>,
     transport: T,
+    recheck: Option<Recheck<Y>>,
 }
 
 impl Mailer {
@@ -92,14 +98,13 @@ impl Mailer {
     /// destination reports bounces and complaints), when set.
     pub async fn from_env() -> Result<Self, SettingsError> {
         let function = Function::from_env().await?;
-        Ok(Self::new(
-            function,
-            env::optional("RELANCE_SES_CONFIGURATION_SET"),
-        ))
+        Ok(Self::new(function, env::optional("RELANCE_SES_CONFIGURATION_SET")).await)
     }
 
-    /// The mailer of a function, sending with `configuration_set`.
-    pub fn new(function: Function, configuration_set: Option<String>) -> Self {
+    /// The mailer of a function, sending with `configuration_set`, checking
+    /// loans against the library system when `[source] recheck` is on.
+    pub async fn new(function: Function, configuration_set: Option<String>) -> Self {
+        let recheck = Recheck::of(&function).await;
         let transport = SesTransport::new(&function.clients.ses, configuration_set);
         Self::with_ports(
             function.config,
@@ -108,16 +113,12 @@ impl Mailer {
             function.dynamo,
             transport,
         )
+        .with_recheck(recheck)
     }
 }
 
-impl<S, B, T> Mailer<S, B, T>
-where
-    S: LoanStore + Ledger + Send + Sync,
-    B: FanOutBook,
-    T: MailTransport,
-{
-    /// A mailer over these ports.
+impl<S, B, T> Mailer<S, B, T> {
+    /// A mailer over these ports, without the send-time check.
     pub fn with_ports(
         config: Config,
         templates: Templates,
@@ -131,17 +132,46 @@ where
             store,
             book,
             transport,
+            recheck: None,
         }
     }
 
+    /// The same mailer, checking loans at send time with `recheck`.
+    pub fn with_recheck<Y>(self, recheck: Option<Recheck<Y>>) -> Mailer<S, B, T, Y> {
+        Mailer {
+            config: self.config,
+            templates: self.templates,
+            store: self.store,
+            book: self.book,
+            transport: self.transport,
+            recheck,
+        }
+    }
+}
+
+impl<S, B, T, Y> Mailer<S, B, T, Y>
+where
+    S: LoanStore + Ledger + Send + Sync,
+    B: FanOutBook,
+    T: MailTransport,
+    Y: LoanSystem,
+{
     /// Handles a batch; the messages to deliver again are reported as failures.
     pub async fn handle(&self, event: SqsEvent, now: DateTime<Utc>) -> SqsBatchResponse {
-        let (response, outcomes) = handle_batch(
-            &event,
-            |message| self.handle_message(message, now),
-            |outcome| matches!(outcome, Outcome::Retry(_)),
-        )
-        .await;
+        let (response, outcomes) = match &self.recheck {
+            // Boxed: the SDK's and the system's futures are large, and a
+            // future holding both branches would be larger still.
+            None => Box::pin(self.handle_over(&*self.store, &event, now)).await,
+            Some(recheck) => {
+                // One check for the batch: a system that fails is not asked
+                // again for the rest of it, which keeps the batch in its timeout.
+                let budget = recheck.budget(&*self.book, &self.config, now);
+                let store = recheck.store(&*self.store, &budget, now);
+                let handled = Box::pin(self.handle_over(&store, &event, now)).await;
+                budget.count(&store.tally()).await;
+                handled
+            }
+        };
         let tally = Tally::of(&outcomes);
         Metrics::of("mailer")
             .count("EmailsSent", tally.sent)
@@ -155,8 +185,32 @@ where
         response
     }
 
-    /// Handles one message.
+    /// Handles one message (its loans as the table has them).
     pub async fn handle_message(&self, message: &SqsMessage, now: DateTime<Utc>) -> Outcome {
+        self.handle_message_over(&*self.store, message, now).await
+    }
+
+    async fn handle_over<L: LoanStore>(
+        &self,
+        loans: &L,
+        event: &SqsEvent,
+        now: DateTime<Utc>,
+    ) -> (SqsBatchResponse, Vec<Outcome>) {
+        handle_batch(
+            event,
+            |message| self.handle_message_over(loans, message, now),
+            |outcome| matches!(outcome, Outcome::Retry(_)),
+        )
+        .await
+    }
+
+    /// Handles one message, its loans read from `loans`.
+    async fn handle_message_over<L: LoanStore>(
+        &self,
+        loans: &L,
+        message: &SqsMessage,
+        now: DateTime<Utc>,
+    ) -> Outcome {
         let body = message.body.as_deref().unwrap_or_default();
         let request: MailMessage = match decode(body) {
             Ok(request) => request,
@@ -166,7 +220,7 @@ where
                 return Outcome::Retry(e.to_string());
             }
         };
-        match self.deliver(&request, now).await {
+        match self.deliver(loans, &request, now).await {
             Ok(outcome) => outcome,
             Err(e) => {
                 tracing::error!(notice = %request.notice_id, error = %e, "delivery failed");
@@ -175,7 +229,12 @@ where
         }
     }
 
-    async fn deliver(&self, request: &MailMessage, now: DateTime<Utc>) -> anyhow::Result<Outcome> {
+    async fn deliver<L: LoanStore>(
+        &self,
+        loans: &L,
+        request: &MailMessage,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<Outcome> {
         let id = &request.notice_id;
         let notice = match self.book.claim(id, now, LEASE).await? {
             Claim::Claimed(notice) => notice,
@@ -188,7 +247,7 @@ where
         let engine = Engine {
             config: &self.config,
             templates: &self.templates,
-            store: &*self.store,
+            store: loans,
             ledger: &*self.store,
             transport: &self.transport,
             archive: &(),

@@ -5,43 +5,51 @@ use std::sync::Arc;
 
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use chrono::{Duration, NaiveDate};
-use relance_aws::fanout::{Claim, FanOutBook, MemoryBook};
+use relance_aws::fanout::{Claim, FanOutBook, MemoryBook, RECHECK_CALLS, with_delivered};
 use relance_aws::queue::MailMessage;
-use relance_core::ids::NoticeId;
+use relance_core::ids::{LoanId, NoticeId};
 use relance_core::ladder::Channel;
 use relance_core::notice::Notice;
-use relance_testkit::{Outbox, Store, TestEnv, block_on, day, loan_row, patron_row};
+use relance_core::summary::RunSummary;
+use relance_testkit::{LibrarySystem, Outbox, Store, TestEnv, block_on, day, loan_row, patron_row};
 
 use super::*;
 
 type TestMailer = Mailer<Store, MemoryBook<Store>, Outbox>;
+type RecheckingMailer = Mailer<Store, MemoryBook<Store>, Outbox, LibrarySystem>;
 
 /// A patron with one loan 7 days overdue on `RUN_DAY`: its first reminder,
 /// planned and recorded, waiting for the mailer.
 fn planned() -> (TestEnv, Notice) {
+    let (env, mut notices) = planned_for(&["P1"]);
+    (env, notices.remove(0))
+}
+
+/// Patrons `P1`, `P2`…, each with one loan (`L1`, `L2`…) 7 days overdue on
+/// `RUN_DAY`: their first reminders, planned and recorded, in that order.
+fn planned_for(patrons: &[&str]) -> (TestEnv, Vec<Notice>) {
     let env = TestEnv::new();
-    env.import(
-        &[patron_row(
-            "P1",
-            "Camille Martin",
-            "camille.martin@example.org",
-            false,
-        )],
-        &[loan_row(
-            "L1",
-            "P1",
-            "STS",
-            run_day() - Duration::days(7),
-            None,
-        )],
-    );
+    let rows: Vec<String> = patrons
+        .iter()
+        .map(|p| patron_row(p, "Camille Martin", &format!("{p}@example.org"), false))
+        .collect();
+    let loans: Vec<String> = patrons
+        .iter()
+        .map(|p| {
+            let loan = p.replacen('P', "L", 1);
+            loan_row(&loan, p, "STS", run_day() - Duration::days(7), None)
+        })
+        .collect();
+    env.import(&rows, &loans);
     let (_, plan) = block_on(env.engine().plan_and_record(run_day(), false)).expect("planned");
-    let notice = plan
+    let mut notices: Vec<Notice> = plan
         .notices
         .into_iter()
-        .find(|n| n.channel == Channel::Email)
-        .expect("an email notice");
-    (env, notice)
+        .filter(|n| n.channel == Channel::Email)
+        .collect();
+    notices.sort_by(|a, b| a.patron_id.cmp(&b.patron_id));
+    assert_eq!(notices.len(), patrons.len());
+    (env, notices)
 }
 
 fn run_day() -> NaiveDate {
@@ -162,4 +170,81 @@ fn the_tally_counts_each_outcome_under_its_own_name() {
             ..Tally::default()
         }
     );
+}
+
+/// The test mailer, checking loans against `system` within `max_calls` a day.
+fn rechecking(
+    env: &TestEnv,
+    system: LibrarySystem,
+    max_calls: u32,
+) -> (RecheckingMailer, Arc<MemoryBook<Store>>) {
+    let (mailer, book) = mailer(env);
+    let mailer = mailer.with_recheck(Some(Recheck::new(Some(system), max_calls)));
+    (mailer, book)
+}
+
+fn counter(book: &MemoryBook<Store>, name: &str) -> u64 {
+    let delivered = block_on(book.delivered(&[run_day()])).unwrap();
+    delivered
+        .get(&run_day())
+        .and_then(|c| c.get(name))
+        .copied()
+        .unwrap_or(0)
+}
+
+#[test]
+fn a_loan_the_system_says_is_returned_cancels_its_reminder_and_is_recorded() {
+    let (env, notice) = planned();
+    let back = env.now(run_day()) - Duration::hours(15);
+    let (mailer, book) = rechecking(&env, LibrarySystem::returned(&["L1"], back), 10);
+    let response = block_on(mailer.handle(event(&[message_for(&notice)]), env.now(run_day())));
+    assert!(response.batch_item_failures.is_empty());
+    assert!(env.mail_files(run_day()).is_empty(), "nothing sent");
+    assert_eq!(counter(&book, "cancelled"), 1);
+    assert_eq!(counter(&book, "rechecked_returned"), 1);
+    assert_eq!(counter(&book, RECHECK_CALLS), 1);
+    let loans = block_on(env.store.loans(&[LoanId::parse("L1").unwrap()])).unwrap();
+    assert_eq!(
+        loans[0].returned_at,
+        Some(back),
+        "the return is recorded at the system's time"
+    );
+}
+
+#[test]
+fn the_days_budget_is_shared_by_invocations_and_what_went_unchecked_is_counted() {
+    let (env, notices) = planned_for(&["P1", "P2"]);
+    let (mailer, book) = rechecking(&env, LibrarySystem::default(), 1);
+    let now = env.now(run_day());
+    // Two invocations, one message each: the second finds the day's one call spent.
+    for notice in &notices {
+        let response = block_on(mailer.handle(event(&[message_for(notice)]), now));
+        assert!(response.batch_item_failures.is_empty());
+    }
+    assert_eq!(env.mail_files(run_day()).len(), 2, "both go as planned");
+    assert_eq!(counter(&book, RECHECK_CALLS), 1);
+    assert_eq!(counter(&book, "not_rechecked"), 1);
+    // The staff report reads it from the day's counters.
+    let mut summary = RunSummary::default();
+    with_delivered(
+        &mut summary,
+        &block_on(book.delivered(&[run_day()])).unwrap()[&run_day()],
+    );
+    assert_eq!((summary.emails_sent, summary.not_rechecked), (2, 1));
+}
+
+#[test]
+fn when_the_system_is_down_the_batch_goes_as_planned_and_asks_it_once() {
+    let (env, notices) = planned_for(&["P1", "P2", "P3"]);
+    let (mailer, book) = rechecking(&env, LibrarySystem::down(), 10);
+    let bodies: Vec<String> = notices.iter().map(message_for).collect();
+    let response = block_on(mailer.handle(event(&bodies), env.now(run_day())));
+    assert!(response.batch_item_failures.is_empty());
+    assert_eq!(env.mail_files(run_day()).len(), 3);
+    assert_eq!(
+        counter(&book, RECHECK_CALLS),
+        1,
+        "not asked again in the batch"
+    );
+    assert_eq!(counter(&book, "not_rechecked"), 3);
 }

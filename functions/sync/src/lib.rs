@@ -3,8 +3,9 @@
 //! as a snapshot through the core's import pipeline, as `relance sync` does
 //! locally: the 20 % guard applies and is never forced here. A pull that fails
 //! on the way imports nothing and fails the invocation. The credentials come
-//! from Secrets Manager (`[source] *_secret`). Logs and the output hold counts
-//! and the system's name only.
+//! from Secrets Manager (`[source] *_secret`). Rows the import rejects are
+//! reported as the importer's are, under `imports/rejects/` in the bucket. Logs
+//! and the output hold counts, keys and the system's name only.
 
 use std::future::Future;
 use std::io::Cursor;
@@ -12,14 +13,16 @@ use std::io::Cursor;
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 use relance_aws::Function;
+use relance_aws::archive::S3Archive;
 use relance_aws::dynamo::Dynamo;
 use relance_aws::dynamo::import::DynamoSink;
+use relance_aws::env;
 use relance_aws::secrets::SecretsManager;
 use relance_core::config::Config;
 use relance_core::import::{
     CsvInput, ImportError, ImportOptions, ImportSummary, MemoryReport, import_csv,
 };
-use relance_core::ports::ImportSink;
+use relance_core::ports::{ImportSink, StoreError};
 use relance_sources::{Pulled, Retry, Source, SourceError, import_config};
 use serde::{Deserialize, Serialize};
 
@@ -55,6 +58,8 @@ pub struct SyncOutput {
     pub quota_left: Option<u64>,
     /// The import's counts; `None` on a dry run.
     pub imported: Option<ImportSummary>,
+    /// The key of the rejects report in the bucket, when rows were rejected.
+    pub rejects_key: Option<String>,
 }
 
 /// Pulls every open loan and its patron: the library system's API.
@@ -102,30 +107,58 @@ impl Snapshots for Dynamo {
     }
 }
 
-/// The sync function with its config, source and table, built once per instance.
-pub struct SourceSync<P = Source, S = Dynamo> {
+/// Where a pull's rejects report is kept.
+pub trait Rejects: Sync {
+    /// Keeps the report (CSV) named after `stem`; its key.
+    fn keep(
+        &self,
+        stem: &str,
+        report: &[u8],
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<String, StoreError>> + Send;
+}
+
+impl Rejects for S3Archive {
+    fn keep(
+        &self,
+        stem: &str,
+        report: &[u8],
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<String, StoreError>> + Send {
+        self.keep_rejects(stem, report, now)
+    }
+}
+
+/// The sync function with its config, source, table and bucket, built once per instance.
+pub struct SourceSync<P = Source, S = Dynamo, R = S3Archive> {
     config: Config,
     source: P,
     store: std::sync::Arc<S>,
+    rejects: R,
 }
 
 impl SourceSync {
     /// The deployed function: its table and config, the source's credentials
-    /// from Secrets Manager. A config without `[source]` is an error here, at start.
+    /// from Secrets Manager, rejects reports in `RELANCE_BUCKET`. A config
+    /// without `[source]` is an error here, at start.
     pub async fn from_env() -> anyhow::Result<Self> {
-        Self::new(Function::from_env().await?).await
+        let bucket = env::required("RELANCE_BUCKET")?;
+        Self::new(Function::from_env().await?, &bucket).await
     }
 
-    /// The sync function of a function.
-    pub async fn new(function: Function) -> anyhow::Result<Self> {
+    /// The sync function of a function, keeping rejects reports in `bucket`.
+    pub async fn new(function: Function, bucket: &str) -> anyhow::Result<Self> {
         let settings = source_settings(&function.config)?;
-        let credentials = SecretsManager::new(function.clients.secretsmanager.clone())
-            .credentials(settings)
-            .await
-            .context("cannot read the library system's credentials")?;
-        let source = Source::new(settings, credentials, Retry::PULL)
-            .context("cannot set up the library system's client")?;
-        Ok(Self::with_ports(function.config, source, function.dynamo))
+        let source = SecretsManager::new(function.clients.secretsmanager.clone())
+            .source(settings, Retry::PULL)
+            .await?;
+        let rejects = S3Archive::new(function.clients.s3.clone(), bucket);
+        Ok(Self::with_ports(
+            function.config,
+            source,
+            function.dynamo,
+            rejects,
+        ))
     }
 }
 
@@ -139,13 +172,14 @@ fn source_settings(
     )
 }
 
-impl<P: Pull, S: Snapshots> SourceSync<P, S> {
+impl<P: Pull, S: Snapshots, R: Rejects> SourceSync<P, S, R> {
     /// The sync function over these ports.
-    pub fn with_ports(config: Config, source: P, store: std::sync::Arc<S>) -> Self {
+    pub fn with_ports(config: Config, source: P, store: std::sync::Arc<S>, rejects: R) -> Self {
         Self {
             config,
             source,
             store,
+            rejects,
         }
     }
 
@@ -182,12 +216,13 @@ impl<P: Pull, S: Snapshots> SourceSync<P, S> {
             calls: pulled.calls,
             quota_left: pulled.quota_left,
             imported: None,
+            rejects_key: None,
         };
         if event.dry_run {
             tracing::info!(system, "dry run: nothing imported");
             return Ok(output);
         }
-        let summary = self.import(&pulled, now).await?;
+        let (summary, rejects_key) = self.import(&pulled, now).await?;
         tracing::info!(
             system,
             patrons_new = summary.patrons_inserted,
@@ -197,13 +232,20 @@ impl<P: Pull, S: Snapshots> SourceSync<P, S> {
             loans_closed = summary.closed_by_snapshot,
             rejected = summary.rejected,
             warnings = summary.warnings,
+            rejects = ?rejects_key,
             "imported"
         );
         output.imported = Some(summary);
+        output.rejects_key = rejects_key;
         Ok(output)
     }
 
-    async fn import(&self, pulled: &Pulled, now: DateTime<Utc>) -> anyhow::Result<ImportSummary> {
+    /// The import's counts, and the key of its rejects report when rows were rejected.
+    async fn import(
+        &self,
+        pulled: &Pulled,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<(ImportSummary, Option<String>)> {
         let system = pulled.system.name();
         let (loans_name, patrons_name) = (format!("{system} loans"), format!("{system} patrons"));
         let (loans_csv, patrons_csv) = (pulled.loans.to_csv(), pulled.patrons.to_csv());
@@ -213,10 +255,8 @@ impl<P: Pull, S: Snapshots> SourceSync<P, S> {
             strict: false,
             now,
         };
-        // Rejected rows are counted in the summary; their report (personal data)
-        // is not kept: the pull is redone tomorrow.
         let mut report = MemoryReport::default();
-        import_csv(
+        let summary = import_csv(
             self.store.sink(&options),
             &import_config(&self.config),
             Some(CsvInput {
@@ -238,7 +278,24 @@ impl<P: Pull, S: Snapshots> SourceSync<P, S> {
             }
             other => other.into(),
         })
-        .with_context(|| format!("import of the pull from {system} failed"))
+        .with_context(|| format!("import of the pull from {system} failed"))?;
+        // The import stands: a report that cannot be kept is an error saying so.
+        let rejects_key = match report.into_bytes() {
+            Some(report) => Some(
+                self.rejects
+                    .keep(&format!("{system}-sync"), &report, now)
+                    .await
+                    .with_context(|| {
+                        format!(
+                            "the pull from {system} was imported, but its rejects report \
+                             ({} rows) could not be kept",
+                            summary.rejected
+                        )
+                    })?,
+            ),
+            None => None,
+        };
+        Ok((summary, rejects_key))
     }
 }
 

@@ -88,6 +88,28 @@ impl Snapshots for MemoryStore {
     }
 }
 
+/// The rejects reports kept, by key.
+#[derive(Default)]
+struct Shelf {
+    kept: Mutex<Vec<(String, Vec<u8>)>>,
+}
+
+impl Rejects for Shelf {
+    async fn keep(
+        &self,
+        stem: &str,
+        report: &[u8],
+        _now: DateTime<Utc>,
+    ) -> Result<String, StoreError> {
+        let key = format!("imports/rejects/{stem}.csv");
+        self.kept
+            .lock()
+            .unwrap()
+            .push((key.clone(), report.to_vec()));
+        Ok(key)
+    }
+}
+
 /// A library system that answers with these loans (Koha's field names), or fails.
 struct FakeKoha {
     loans: Vec<(&'static str, &'static str)>,
@@ -185,18 +207,18 @@ fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 30, 0, 0, 0).unwrap()
 }
 
-fn sync(
-    loans: Vec<(&'static str, &'static str)>,
-    fails: bool,
-) -> SourceSync<FakeKoha, MemoryStore> {
+type TestSync = SourceSync<FakeKoha, MemoryStore, Shelf>;
+
+fn sync(loans: Vec<(&'static str, &'static str)>, fails: bool) -> TestSync {
     SourceSync::with_ports(
         config(),
         FakeKoha { loans, fails },
         Arc::new(MemoryStore::default()),
+        Shelf::default(),
     )
 }
 
-fn open_ids(sync: &SourceSync<FakeKoha, MemoryStore>) -> Vec<String> {
+fn open_ids(sync: &TestSync) -> Vec<String> {
     let mut ids: Vec<String> = sync
         .store
         .open
@@ -227,6 +249,26 @@ async fn a_pull_is_imported_as_a_snapshot_and_counted() {
         (3, 2, 0)
     );
     assert_eq!(open_ids(&sync), ["1", "2", "3"]);
+    assert!(out.rejects_key.is_none());
+    assert!(sync.rejects.kept.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn rejected_rows_are_reported_in_the_bucket_and_the_rest_imported() {
+    let sync = sync(vec![("1", "P1"), ("", "P1"), ("3", "P2")], false);
+    let out = sync.handle(SyncEvent::default(), now()).await.unwrap();
+    assert_eq!(out.imported.as_ref().unwrap().rejected, 1);
+    assert_eq!(open_ids(&sync), ["1", "3"]);
+    let kept = sync.rejects.kept.lock().unwrap();
+    assert_eq!(
+        out.rejects_key.as_deref(),
+        Some("imports/rejects/koha-sync.csv")
+    );
+    assert_eq!(kept.len(), 1);
+    let report = String::from_utf8(kept[0].1.clone()).unwrap();
+    // The file and line of the pulled table, the field and the reason.
+    assert!(report.contains("koha loans"), "{report}");
+    assert!(report.contains("loan_id"), "{report}");
 }
 
 #[tokio::test]

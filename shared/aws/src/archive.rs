@@ -7,11 +7,14 @@ use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::ServerSideEncryption;
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use relance_core::ids::LibraryCode;
 use relance_core::ports::{LetterArchive, StoreError, is_batch_pdf};
 
 use crate::sdk::store_error;
+
+/// Where imports' rejects reports go (never imported).
+pub const REJECTS_PREFIX: &str = "imports/rejects/";
 
 /// The engine's [`LetterArchive`] on an S3 bucket.
 #[derive(Debug, Clone)]
@@ -67,6 +70,24 @@ impl S3Archive {
             .await
             .map_err(s3_error)?;
         Ok(format!("s3://{}/{key}", self.bucket))
+    }
+
+    /// Keeps an import's rejects report (CSV) as
+    /// `imports/rejects/{stem}-{time}.csv`; returns its key. The time is to the
+    /// nanosecond: two imports of one export in the same second keep a report each.
+    pub async fn keep_rejects(
+        &self,
+        stem: &str,
+        report: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<String, StoreError> {
+        let key = format!(
+            "{REJECTS_PREFIX}{stem}-{}.csv",
+            now.format("%Y%m%dT%H%M%S%.9fZ")
+        );
+        self.put_object(&key, report, "text/csv; charset=utf-8")
+            .await?;
+        Ok(key)
     }
 
     /// The bytes stored at `key`; a missing key is `StoreError::Unexpected`.

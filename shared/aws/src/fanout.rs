@@ -48,6 +48,10 @@ pub enum ReportClaim {
 /// A run day's delivery counters, by outcome name (`sent`, `letters_rendered`…).
 pub type Counters = BTreeMap<String, u64>;
 
+/// The counter of a run day's calls to the library system at send time
+/// (rules §15), kept beside the delivery counters.
+pub const RECHECK_CALLS: &str = "recheck_calls";
+
 /// A planner's run manifest with what the fan-out delivered for its run day:
 /// the counters the mailer and the letters function keep replace the
 /// manifest's delivery counts (the planner delivers nothing itself).
@@ -57,6 +61,7 @@ pub fn with_delivered(summary: &mut RunSummary, delivered: &Counters) {
     summary.letters_rendered = count("letters_rendered");
     summary.cancelled = count("cancelled") + count("letters_cancelled");
     summary.fell_back_to_print = count("fell_back_to_print");
+    summary.not_rechecked = count("not_rechecked");
 }
 
 /// Claims, delivery counters and run manifests.
@@ -77,6 +82,16 @@ pub trait FanOutBook: Sync {
         run_day: NaiveDate,
         counts: &[(&'static str, u64)],
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Takes one call from the run day's budget of calls to the library system
+    /// (`[source] max_calls_per_run`), shared by every invocation of the day:
+    /// an atomic, conditional increment of [`RECHECK_CALLS`]; `false` once
+    /// `max` calls were taken.
+    fn take_recheck_call(
+        &self,
+        run_day: NaiveDate,
+        max: u32,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
     /// The counters of these run days (a day without any is absent).
     fn delivered(

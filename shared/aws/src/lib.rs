@@ -11,6 +11,7 @@ pub mod mail;
 pub mod metrics;
 pub mod provision;
 pub mod queue;
+pub mod recheck;
 pub mod sdk;
 pub mod secrets;
 

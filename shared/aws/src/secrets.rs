@@ -6,10 +6,11 @@
 
 use std::collections::HashMap;
 
+use anyhow::Context as _;
 use aws_sdk_secretsmanager::Client;
 use aws_sdk_secretsmanager::error::DisplayErrorContext;
 use relance_core::config::source::SourceSettings;
-use relance_sources::{Credentials, Secret, SourceError};
+use relance_sources::{Credentials, Retry, Secret, Source, SourceError};
 
 /// Why the credentials could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -87,6 +88,18 @@ impl SecretsManager {
                 .map(Ok)
         })
         .map_err(|source| SecretsError::NotNamed { source })
+    }
+}
+
+impl SecretsManager {
+    /// The library system's client, its credentials read from Secrets Manager.
+    pub async fn source(&self, settings: &SourceSettings, retry: Retry) -> anyhow::Result<Source> {
+        let credentials = self
+            .credentials(settings)
+            .await
+            .context("cannot read the library system's credentials")?;
+        Source::new(settings, credentials, retry)
+            .context("cannot set up the library system's client")
     }
 }
 

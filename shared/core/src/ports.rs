@@ -153,6 +153,14 @@ pub trait LoanStore: Sync {
         patron: &PatronId,
         status: EmailStatus,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Records loans the library system says came back (the send-time check,
+    /// rules §15), each at its time; a loan already closed keeps its return.
+    /// Returns how many were open.
+    fn record_returns(
+        &self,
+        returns: &[(LoanId, DateTime<Utc>)],
+    ) -> impl Future<Output = Result<usize, StoreError>> + Send;
 }
 
 /// The writes of one import (rules §9), as one transaction: nothing is kept
@@ -546,4 +554,13 @@ pub trait LoanSystem: Sync {
     /// asked now (down, throttled, its quota spent): the notice goes as planned.
     fn loan_state(&self, loan: &Loan)
     -> impl Future<Output = Result<LoanState, StoreError>> + Send;
+}
+
+/// How many calls to the library system a run may still make (`[source]
+/// max_calls_per_run`): counted in memory for `relance run`, in the table
+/// across the fan-out's invocations on AWS.
+pub trait CallBudget: Sync {
+    /// Takes one call; `false` when the run's budget is spent or cannot be
+    /// counted (the loan then goes unchecked).
+    fn take(&self) -> impl Future<Output = bool> + Send;
 }

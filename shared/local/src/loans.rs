@@ -78,13 +78,9 @@ impl LoanStore for Store {
             .map_err(sql)?;
         Ok(())
     }
-}
 
-impl Store {
-    /// Records loans the library system says came back (the send-time check,
-    /// rules §15), each at its time, in one transaction; a loan already closed
-    /// keeps its return. Returns how many were open.
-    pub fn record_returns(
+    /// In one transaction.
+    async fn record_returns(
         &self,
         returns: &[(LoanId, chrono::DateTime<chrono::Utc>)],
     ) -> Result<usize, StoreError> {

@@ -204,3 +204,51 @@ pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
 pub fn ok<T>(result: Result<T, StoreError>) -> T {
     result.expect("store")
 }
+
+/// The library system as the send-time check asks it (rules §15), in memory:
+/// the loans it says came back, or down; it counts the calls it was asked.
+#[derive(Debug, Default)]
+pub struct LibrarySystem {
+    returned: std::collections::HashMap<String, DateTime<Utc>>,
+    down: bool,
+    calls: std::sync::atomic::AtomicU32,
+}
+
+impl LibrarySystem {
+    /// A system that says these loans came back at `at`, and the others are out.
+    pub fn returned(loans: &[&str], at: DateTime<Utc>) -> Self {
+        Self {
+            returned: loans.iter().map(|id| ((*id).to_owned(), at)).collect(),
+            ..Self::default()
+        }
+    }
+
+    /// A system that answers nothing (an HTTP 503).
+    pub fn down() -> Self {
+        Self {
+            down: true,
+            ..Self::default()
+        }
+    }
+
+    /// The calls it was asked.
+    pub fn calls(&self) -> u32 {
+        self.calls.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+impl relance_core::ports::LoanSystem for LibrarySystem {
+    async fn loan_state(
+        &self,
+        loan: &relance_core::model::Loan,
+    ) -> Result<relance_core::ports::LoanState, StoreError> {
+        self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        if self.down {
+            return Err(StoreError::unavailable("HTTP 503 from the library system"));
+        }
+        Ok(match self.returned.get(loan.id.as_str()) {
+            Some(at) => relance_core::ports::LoanState::Returned { at: Some(*at) },
+            None => relance_core::ports::LoanState::Open,
+        })
+    }
+}

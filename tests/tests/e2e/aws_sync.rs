@@ -1,12 +1,15 @@
 //! The sync function (rules §15) against the emulators and Koha's stand-in: the
 //! client secret read from Secrets Manager (moto), every open loan pulled into
 //! DynamoDB as a snapshot, and the planner plans from it what it plans from the
-//! equivalent CSV import; a 500 mid-pull leaves the table as it was.
+//! equivalent CSV import; a 500 mid-pull leaves the table as it was; with
+//! `[source] recheck`, the mailer drops a loan the system says came back.
 
 use relance_core::ids::LoanId;
-use relance_core::ports::LoanStore;
+use relance_core::ladder::Channel;
+use relance_core::notice::NoticeStatus;
+use relance_core::ports::{Ledger, LoanStore};
 use relance_tests::day;
-use relance_tests::stack::Stack;
+use relance_tests::stack::{Stack, morning};
 use relance_tests::standins::{CLIENT_SECRET, Fault, Fixture, Kind, StandIn};
 
 /// The stand-in's `[source]`, its client secret named by the secret's ARN.
@@ -130,4 +133,65 @@ async fn a_secret_that_cannot_be_read_is_an_error_at_start_naming_it() {
     };
     assert!(err.contains(missing), "{err}");
     assert!(stand_in.requests().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_mailer_checks_loans_against_the_system_and_drops_one_returned_since_the_pull() {
+    let run_day = day("2026-11-30");
+    let stack = Stack::new().await;
+    let stand_in = StandIn::start(Kind::Koha, fixture());
+    let source = source_with_secret(&stand_in, &stack.secret(CLIENT_SECRET).await);
+    stack.sync(&source).await.expect("pulled");
+    stack.plan(run_day).await;
+
+    // One patron's reminder: every loan it lists came back after the pull.
+    let notices = stack.dynamo().notices_on(run_day).await.unwrap();
+    let emails: Vec<_> = notices
+        .iter()
+        .filter(|n| n.channel == Channel::Email && n.status == NoticeStatus::Pending)
+        .collect();
+    assert!(emails.len() >= 3, "{} email notices", emails.len());
+    let back = &emails[0];
+    let returned: Vec<LoanId> = back.loans.iter().map(|l| l.loan_id.clone()).collect();
+    for id in &returned {
+        stand_in.return_loan(id.as_str(), "2026-11-29T17:30:00+01:00");
+    }
+    let checked: usize = emails.iter().map(|n| n.loans.len()).sum();
+
+    stack
+        .use_source(&source.replace("recheck = false", "recheck = true"))
+        .await;
+    let asked_before = stand_in.requests().len();
+    assert_eq!(stack.deliver_mail(morning(run_day)).await, 0);
+
+    let after = stack.dynamo().notices_on(run_day).await.unwrap();
+    let status = |id| &after.iter().find(|n| &n.id == id).unwrap().status;
+    assert!(
+        matches!(status(&back.id), NoticeStatus::Cancelled { .. }),
+        "{:?}",
+        status(&back.id)
+    );
+    for other in &emails[1..] {
+        assert!(
+            matches!(status(&other.id), NoticeStatus::Sent { .. }),
+            "{:?}",
+            status(&other.id)
+        );
+    }
+    let loans = stack.dynamo().loans(&returned).await.unwrap();
+    assert!(
+        loans.iter().all(|l| l.returned_at.is_some()),
+        "the returns are recorded in the table"
+    );
+    // One call per loan of the day's reminders, counted for the day.
+    let asked = stand_in.requests().len() - asked_before;
+    assert!(asked >= checked, "{asked} requests for {checked} loans");
+    let delivered = stack.dynamo().delivered(&[run_day]).await.unwrap();
+    let counters = &delivered[&run_day];
+    assert_eq!(counters.get("recheck_calls"), Some(&(checked as u64)));
+    assert_eq!(
+        counters.get("rechecked_returned"),
+        Some(&(returned.len() as u64))
+    );
+    assert_eq!(counters.get("not_rechecked"), None);
 }

@@ -70,6 +70,7 @@ async fn mailer_through(stack: &Stack, proxy: &ThrottlingProxy) -> Mailer {
         stack.function_with(clients_through(stack, proxy)).await,
         None,
     )
+    .await
 }
 
 /// The notice a queued message names.

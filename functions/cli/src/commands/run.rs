@@ -8,7 +8,7 @@ use anyhow::Context as _;
 use chrono::{DateTime, NaiveDate, Utc};
 use relance_core::ids::NoticeId;
 use relance_core::ports::{Ledger, MailTransport, OutgoingMail};
-use relance_core::recheck::RecheckedStore;
+use relance_core::recheck::{CallsLeft, RecheckedStore};
 use relance_core::retention::PurgeCounts;
 use relance_core::schedule::resume_watermark;
 use relance_core::service::{Engine, RunPhase};
@@ -103,9 +103,13 @@ pub fn run(config: &Path, backend: Backend, args: RunArgs) -> anyhow::Result<Exi
     // `[source] recheck`: the loans of each notice are asked about in the
     // library system just before sending (not on a dry run, which spends no calls).
     let system = recheck_source(&ctx, args.dry_run);
+    let budget = system
+        .as_ref()
+        .map(|(_, max_calls)| CallsLeft::new(*max_calls));
     let rechecked = system
         .as_ref()
-        .map(|(source, max_calls)| RecheckedStore::new(&store, source, *max_calls, now));
+        .zip(budget.as_ref())
+        .map(|((source, _), budget)| RecheckedStore::new(&store, source.as_ref(), budget, now));
     let warnings: Vec<String> = ctx
         .unknown_libraries(&store)?
         .iter()
@@ -168,13 +172,10 @@ pub fn run(config: &Path, backend: Backend, args: RunArgs) -> anyhow::Result<Exi
     if let Some(rechecked) = &rechecked {
         let tally = rechecked.tally();
         summary.not_rechecked = tally.not_rechecked;
-        let closed = store
-            .record_returns(&tally.returned)
-            .context("cannot record the returns the library system reported")?;
         tracing::info!(
             calls = tally.calls,
             confirmed_open = tally.confirmed_open,
-            returned = closed,
+            returned = tally.returned.len(),
             not_rechecked = tally.not_rechecked,
             system_out = tally.system_out,
             "loans checked against the library system"
@@ -404,8 +405,8 @@ pub fn resume(config: &Path, backend: Backend, args: ResumeArgs) -> anyhow::Resu
 
 /// The library system to check loans against at send time, with the call
 /// budget, when `[source] recheck` is on; a credential missing from the
-/// environment is a warning, and notices then go as planned.
-fn recheck_source(ctx: &Context, dry_run: bool) -> Option<(Source, u32)> {
+/// environment is a warning, and notices then go as planned, counted unchecked.
+fn recheck_source(ctx: &Context, dry_run: bool) -> Option<(Option<Source>, u32)> {
     let settings = ctx
         .config
         .source
@@ -414,10 +415,10 @@ fn recheck_source(ctx: &Context, dry_run: bool) -> Option<(Source, u32)> {
     let made = Credentials::from_env(settings)
         .and_then(|credentials| Source::new(settings, credentials, Retry::RECHECK));
     match made {
-        Ok(source) => Some((source, settings.max_calls_per_run)),
+        Ok(source) => Some((Some(source), settings.max_calls_per_run)),
         Err(e) => {
             eprintln!("warning: [source] recheck is on, but {e}: notices go as planned, unchecked");
-            None
+            Some((None, settings.max_calls_per_run))
         }
     }
 }

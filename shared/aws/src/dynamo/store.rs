@@ -15,7 +15,7 @@
 //!
 //! Instants are RFC 3339 in UTC (`2026-11-29T22:59:00Z`), dates `YYYY-MM-DD`.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
@@ -295,12 +295,22 @@ impl Dynamo {
     /// Closes these loans as returned at `returned_at` and returns how many were
     /// open. Loans already returned or unknown are left alone. Read (strongly
     /// consistent, 100 per BatchGetItem) then rewritten (25 per BatchWriteItem):
-    /// the import is the only writer of loans, and this costs a read and a write
-    /// per loan in a few hundred requests rather than one UpdateItem call per loan.
+    /// this costs a read and a write per loan in a few hundred requests rather
+    /// than one UpdateItem call per loan. Its writers are the import and the
+    /// send-time check ([`LoanStore::record_returns`]), which only ever close.
     pub async fn close_loans(
         &self,
         ids: &[LoanId],
         returned_at: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        self.close_loans_at(ids, |_| returned_at).await
+    }
+
+    /// [`Dynamo::close_loans`], each loan at its own time.
+    async fn close_loans_at(
+        &self,
+        ids: &[LoanId],
+        returned_at: impl Fn(&LoanId) -> DateTime<Utc> + Sync,
     ) -> Result<u64, StoreError> {
         let mut closed = 0;
         let keys = unique_keys(ids, loan_key);
@@ -309,7 +319,7 @@ impl Dynamo {
             for item in self.get_in_lanes(chunk.to_vec(), true).await? {
                 let mut loan = loan_from_item(&item)?;
                 if loan.is_open() {
-                    loan.returned_at = Some(returned_at);
+                    loan.returned_at = Some(returned_at(&loan.id));
                     loans.push(loan);
                 }
             }
@@ -459,5 +469,17 @@ impl LoanStore for Dynamo {
             }
             Err(err) => Err(store_error(err)),
         }
+    }
+
+    /// Read and rewritten as [`Dynamo::close_loans`] does.
+    async fn record_returns(
+        &self,
+        returns: &[(LoanId, DateTime<Utc>)],
+    ) -> Result<usize, StoreError> {
+        let at: HashMap<&LoanId, DateTime<Utc>> =
+            returns.iter().map(|(id, at)| (id, *at)).collect();
+        let ids: Vec<LoanId> = returns.iter().map(|(id, _)| id.clone()).collect();
+        let closed = self.close_loans_at(&ids, |id| at[id]).await?;
+        Ok(closed as usize)
     }
 }

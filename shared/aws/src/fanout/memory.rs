@@ -11,7 +11,7 @@ use relance_core::notice::NoticeStatus;
 use relance_core::ports::{Correspondence, StoreError};
 use relance_core::summary::RunSummary;
 
-use super::{Claim, Counters, FanOutBook, ReportClaim};
+use super::{Claim, Counters, FanOutBook, RECHECK_CALLS, ReportClaim};
 
 /// The book of one test.
 #[derive(Debug)]
@@ -80,6 +80,19 @@ impl<C: Correspondence + Send + Sync> FanOutBook for MemoryBook<C> {
                 .or_default() += n;
         }
         Ok(())
+    }
+
+    async fn take_recheck_call(&self, run_day: NaiveDate, max: u32) -> Result<bool, StoreError> {
+        let mut state = self.state();
+        let calls = state
+            .counters
+            .entry(run_day)
+            .or_default()
+            .entry(RECHECK_CALLS.to_owned())
+            .or_default();
+        let taken = *calls < u64::from(max);
+        *calls += u64::from(taken);
+        Ok(taken)
     }
 
     async fn delivered(

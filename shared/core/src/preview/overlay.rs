@@ -237,7 +237,8 @@ impl<L: Ledger> Ledger for DryLedger<'_, L> {
     }
 }
 
-/// A loan store that reads through to `inner` and never marks an address.
+/// A loan store that reads through to `inner` and never writes to it (no
+/// address marked, no return recorded).
 pub struct DryStore<'a, S> {
     inner: &'a S,
 }
@@ -272,5 +273,12 @@ impl<S: LoanStore> LoanStore for DryStore<'_, S> {
         _status: EmailStatus,
     ) -> Result<(), StoreError> {
         Ok(())
+    }
+
+    async fn record_returns(
+        &self,
+        _returns: &[(LoanId, DateTime<Utc>)],
+    ) -> Result<usize, StoreError> {
+        Ok(0)
     }
 }

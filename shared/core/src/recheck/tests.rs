@@ -24,8 +24,12 @@ fn loan(id: &str, returned: bool) -> Loan {
     }
 }
 
-/// The store: the loans L1 (open), L2 (open), L3 (open), R (returned already).
-struct Store;
+/// The store: the loans L1 (open), L2 (open), L3 (open), R (returned already);
+/// the returns it was told about.
+#[derive(Default)]
+struct Store {
+    recorded: std::sync::Mutex<Vec<(LoanId, DateTime<Utc>)>>,
+}
 
 impl LoanStore for Store {
     async fn open_loans_due_on(&self, _: NaiveDate) -> Result<Vec<Loan>, StoreError> {
@@ -45,6 +49,13 @@ impl LoanStore for Store {
     }
     async fn set_email_status(&self, _: &PatronId, _: EmailStatus) -> Result<(), StoreError> {
         Ok(())
+    }
+    async fn record_returns(
+        &self,
+        returns: &[(LoanId, DateTime<Utc>)],
+    ) -> Result<usize, StoreError> {
+        self.recorded.lock().unwrap().extend_from_slice(returns);
+        Ok(returns.len())
     }
 }
 
@@ -94,7 +105,9 @@ fn block_on<F: std::future::Future>(future: F) -> F::Output {
 #[test]
 fn a_loan_the_system_says_is_returned_reads_as_returned() {
     let system = System::default();
-    let store = RecheckedStore::new(&Store, &system, 10, now());
+    let inner = Store::default();
+    let budget = CallsLeft::new(10);
+    let store = RecheckedStore::new(&inner, Some(&system), &budget, now());
     let loans = block_on(store.loans(&ids(&["L1", "L2", "L3", "R"]))).unwrap();
     let open: Vec<_> = loans
         .iter()
@@ -109,19 +122,24 @@ fn a_loan_the_system_says_is_returned_reads_as_returned() {
     );
     assert_eq!(tally.confirmed_open, 1);
     assert_eq!(tally.not_rechecked, 1, "L3, unknown to the system");
+    let l2_back = [(
+        LoanId::parse("L2").unwrap(),
+        Utc.with_ymd_and_hms(2026, 11, 25, 10, 0, 0).unwrap(),
+    )];
+    assert_eq!(tally.returned, l2_back);
     assert_eq!(
-        tally.returned,
-        [(
-            LoanId::parse("L2").unwrap(),
-            Utc.with_ymd_and_hms(2026, 11, 25, 10, 0, 0).unwrap()
-        )]
+        *inner.recorded.lock().unwrap(),
+        l2_back,
+        "the return is recorded in the store at once, at the system's time"
     );
 }
 
 #[test]
 fn past_the_budget_loans_go_as_planned_and_are_counted() {
     let system = System::default();
-    let store = RecheckedStore::new(&Store, &system, 1, now());
+    let budget = CallsLeft::new(1);
+    let inner = Store::default();
+    let store = RecheckedStore::new(&inner, Some(&system), &budget, now());
     let loans = block_on(store.loans(&ids(&["L1", "L2"]))).unwrap();
     assert!(loans.iter().all(Loan::is_open));
     assert_eq!(system.calls.load(Ordering::SeqCst), 1);
@@ -134,7 +152,9 @@ fn a_system_that_fails_is_not_asked_again_in_the_run() {
         down: true,
         ..System::default()
     };
-    let store = RecheckedStore::new(&Store, &system, 10, now());
+    let budget = CallsLeft::new(10);
+    let inner = Store::default();
+    let store = RecheckedStore::new(&inner, Some(&system), &budget, now());
     let loans = block_on(store.loans(&ids(&["L1", "L2", "L3"]))).unwrap();
     assert!(loans.iter().all(Loan::is_open));
     assert_eq!(system.calls.load(Ordering::SeqCst), 1);
@@ -147,10 +167,38 @@ fn a_system_that_fails_is_not_asked_again_in_the_run() {
 #[test]
 fn a_loan_read_twice_in_a_run_is_asked_about_once() {
     let system = System::default();
-    let store = RecheckedStore::new(&Store, &system, 10, now());
+    let budget = CallsLeft::new(10);
+    let inner = Store::default();
+    let store = RecheckedStore::new(&inner, Some(&system), &budget, now());
     block_on(store.loans(&ids(&["L2"]))).unwrap();
     let again = block_on(store.loans(&ids(&["L2"]))).unwrap();
     assert!(!again[0].is_open());
     assert_eq!(system.calls.load(Ordering::SeqCst), 1);
     assert_eq!(store.tally().returned.len(), 1);
+}
+
+#[test]
+fn without_a_system_every_open_loan_goes_unchecked_and_is_counted() {
+    let budget = CallsLeft::new(10);
+    let inner = Store::default();
+    let store = RecheckedStore::new(&inner, None::<&System>, &budget, now());
+    let loans = block_on(store.loans(&ids(&["L1", "L2", "R"]))).unwrap();
+    assert_eq!(loans.iter().filter(|l| l.is_open()).count(), 2);
+    let tally = store.tally();
+    assert_eq!((tally.calls, tally.not_rechecked), (0, 2));
+    assert!(inner.recorded.lock().unwrap().is_empty());
+}
+
+#[test]
+fn one_budget_bounds_every_store_that_shares_it() {
+    // On AWS each message has its own store and the run day's budget is shared.
+    let system = System::default();
+    let budget = CallsLeft::new(2);
+    let (first_inner, second_inner) = (Store::default(), Store::default());
+    let first = RecheckedStore::new(&first_inner, Some(&system), &budget, now());
+    let second = RecheckedStore::new(&second_inner, Some(&system), &budget, now());
+    block_on(first.loans(&ids(&["L1"]))).unwrap();
+    block_on(second.loans(&ids(&["L2", "L3"]))).unwrap();
+    assert_eq!(system.calls.load(Ordering::SeqCst), 2);
+    assert_eq!(second.tally().not_rechecked, 1);
 }

@@ -205,12 +205,38 @@ pub(crate) async fn measure(template: &Template) -> Measured {
         .expect("resumed");
     measured.record("Planner", &proxy);
 
-    // Mailer and letters: the messages the planner queued.
+    // From here the config has a [source]: Koha's stand-in, its client secret
+    // in Secrets Manager (the one the template's parameter names), checked at
+    // send time. It lists the loans imported above (L1–L4) and two more; L2
+    // and L4 came back since the export.
+    let mut fixture = Fixture::sample(3, 6, "2026-11-20");
+    for (i, loan) in fixture.loans.iter_mut().take(4).enumerate() {
+        loan.id = format!("L{}", i + 1);
+    }
+    // The sixth's due date is unreadable: the sync rejects it and keeps a report.
+    fixture.loans[5].due_at = "bientôt".to_owned();
+    let stand_in = StandIn::start(Kind::Koha, fixture);
+    stand_in.return_loan("L2", "2026-11-29T16:00:00Z");
+    stand_in.return_loan("L4", "2026-11-29T16:05:00Z");
+    let secret = stack.secret(CLIENT_SECRET).await;
+    measured
+        .names
+        .push((secret.clone(), template.reference("SourceSecretArns")));
+    let source = stand_in.source_toml(true).replace(
+        "client_secret_env = \"RELANCE_TEST_KOHA_SECRET\"",
+        &format!("client_secret_secret = \"{secret}\""),
+    );
+    stack.use_source(&source).await;
+
+    // Mailer and letters: the messages the planner queued, their loans checked
+    // (Camille's L2 is recorded returned, her reminder goes with L1; Ngozi's
+    // letter for L4 is cancelled, Jean's goes).
     let mail = stack.drain(&resources.mail_queue_url).await;
     let mailer = relance_mailer::Mailer::new(
         function("Mailer").await,
         var("Mailer", "RELANCE_SES_CONFIGURATION_SET"),
-    );
+    )
+    .await;
     assert!(
         mailer
             .handle(mail, morning(run_day))
@@ -224,7 +250,8 @@ pub(crate) async fn measure(template: &Template) -> Measured {
     let letters = relance_letters::Letters::new(
         function("Letters").await,
         &required("Letters", "RELANCE_BUCKET"),
-    );
+    )
+    .await;
     assert!(
         letters
             .handle(batches, morning(run_day))
@@ -337,24 +364,14 @@ pub(crate) async fn measure(template: &Template) -> Measured {
     assert!(sent.sent_now && sent.notices >= 2, "{sent:?}");
     measured.record("Report", &proxy);
 
-    // Sync: a pull from Koha's stand-in, its client secret in Secrets Manager,
-    // as a snapshot. The stack's secret is the one the template's parameter names.
-    // It lists the loans imported above (L1–L4) and two more: the snapshot closes none.
-    let mut fixture = Fixture::sample(3, 6, "2026-11-20");
-    for (i, loan) in fixture.loans.iter_mut().take(4).enumerate() {
-        loan.id = format!("L{}", i + 1);
-    }
-    let stand_in = StandIn::start(Kind::Koha, fixture);
-    let secret = stack.secret(CLIENT_SECRET).await;
-    measured
-        .names
-        .push((secret.clone(), template.reference("SourceSecretArns")));
-    let source = stand_in.source_toml(false).replace(
-        "client_secret_env = \"RELANCE_TEST_KOHA_SECRET\"",
-        &format!("client_secret_secret = \"{secret}\""),
+    // Sync: a pull from Koha's stand-in as a snapshot: its four open loans,
+    // one of them rejected (its report goes to imports/rejects/).
+    // The template gives it the table, the bucket and the config (it panics otherwise).
+    let (_table, _bucket, _config) = (
+        required("Sync", "RELANCE_TABLE"),
+        required("Sync", "RELANCE_BUCKET"),
+        config("Sync"),
     );
-    // The template gives it the table and the config (it panics otherwise).
-    let (_table, _config) = (required("Sync", "RELANCE_TABLE"), config("Sync"));
     let sync = stack
         .sync_function(&source, clients.clone())
         .await
@@ -363,7 +380,8 @@ pub(crate) async fn measure(template: &Template) -> Measured {
         .handle(relance_sync::SyncEvent::default(), morning(run_day))
         .await
         .expect("synced");
-    assert_eq!(synced.loans, 6, "{synced:?}");
+    assert_eq!(synced.loans, 4, "{synced:?}");
+    assert!(synced.rejects_key.is_some(), "{synced:?}");
     measured.record("Sync", &proxy);
     measured
 }

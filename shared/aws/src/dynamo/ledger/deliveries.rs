@@ -11,6 +11,7 @@ use relance_core::ports::StoreError;
 
 use super::item::{KIND, day_text, s};
 use crate::dynamo::{Dynamo, key_item, store_error};
+use crate::fanout::RECHECK_CALLS;
 
 /// Key of a run day's delivery counters.
 fn delivered_key(run_day: NaiveDate) -> (String, String) {
@@ -49,6 +50,44 @@ impl Dynamo {
             .await
             .map_err(store_error)?;
         Ok(())
+    }
+
+    /// Takes one of the run day's `max` calls to the library system: one
+    /// UpdateItem `ADD` of [`RECHECK_CALLS`], on the condition that fewer than
+    /// `max` were taken, so that concurrent invocations never exceed it.
+    pub async fn take_recheck_call(
+        &self,
+        run_day: NaiveDate,
+        max: u32,
+    ) -> Result<bool, StoreError> {
+        if max == 0 {
+            return Ok(false);
+        }
+        let taken = self
+            .client()
+            .update_item()
+            .table_name(self.table())
+            .set_key(Some(key_item(delivered_key(run_day))))
+            .update_expression("SET #kind = :kind ADD #calls :one")
+            .condition_expression("attribute_not_exists(#calls) OR #calls < :max")
+            .expression_attribute_names("#kind", KIND)
+            .expression_attribute_names("#calls", RECHECK_CALLS)
+            .expression_attribute_values(":kind", s("delivered"))
+            .expression_attribute_values(":one", AttributeValue::N("1".into()))
+            .expression_attribute_values(":max", AttributeValue::N(max.to_string()))
+            .send()
+            .await;
+        match taken {
+            Ok(_) => Ok(true),
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(err) => Err(store_error(err)),
+        }
     }
 
     /// The delivery counters of these run days (absent: nothing delivered yet).

@@ -29,6 +29,10 @@ impl FanOutBook for Dynamo {
         Dynamo::count_delivered(self, run_day, counts).await
     }
 
+    async fn take_recheck_call(&self, run_day: NaiveDate, max: u32) -> Result<bool, StoreError> {
+        Dynamo::take_recheck_call(self, run_day, max).await
+    }
+
     async fn delivered(
         &self,
         run_days: &[NaiveDate],
