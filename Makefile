@@ -35,7 +35,8 @@ help:
 
 ## bench: the performance figures of the README, on a generated network
 bench:
-	$(CARGO) build --release -p relance-cli --example letters_bench -p relance-core
+	$(CARGO) build --release -p relance-cli
+	$(CARGO) build --release -p relance-core --example letters_bench
 	RELANCE=target/release/relance scripts/bench.sh
 	target/release/examples/letters_bench 10000
 	$(CARGO) run --release -p relance-tests --example aws_planner_bench

@@ -19,9 +19,12 @@ const MARKERS: &str = "DELETE FROM markers WHERE run_day <= ?1 AND NOT EXISTS \
       AND loans.returned_at IS NULL AND loans.due_date = markers.due_date)";
 /// Patrons with no open loan, no notice kept, and no loan returned since `?1`
 /// (a patron whose loans were all purged, or who never had one, included).
-const PATRONS: &str = "DELETE FROM patrons WHERE NOT EXISTS \
-     (SELECT 1 FROM loans WHERE loans.patron_id = patrons.patron_id \
-      AND (loans.returned_at IS NULL OR loans.returned_at >= ?1)) \
+/// The loans kept are read once, in one pass (an uncorrelated `NOT IN`, which
+/// SQLite builds into a temporary index), not once per patron: no index serves
+/// "open or returned since", and a correlated subquery scanned every loan for
+/// every patron (an hour for 200,000 patrons and 1,000,000 loans).
+const PATRONS: &str = "DELETE FROM patrons WHERE patron_id NOT IN \
+     (SELECT patron_id FROM loans WHERE returned_at IS NULL OR returned_at >= ?1) \
      AND NOT EXISTS (SELECT 1 FROM notices WHERE notices.patron_id = patrons.patron_id)";
 const RETURNED_LOANS: &str = "DELETE FROM loans WHERE returned_at IS NOT NULL AND returned_at < ?1";
 const REPLIES: &str = "DELETE FROM replies WHERE received_at < ?1";

@@ -114,3 +114,53 @@ fn a_dry_purge_counts_what_a_purge_removes_and_keeps_everything() {
     assert_eq!(purge(&store, "2028-06-01", false), dry);
     assert_eq!(dry.total(), 2 + 1 + 1 + 1 + 1 + 1, "{dry:?}");
 }
+
+/// The query plan of `statement`: each step's id, parent and text.
+fn plan(store: &Store, statement: &str) -> Vec<(i64, i64, String)> {
+    let conn = store.conn();
+    let mut stmt = conn
+        .prepare(&format!("EXPLAIN QUERY PLAN {statement}"))
+        .unwrap();
+    stmt.query_map(["2027-01-01"], |r| Ok((r.get(0)?, r.get(1)?, r.get(3)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+#[test]
+fn no_purge_statement_scans_a_table_once_per_row() {
+    // A purge runs after every `relance run`: a table scanned inside a
+    // correlated subquery costs rows × rows (an hour on a million loans).
+    let store = store();
+    for statement in [
+        NOTICE_LOANS,
+        NOTICES,
+        MARKERS,
+        PATRONS,
+        RETURNED_LOANS,
+        REPLIES,
+        FEEDBACK,
+    ] {
+        let steps = plan(&store, statement);
+        let correlated: Vec<i64> = steps
+            .iter()
+            .filter(|(_, _, detail)| detail.starts_with("CORRELATED"))
+            .map(|(id, _, _)| *id)
+            .collect();
+        let under_correlated = |mut id: i64| {
+            while let Some((_, parent, _)) = steps.iter().find(|(i, _, _)| *i == id) {
+                if correlated.contains(parent) {
+                    return true;
+                }
+                id = *parent;
+            }
+            false
+        };
+        for (id, _, detail) in &steps {
+            assert!(
+                !(detail.starts_with("SCAN ") && under_correlated(*id)),
+                "{statement}\nscans a table for each row: {steps:#?}"
+            );
+        }
+    }
+}
