@@ -28,6 +28,11 @@ use relance_core::service::{Engine, RunError};
 use relance_core::summary::RunSummary;
 use relance_sources::Source;
 
+/// How long after an invocation starts it may still ask the library system
+/// about loans (`[source] recheck`): two minutes of its 300 s timeout, the
+/// rest left to render, store and mail the batch.
+pub const RECHECK_WINDOW: std::time::Duration = std::time::Duration::from_secs(120);
+
 /// The letters function with its config and ports, built once per Lambda
 /// instance: DynamoDB, S3, SES and the library system in production.
 pub struct Letters<S = Dynamo, B = Dynamo, T = SesTransport, A = S3Archive, Y = Source> {
@@ -51,7 +56,7 @@ impl Letters {
     /// `bucket`, checking loans against the library system when `[source]
     /// recheck` is on.
     pub async fn new(function: Function, bucket: &str) -> Self {
-        let recheck = Recheck::of(&function).await;
+        let recheck = Recheck::of(&function, RECHECK_WINDOW).await;
         Self::with_ports(
             function.config,
             function.templates,

@@ -125,6 +125,7 @@ fn a_letter_whose_loan_the_system_says_is_returned_is_cancelled_before_printing(
     let letters = letters.with_recheck(Some(Recheck::new(
         Some(LibrarySystem::returned(&["L2"], back)),
         10,
+        RECHECK_WINDOW,
     )));
     let summary =
         block_on(letters.handle_message(&message("LSH"), env.now(run_day()))).expect("delivered");

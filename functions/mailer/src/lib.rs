@@ -30,6 +30,13 @@ use relance_sources::Source;
 /// that the message of an invocation that died is claimable when SQS shows it again.
 pub const LEASE: Duration = Duration::minutes(2);
 
+/// How long after an invocation starts it may still ask the library system
+/// about loans (`[source] recheck`): a check that fails or times out (about
+/// 30 s at worst, and a failed system is not asked again in the batch) still
+/// ends within the first minute, leaving the rest of the 90 s timeout to the
+/// sends.
+pub const RECHECK_WINDOW: std::time::Duration = std::time::Duration::from_secs(20);
+
 /// What became of one message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
@@ -104,7 +111,7 @@ impl Mailer {
     /// The mailer of a function, sending with `configuration_set`, checking
     /// loans against the library system when `[source] recheck` is on.
     pub async fn new(function: Function, configuration_set: Option<String>) -> Self {
-        let recheck = Recheck::of(&function).await;
+        let recheck = Recheck::of(&function, RECHECK_WINDOW).await;
         let transport = SesTransport::new(&function.clients.ses, configuration_set);
         Self::with_ports(
             function.config,

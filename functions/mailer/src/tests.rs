@@ -179,7 +179,7 @@ fn rechecking(
     max_calls: u32,
 ) -> (RecheckingMailer, Arc<MemoryBook<Store>>) {
     let (mailer, book) = mailer(env);
-    let mailer = mailer.with_recheck(Some(Recheck::new(Some(system), max_calls)));
+    let mailer = mailer.with_recheck(Some(Recheck::new(Some(system), max_calls, RECHECK_WINDOW)));
     (mailer, book)
 }
 
@@ -247,4 +247,27 @@ fn when_the_system_is_down_the_batch_goes_as_planned_and_asks_it_once() {
         "not asked again in the batch"
     );
     assert_eq!(counter(&book, "not_rechecked"), 3);
+}
+
+#[test]
+fn past_its_window_an_invocation_asks_nothing_and_the_reminder_goes_as_planned() {
+    let (env, notice) = planned();
+    let back = env.now(run_day()) - Duration::hours(15);
+    let (mailer, book) = mailer(&env);
+    // A window already over: a system that would say L1 came back is not asked.
+    let mailer = mailer.with_recheck(Some(Recheck::new(
+        Some(LibrarySystem::returned(&["L1"], back)),
+        10,
+        std::time::Duration::ZERO,
+    )));
+    let response = block_on(mailer.handle(event(&[message_for(&notice)]), env.now(run_day())));
+    assert!(response.batch_item_failures.is_empty());
+    assert_eq!(env.mail_files(run_day()).len(), 1, "sent as planned");
+    assert_eq!(
+        counter(&book, RECHECK_CALLS),
+        0,
+        "no call taken from the day"
+    );
+    assert_eq!(counter(&book, "not_rechecked"), 1);
+    assert_eq!(counter(&book, "rechecked_returned"), 0);
 }

@@ -5,7 +5,13 @@
 //! (`[source] max_calls_per_run`) is the institution's calendar day's, shared
 //! by every invocation through a conditional counter in the table
 //! ([`FanOutBook::take_recheck_call`]); what each check did is added to that
-//! day's counters, which the staff report reads (`not_rechecked`).
+//! day's counters, which the staff report reads (`not_rechecked`). An
+//! invocation asks only within its window of time, so that a slow system
+//! cannot hold a batch past the function's timeout (its messages would come
+//! back, and end in the dead-letter queue, unsent): past it, loans go unchecked.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use relance_core::calendar::local_date;
@@ -24,6 +30,7 @@ use crate::secrets::SecretsManager;
 pub struct Recheck<Y = Source> {
     system: Option<Y>,
     max_calls: u32,
+    window: Duration,
 }
 
 impl Recheck {
@@ -31,7 +38,8 @@ impl Recheck {
     /// recheck` is off. The credentials are read from Secrets Manager once, as
     /// the instance starts; when they cannot be, the error is logged (it names
     /// secrets by ARN, never their values) and notices go as planned, unchecked.
-    pub async fn of(function: &Function) -> Option<Self> {
+    /// Each invocation asks within `window` of its start.
+    pub async fn of(function: &Function, window: Duration) -> Option<Self> {
         let settings = function.config.source.as_ref().filter(|s| s.recheck)?;
         let source = SecretsManager::new(function.clients.secretsmanager.clone())
             .source(settings, Retry::RECHECK)
@@ -47,17 +55,23 @@ impl Recheck {
                 None
             }
         };
-        Some(Self::new(system, settings.max_calls_per_run))
+        Some(Self::new(system, settings.max_calls_per_run, window))
     }
 }
 
 impl<Y: LoanSystem> Recheck<Y> {
-    /// A check against `system`, within `max_calls` a day.
-    pub fn new(system: Option<Y>, max_calls: u32) -> Self {
-        Self { system, max_calls }
+    /// A check against `system`, within `max_calls` a day, each invocation
+    /// asking within `window` of its start.
+    pub fn new(system: Option<Y>, max_calls: u32, window: Duration) -> Self {
+        Self {
+            system,
+            max_calls,
+            window,
+        }
     }
 
-    /// The budget of `now`'s calendar day in the institution's timezone.
+    /// The budget of `now`'s calendar day in the institution's timezone, for
+    /// the calls of an invocation starting now.
     pub fn budget<'a, B: FanOutBook>(
         &self,
         book: &'a B,
@@ -68,6 +82,8 @@ impl<Y: LoanSystem> Recheck<Y> {
             book,
             day: local_date(now, config.institution.timezone),
             max: self.max_calls,
+            until: Instant::now() + self.window,
+            window_closed: AtomicBool::new(false),
         }
     }
 
@@ -82,11 +98,14 @@ impl<Y: LoanSystem> Recheck<Y> {
     }
 }
 
-/// A day's budget of calls to the library system, counted in the table.
+/// A day's budget of calls to the library system, counted in the table, and
+/// an invocation's window of time to make them in.
 pub struct DayBudget<'a, B> {
     book: &'a B,
     day: NaiveDate,
     max: u32,
+    until: Instant,
+    window_closed: AtomicBool,
 }
 
 impl<B: FanOutBook> DayBudget<'_, B> {
@@ -124,6 +143,16 @@ impl<B: FanOutBook> DayBudget<'_, B> {
 
 impl<B: FanOutBook> CallBudget for DayBudget<'_, B> {
     async fn take(&self) -> bool {
+        if Instant::now() >= self.until {
+            if !self.window_closed.swap(true, Ordering::Relaxed) {
+                tracing::warn!(
+                    day = %self.day,
+                    "the invocation's time to ask the library system is over: \
+                     the rest of its loans go unchecked"
+                );
+            }
+            return false;
+        }
         match self.book.take_recheck_call(self.day, self.max).await {
             Ok(taken) => taken,
             Err(e) => {

@@ -18,30 +18,46 @@ pub struct Retry {
     pub attempts: u32,
     /// The wait before the second attempt; doubled each time after.
     pub first_backoff: Duration,
-    /// No retry starts past this much time since the client was made.
+    /// No retry starts past this much time since [`Retry::since`].
     pub budget: Duration,
+    /// What the time budget counts from.
+    pub since: Since,
     /// One call's limit (connect, send, read the whole answer).
     pub timeout: Duration,
 }
 
 impl Retry {
     /// For a pull: patient (a partial pull is refused whole, so it is worth
-    /// waiting for a busy server), within ten minutes.
+    /// waiting for a busy server), the whole pull within ten minutes.
     pub const PULL: Self = Self {
         attempts: 5,
         first_backoff: Duration::from_millis(500),
         budget: Duration::from_secs(600),
+        since: Since::Client,
         timeout: Duration::from_secs(120),
     };
 
     /// For the check at send time: quick (the notice goes as planned when the
-    /// system does not answer), within two minutes for the whole run.
+    /// system does not answer), one retry within 20 seconds of each call's
+    /// start. Counted per call, not from the client: a Lambda instance keeps
+    /// its client for hours, and would otherwise stop retrying after its
+    /// first minutes.
     pub const RECHECK: Self = Self {
         attempts: 2,
         first_backoff: Duration::from_millis(300),
-        budget: Duration::from_secs(120),
+        budget: Duration::from_secs(20),
+        since: Since::Call,
         timeout: Duration::from_secs(15),
     };
+}
+
+/// What a [`Retry`]'s time budget counts from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Since {
+    /// The client's creation: every call it makes shares the budget (a pull).
+    Client,
+    /// Each call's first attempt (a check at send time).
+    Call,
 }
 
 /// An answer as read: its status and whole body.
@@ -124,6 +140,10 @@ impl Api {
         what: &str,
         build: impl Fn() -> reqwest::RequestBuilder,
     ) -> Result<Answer, SourceError> {
+        let started = match self.retry.since {
+            Since::Client => self.started,
+            Since::Call => Instant::now(),
+        };
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -179,7 +199,7 @@ impl Api {
                 Failure::Status(_, Some(after)) => (*after).max(backoff),
                 _ => backoff,
             };
-            let out_of_time = self.started.elapsed() + wait > self.retry.budget;
+            let out_of_time = started.elapsed() + wait > self.retry.budget;
             if attempt >= self.retry.attempts || out_of_time {
                 return Err(match failure {
                     Failure::Status(status, _) => SourceError::Unavailable {
@@ -229,3 +249,6 @@ fn retry_after(headers: &HeaderMap) -> Option<Duration> {
 pub fn encode(text: &str) -> String {
     percent_encoding::utf8_percent_encode(text, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
+
+#[cfg(test)]
+mod tests;

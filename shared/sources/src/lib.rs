@@ -22,7 +22,7 @@ use relance_core::config::source::{SecretRef, SourceSettings, System};
 use relance_core::model::Loan;
 use relance_core::ports::{LoanState, LoanSystem, StoreError};
 
-pub use http::Retry;
+pub use http::{Retry, Since};
 pub use secret::Secret;
 pub use settings::{import_config, profile_of};
 pub use table::Table;
