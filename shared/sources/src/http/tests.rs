@@ -43,7 +43,7 @@ fn retry(since: Since) -> Retry {
     Retry {
         attempts: 2,
         first_backoff: Duration::from_millis(10),
-        budget: Duration::from_millis(200),
+        budget: Duration::from_secs(1),
         since,
         timeout: Duration::from_secs(5),
     }
@@ -54,7 +54,7 @@ fn retry(since: Since) -> Retry {
 async fn late_call(since: Since) -> (Result<u16, SourceError>, usize, u32) {
     let (url, asked) = server(&[500, 200]).await;
     let api = Api::new(&url, retry(since)).expect("client");
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
     let answer = api
         .send("/loans/L1", || api.client().get(api.url("/loans/L1")))
         .await
