@@ -145,7 +145,7 @@ where
                 let budget = recheck.budget(&*self.book, &self.config, now);
                 let store = recheck.store(&*self.store, &budget, now);
                 let delivered = Box::pin(self.deliver(&store, &request, now)).await;
-                budget.count(&store.tally()).await;
+                budget.count("letters", &store.tally()).await;
                 delivered?
             }
         };

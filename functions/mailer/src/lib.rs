@@ -175,7 +175,7 @@ where
                 let budget = recheck.budget(&*self.book, &self.config, now);
                 let store = recheck.store(&*self.store, &budget, now);
                 let handled = Box::pin(self.handle_over(&store, &event, now)).await;
-                budget.count(&store.tally()).await;
+                budget.count("mailer", &store.tally()).await;
                 handled
             }
         };

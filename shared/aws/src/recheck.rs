@@ -22,6 +22,7 @@ use relance_sources::{Retry, Source};
 
 use crate::fanout::FanOutBook;
 use crate::function::Function;
+use crate::metrics::Metrics;
 use crate::secrets::SecretsManager;
 
 /// `[source] recheck` in a fan-out function: the library system (none when its
@@ -109,10 +110,12 @@ pub struct DayBudget<'a, B> {
 }
 
 impl<B: FanOutBook> DayBudget<'_, B> {
-    /// Adds what a check did to the day's counters (`not_rechecked`,
-    /// `rechecked_returned`) and logs it: counts, and the system's error (ids
-    /// and status only). A failure to count is logged; the deliveries stand.
-    pub async fn count(&self, tally: &RecheckTally) {
+    /// Adds what `function`'s check did to the day's counters
+    /// (`not_rechecked`, `rechecked_returned`), to its CloudWatch metrics
+    /// ([`metrics`]) and logs it: counts, and the system's error (ids and
+    /// status only). A failure to count is logged; the deliveries stand.
+    pub async fn count(&self, function: &str, tally: &RecheckTally) {
+        metrics(function, tally).emit();
         tracing::info!(
             day = %self.day,
             calls = tally.calls,
@@ -141,6 +144,17 @@ impl<B: FanOutBook> DayBudget<'_, B> {
     }
 }
 
+/// The metrics of one invocation's check: `RecheckCalls`, `RecheckedReturned`,
+/// `NotRechecked`, and `RecheckSystemOut` (1 when the system failed), which
+/// the stack's `LibrarySystemUnreachableAlarm` watches.
+pub fn metrics(function: &str, tally: &RecheckTally) -> Metrics {
+    Metrics::of(function)
+        .count("RecheckCalls", tally.calls as usize)
+        .count("RecheckedReturned", tally.returned.len())
+        .count("NotRechecked", tally.not_rechecked)
+        .count("RecheckSystemOut", usize::from(tally.system_out))
+}
+
 impl<B: FanOutBook> CallBudget for DayBudget<'_, B> {
     async fn take(&self) -> bool {
         if Instant::now() >= self.until {
@@ -160,5 +174,39 @@ impl<B: FanOutBook> CallBudget for DayBudget<'_, B> {
                 false
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+    use serde_json::Value;
+
+    use super::*;
+
+    #[test]
+    fn a_check_that_found_the_system_out_is_a_metric_the_alarm_reads() {
+        let tally = RecheckTally {
+            calls: 3,
+            confirmed_open: 1,
+            returned: vec![(
+                relance_core::ids::LoanId::parse("L1").unwrap(),
+                Utc.with_ymd_and_hms(2026, 11, 29, 9, 0, 0).unwrap(),
+            )],
+            not_rechecked: 4,
+            system_out: true,
+            error: Some("HTTP 503".into()),
+        };
+        let line = metrics("mailer", &tally).line(Utc::now());
+        let value: Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(value["Function"], "mailer");
+        assert_eq!(value["RecheckCalls"], 3.0);
+        assert_eq!(value["RecheckedReturned"], 1.0);
+        assert_eq!(value["NotRechecked"], 4.0);
+        assert_eq!(value["RecheckSystemOut"], 1.0);
+        assert!(!line.contains("503"), "counts only");
+        let healthy = metrics("letters", &RecheckTally::default()).line(Utc::now());
+        let value: Value = serde_json::from_str(&healthy).unwrap();
+        assert_eq!(value["RecheckSystemOut"], 0.0);
     }
 }
